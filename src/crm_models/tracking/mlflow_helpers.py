@@ -1,0 +1,198 @@
+"""Thin wrappers around MLflow that attach to the suite runner's run when there is one."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT_MARKERS = ("pyproject.toml", ".git")
+DEFAULT_EXPERIMENT = "crm_models"
+
+
+def find_project_root(start: str | os.PathLike[str] | None = None) -> Path:
+    """Return the nearest parent folder of ``start`` (default: cwd) that holds ``pyproject.toml``."""
+    here = Path(start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "pyproject.toml").exists() and (folder / "src" / "crm_models").exists():
+            return folder
+    package_root = Path(__file__).resolve().parents[3]
+    return package_root
+
+
+def default_tracking_uri(root: str | os.PathLike[str] | None = None) -> str:
+    """``sqlite:///<repo>/experiments/mlflow.db`` with an absolute path (independent of the cwd)."""
+    base = Path(root) if root is not None else find_project_root()
+    db = (base / "experiments" / "mlflow.db").resolve()
+    db.parent.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{db}"
+
+
+def default_artifact_location(root: str | os.PathLike[str] | None = None) -> str:
+    """Absolute ``experiments/artifacts`` folder as a file URI."""
+    base = Path(root) if root is not None else find_project_root()
+    folder = (base / "experiments" / "artifacts").resolve()
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder.as_uri()
+
+
+def ensure_experiment(name: str = DEFAULT_EXPERIMENT, root: str | os.PathLike[str] | None = None) -> str:
+    """Create (once) the experiment with an absolute artifact location and return its id."""
+    import mlflow
+
+    mlflow.set_tracking_uri(os.environ.get("MLFLOW_TRACKING_URI") or default_tracking_uri(root))
+    existing = mlflow.get_experiment_by_name(name)
+    if existing is not None:
+        return existing.experiment_id
+    try:
+        return mlflow.create_experiment(name, artifact_location=default_artifact_location(root))
+    except Exception:  # another process created it in between
+        found = mlflow.get_experiment_by_name(name)
+        if found is None:
+            raise
+        return found.experiment_id
+
+
+@contextmanager
+def active_run(run_name: str | None = None) -> Iterator[Any]:
+    """Yield the MLflow run to log into: the suite runner's (``MLFLOW_RUN_ID``) or a new one."""
+    import mlflow
+
+    if mlflow.active_run() is not None:
+        yield mlflow.active_run()
+        return
+    run_id = os.environ.get("MLFLOW_RUN_ID")
+    experiment_id = ensure_experiment()
+    if run_id:
+        with mlflow.start_run(run_id=run_id) as run:
+            yield run
+    else:
+        with mlflow.start_run(experiment_id=experiment_id, run_name=run_name) as run:
+            yield run
+
+
+def log_params(params: Mapping[str, Any]) -> None:
+    """Log parameters (values are stringified, truncated to MLflow's limit)."""
+    import mlflow
+
+    clean = {str(k): str(v)[:500] for k, v in params.items()}
+    with active_run():
+        mlflow.log_params(clean)
+
+
+def log_metrics(metrics: Mapping[str, float], step: int | None = None) -> None:
+    """Log numeric metrics; non-finite values are skipped rather than failing the run."""
+    import math
+
+    import mlflow
+
+    clean = {}
+    for key, value in metrics.items():
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            continue
+        if math.isfinite(number):
+            clean[str(key)] = number
+    with active_run():
+        mlflow.log_metrics(clean, step=step)
+
+
+def log_figure(figure: Any, artifact_file: str) -> None:
+    """Log a matplotlib figure as an image artifact."""
+    import mlflow
+
+    with active_run():
+        mlflow.log_figure(figure, artifact_file)
+
+
+def log_table(frame: Any, artifact_file: str) -> None:
+    """Log a DataFrame as a CSV artifact (callers pseudonymize identifiers first)."""
+    import tempfile
+
+    import mlflow
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / Path(artifact_file).name
+        frame.to_csv(path, index=True)
+        with active_run():
+            mlflow.log_artifact(str(path), artifact_path=str(Path(artifact_file).parent) or None)
+
+
+def log_sklearn_model(
+    model: Any,
+    name: str,
+    input_example: Any = None,
+    pip_requirements: list[str] | None = None,
+    registered_model_name: str | None = None,
+) -> Any:
+    """Log a scikit-learn compatible model with a signature and explicit pip requirements.
+
+    Requirement inference costs seconds per model, so the requirements are always passed explicitly.
+    """
+    import mlflow
+    import mlflow.sklearn
+    from mlflow.models import infer_signature
+
+    if pip_requirements is None:
+        pip_requirements = _default_requirements()
+    signature = None
+    if input_example is not None and hasattr(model, "predict_proba"):
+        signature = infer_signature(input_example, model.predict_proba(input_example))
+    elif input_example is not None and hasattr(model, "predict"):
+        signature = infer_signature(input_example, model.predict(input_example))
+    with active_run():
+        return mlflow.sklearn.log_model(
+            model,
+            name=name,
+            signature=signature,
+            input_example=input_example,
+            pip_requirements=pip_requirements,
+            registered_model_name=registered_model_name,
+        )
+
+
+def _default_requirements() -> list[str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    requirements = []
+    for package in ("crm-models", "scikit-learn", "xgboost-cpu", "numpy", "pandas", "scipy"):
+        try:
+            requirements.append(f"{package}=={version(package)}")
+        except PackageNotFoundError:
+            continue
+    return requirements
+
+
+def data_fingerprint(path_or_frame: Any) -> str:
+    """sha256 of a file's bytes, or of a DataFrame's content hash, for reproducibility records."""
+    digest = hashlib.sha256()
+    if isinstance(path_or_frame, str | os.PathLike):
+        path = Path(path_or_frame)
+        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        for file in files:
+            with open(file, "rb") as handle:
+                for chunk in iter(lambda: handle.read(1 << 20), b""):
+                    digest.update(chunk)
+        return digest.hexdigest()
+    import pandas as pd
+
+    hashed = pd.util.hash_pandas_object(path_or_frame, index=True).to_numpy()
+    digest.update(hashed.tobytes())
+    return digest.hexdigest()
+
+
+def git_commit(root: str | os.PathLike[str] | None = None) -> str:
+    """The current git commit of the project, or ``"unknown"`` outside a checkout."""
+    base = Path(root) if root is not None else find_project_root()
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=base, capture_output=True, text=True, timeout=10, check=True
+        )
+        return out.stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
