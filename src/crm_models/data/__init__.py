@@ -1,0 +1,21 @@
+"""Data contract, readers and the quality report.
+
+``read_transactions``/``read_touchpoints``/``read_experiment`` map user columns onto the canonical tables
+and raise :class:`~crm_models.exceptions.DataContractError` on broken rules; ``clean_transactions`` drops
+rows on purpose and ``quality_report`` counts them by reason.
+"""
+
+from crm_models.data.contract import read_experiment, read_touchpoints, read_transactions
+from crm_models.data.engine import as_ibis_table, duckdb_backend
+from crm_models.data.quality import QualityReport, clean_transactions, quality_report
+
+__all__ = [
+    "QualityReport",
+    "as_ibis_table",
+    "clean_transactions",
+    "duckdb_backend",
+    "quality_report",
+    "read_experiment",
+    "read_touchpoints",
+    "read_transactions",
+]

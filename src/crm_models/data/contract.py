@@ -1,0 +1,379 @@
+"""The data contract: map user columns onto the canonical tables and check them.
+
+Every reader returns a clean table with the canonical column names of ``ARCHITECTURE.md`` or raises
+:class:`~crm_models.exceptions.DataContractError` naming the column, the broken rule and a few offending
+rows. Readers never drop rows: dropping on purpose (returns, missing ids, duplicates, ...) is the job of
+:func:`crm_models.data.quality.clean_transactions`, which counts every dropped row by reason.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from crm_models.data.engine import TableSource, is_ibis_table
+from crm_models.exceptions import DataContractError
+
+EXAMPLE_ROWS = 5
+# A time of day followed by "Z" or a UTC offset ("+02:00", "-0500", "+02"); a bare date never matches.
+_OFFSET_PATTERN = re.compile(r"\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|UTC|[+-]\d{2}(?::?\d{2})?)\s*$",
+                             re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class TableContract:
+    """Required and optional canonical columns of one table kind, with the rule each column follows."""
+
+    name: str
+    required: tuple[str, ...]
+    optional: tuple[str, ...]
+    timestamps: tuple[str, ...] = ()
+    numerics: tuple[str, ...] = ()
+    identifiers: tuple[str, ...] = ()
+
+
+TRANSACTIONS = TableContract(
+    name="transactions",
+    required=("customer_id", "timestamp", "amount"),
+    optional=("order_id", "quantity", "channel", "product_id"),
+    timestamps=("timestamp",),
+    numerics=("amount", "quantity"),
+    identifiers=("customer_id", "order_id", "product_id"),
+)
+TOUCHPOINTS = TableContract(
+    name="touchpoints",
+    required=("customer_id", "timestamp", "channel", "conversion"),
+    optional=("value",),
+    timestamps=("timestamp",),
+    numerics=("conversion", "value"),
+    identifiers=("customer_id",),
+)
+
+
+def _read_any(source: TableSource, csv_options: Mapping[str, Any] | None) -> pd.DataFrame | Any:
+    if isinstance(source, pd.DataFrame) or is_ibis_table(source):
+        return source
+    path = str(source)
+    if path.lower().endswith((".parquet", ".pq")):
+        return pd.read_parquet(path)
+    return pd.read_csv(path, dtype=str, **dict(csv_options or {}))
+
+
+def _rename(frame: Any, contract: TableContract, columns: Mapping[str, str] | None) -> Any:
+    """Rename user columns (``{canonical: user_name}``) and check the required ones are present."""
+    mapping = dict(columns or {})
+    unknown = sorted(set(mapping) - set(contract.required) - set(contract.optional))
+    if unknown:
+        raise DataContractError(
+            f"column mapping for {contract.name} names unknown canonical columns {unknown}",
+            rule=f"canonical columns are {list(contract.required + contract.optional)}",
+        )
+    available = list(frame.columns)
+    for canonical, user in mapping.items():
+        if user not in available:
+            raise DataContractError(
+                f"the {contract.name} table has no column {user!r} (mapped to {canonical!r}); "
+                f"available columns: {available}",
+                column=user,
+                rule="every mapped column must exist in the input",
+            )
+    renames = {user: canonical for canonical, user in mapping.items() if user != canonical}
+    if renames:
+        frame = frame.rename(renames) if is_ibis_table(frame) else frame.rename(columns=renames)
+    present = set(frame.columns)
+    for name in contract.required:
+        if name not in present:
+            raise DataContractError(
+                f"the {contract.name} table lacks the required column {name!r}; available columns: "
+                f"{list(frame.columns)}. Pass columns={{'{name}': '<your column>'}} to map it.",
+                column=name,
+                rule="required column",
+            )
+    keep = [c for c in contract.required + contract.optional if c in present]
+    extra = [c for c in frame.columns if c not in keep]
+    return frame[keep + extra] if not is_ibis_table(frame) else frame.select(*keep, *extra)
+
+
+def _check_not_empty(frame: pd.DataFrame, contract: TableContract) -> None:
+    if len(frame) == 0:
+        raise DataContractError(
+            f"the {contract.name} table is empty", rule="a table must have at least one row"
+        )
+
+
+def coerce_timestamp(frame: pd.DataFrame, column: str, timestamp_format: str | None = None) -> pd.Series:
+    """Parse ``frame[column]`` into datetimes: all naive, or all tz-aware converted to UTC.
+
+    Raises ``DataContractError`` for missing or unparseable values and for a mix of naive and tz-aware
+    values (the contract allows one kind per table).
+    """
+    raw = frame[column]
+    if pd.api.types.is_datetime64_any_dtype(raw):
+        parsed = raw
+        if getattr(parsed.dt, "tz", None) is not None:
+            parsed = parsed.dt.tz_convert("UTC")
+    else:
+        parsed = _parse_timestamps(frame, column, timestamp_format)
+    missing = parsed.isna() & raw.isna()
+    if missing.any():
+        raise DataContractError(
+            f"{missing.sum()} rows have no {column}",
+            column=column,
+            rule="timestamp must not be missing",
+            examples=frame.loc[missing],
+        )
+    bad = parsed.isna() & raw.notna()
+    if bad.any():
+        raise DataContractError(
+            f"{bad.sum()} rows have a {column} that cannot be parsed as a date/time",
+            column=column,
+            rule="timestamp must be a parseable date/time" + (f" in format {timestamp_format!r}" if timestamp_format else ""),
+            examples=frame.loc[bad],
+        )
+    return parsed
+
+
+def _parse_timestamps(frame: pd.DataFrame, column: str, timestamp_format: str | None) -> pd.Series:
+    raw = frame[column]
+    if raw.dtype == object and raw.map(lambda v: isinstance(v, pd.Timestamp | np.datetime64) or hasattr(v, "tzinfo")).any():
+        aware = raw.map(lambda v: getattr(v, "tzinfo", None) is not None)
+        naive = raw.notna() & ~aware
+    else:
+        text = raw.astype("string")
+        aware = text.str.contains(_OFFSET_PATTERN, na=False).astype(bool)
+        naive = raw.notna() & ~aware
+    if aware.any() and naive.any():
+        examples = pd.concat([frame.loc[aware].head(2), frame.loc[naive].head(3)])
+        raise DataContractError(
+            f"{column} mixes time-zone-aware values ({int(aware.sum())} rows) with naive values "
+            f"({int(naive.sum())} rows)",
+            column=column,
+            rule="timestamps must all carry a time zone or all be naive (one kind per table)",
+            examples=examples,
+        )
+    kwargs: dict[str, Any] = {"errors": "coerce"}
+    if timestamp_format is not None:
+        kwargs["format"] = timestamp_format
+    if aware.any():
+        kwargs["utc"] = True
+    parsed = pd.to_datetime(raw, **kwargs)
+    retry = parsed.isna() & raw.notna()
+    if timestamp_format is None and retry.any():
+        # pandas infers one format from the first value; rows written differently get a second, per-value pass.
+        reparsed = pd.to_datetime(raw[retry], format="mixed", errors="coerce", utc=bool(aware.any()))
+        parsed = parsed.copy()
+        parsed[retry] = reparsed
+    return parsed
+
+
+def coerce_numeric(frame: pd.DataFrame, column: str, *, allow_missing: bool = False) -> pd.Series:
+    """Parse ``frame[column]`` as float; raise ``DataContractError`` naming rows that are not numbers."""
+    raw = frame[column]
+    if pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw):
+        parsed = raw.astype("float64")
+    else:
+        parsed = pd.to_numeric(raw, errors="coerce").astype("float64")
+    bad = parsed.isna() & raw.notna()
+    if bad.any():
+        raise DataContractError(
+            f"{bad.sum()} rows have a non-numeric {column}",
+            column=column,
+            rule=f"{column} must be a number",
+            examples=frame.loc[bad],
+        )
+    if not allow_missing and parsed.isna().any():
+        raise DataContractError(
+            f"{parsed.isna().sum()} rows have no {column}",
+            column=column,
+            rule=f"{column} must not be missing",
+            examples=frame.loc[parsed.isna()],
+        )
+    infinite = np.isinf(parsed.to_numpy(dtype="float64", na_value=np.nan))
+    if infinite.any():
+        raise DataContractError(
+            f"{infinite.sum()} rows have an infinite {column}",
+            column=column,
+            rule=f"{column} must be finite",
+            examples=frame.loc[infinite],
+        )
+    return parsed
+
+
+def _coerce_identifier(series: pd.Series) -> pd.Series:
+    """Identifiers become strings; floats that are whole numbers lose their ``.0`` (``17850.0`` -> ``17850``)."""
+    if pd.api.types.is_float_dtype(series):
+        whole = series.dropna()
+        if (whole == np.floor(whole)).all():
+            return series.astype("Int64").astype("string")
+    out = series.astype("string").str.strip()
+    return out.mask(out == "", pd.NA)
+
+
+def _validate_pandas(frame: pd.DataFrame, contract: TableContract, timestamp_format: str | None) -> pd.DataFrame:
+    _check_not_empty(frame, contract)
+    out = frame.copy()
+    for column in contract.identifiers:
+        if column in out.columns:
+            out[column] = _coerce_identifier(out[column])
+    for column in contract.timestamps:
+        out[column] = coerce_timestamp(out, column, timestamp_format)
+    for column in contract.numerics:
+        if column in out.columns:
+            out[column] = coerce_numeric(out, column, allow_missing=column not in contract.required)
+    if "channel" in out.columns:
+        out["channel"] = out["channel"].astype("string")
+    return out.reset_index(drop=True)
+
+
+def _validate_ibis(table: Any, contract: TableContract) -> Any:
+    """Check an ibis table's schema and emptiness on its own backend, without pulling the rows."""
+    schema = table.schema()
+    for column in contract.timestamps:
+        if not schema[column].is_timestamp() and not schema[column].is_date():
+            raise DataContractError(
+                f"{column} has type {schema[column]}, not a timestamp",
+                column=column,
+                rule="timestamp columns of an ibis table must already be timestamps (cast them in the query)",
+            )
+    for column in contract.numerics:
+        if column in schema and not schema[column].is_numeric() and not schema[column].is_boolean():
+            raise DataContractError(
+                f"{column} has type {schema[column]}, not a number",
+                column=column,
+                rule=f"{column} must be numeric",
+                examples=table.select(column).limit(EXAMPLE_ROWS).to_pandas(),
+            )
+    if int(table.count().execute()) == 0:
+        raise DataContractError(f"the {contract.name} table is empty", rule="a table must have at least one row")
+    return table
+
+
+def read_table(
+    source: TableSource,
+    contract: TableContract,
+    *,
+    columns: Mapping[str, str] | None = None,
+    timestamp_format: str | None = None,
+    csv_options: Mapping[str, Any] | None = None,
+) -> Any:
+    """Read ``source`` and check it against ``contract``; see :func:`read_transactions`."""
+    frame = _read_any(source, csv_options)
+    frame = _rename(frame, contract, columns)
+    if is_ibis_table(frame):
+        return _validate_ibis(frame, contract)
+    return _validate_pandas(frame, contract, timestamp_format)
+
+
+def read_transactions(
+    source: TableSource,
+    *,
+    columns: Mapping[str, str] | None = None,
+    timestamp_format: str | None = None,
+    csv_options: Mapping[str, Any] | None = None,
+) -> Any:
+    """Read transactions into the canonical table ``customer_id, timestamp, amount [, order_id, ...]``.
+
+    Parameters
+    ----------
+    source
+        A CSV or Parquet path, a pandas DataFrame, or an ibis table (checked on its own backend and returned
+        as an ibis table, so that Spark or warehouse data stay where they are).
+    columns
+        Mapping from canonical names to the user's names, e.g. ``{"customer_id": "CustomerID",
+        "timestamp": "InvoiceDate", "amount": "Revenue"}``. Columns not mentioned must already carry the
+        canonical name. Extra columns are kept after the canonical ones.
+    timestamp_format
+        An explicit ``strftime`` format for the timestamp column (faster and unambiguous).
+
+    Returns
+    -------
+    A pandas DataFrame (or an ibis table for ibis input) with string identifiers, datetime timestamps (all
+    naive, or all UTC) and float amounts. Rows are never dropped here.
+
+    Raises
+    ------
+    DataContractError
+        For a missing column, an empty table, an unparseable or missing timestamp, a non-numeric amount, or a
+        mix of time-zone-aware and naive timestamps; the message names the column, the rule and example rows.
+    """
+    return read_table(source, TRANSACTIONS, columns=columns, timestamp_format=timestamp_format,
+                      csv_options=csv_options)
+
+
+def read_touchpoints(
+    source: TableSource,
+    *,
+    columns: Mapping[str, str] | None = None,
+    timestamp_format: str | None = None,
+    csv_options: Mapping[str, Any] | None = None,
+) -> Any:
+    """Read ad touchpoints into ``customer_id, timestamp, channel, conversion [, value]``.
+
+    ``conversion`` must be 0 or 1; see :func:`read_transactions` for the other rules.
+    """
+    table = read_table(source, TOUCHPOINTS, columns=columns, timestamp_format=timestamp_format,
+                       csv_options=csv_options)
+    if isinstance(table, pd.DataFrame):
+        bad = ~table["conversion"].isin([0.0, 1.0])
+        if bad.any():
+            raise DataContractError(
+                f"{bad.sum()} rows have a conversion other than 0 or 1",
+                column="conversion",
+                rule="conversion must be 0 or 1",
+                examples=table.loc[bad],
+            )
+        table["conversion"] = table["conversion"].astype("int64")
+        missing_channel = table["channel"].isna()
+        if missing_channel.any():
+            raise DataContractError(
+                f"{missing_channel.sum()} rows have no channel",
+                column="channel",
+                rule="channel must not be missing",
+                examples=table.loc[missing_channel],
+            )
+    return table
+
+
+def read_experiment(
+    source: TableSource,
+    *,
+    variant: str = "variant",
+    unit_id: str = "unit_id",
+    outcomes: Sequence[str],
+    covariates: Sequence[str] = (),
+) -> pd.DataFrame:
+    """Read an experiment table: one row per unit, its ``variant`` and numeric outcome/covariate columns."""
+    frame = _read_any(source, None)
+    if is_ibis_table(frame):
+        frame = frame.to_pandas()
+    if len(frame) == 0:
+        raise DataContractError("the experiment table is empty", rule="a table must have at least one row")
+    for column in (unit_id, variant, *outcomes, *covariates):
+        if column not in frame.columns:
+            raise DataContractError(
+                f"the experiment table lacks the column {column!r}; available columns: {list(frame.columns)}",
+                column=column,
+                rule="required column",
+            )
+    out = frame.rename(columns={unit_id: "unit_id", variant: "variant"}).copy()
+    out["unit_id"] = _coerce_identifier(out["unit_id"])
+    out["variant"] = out["variant"].astype("string")
+    if out["variant"].isna().any():
+        raise DataContractError(
+            "some units have no variant", column=variant, rule="every unit must have a variant",
+            examples=frame.loc[out["variant"].isna().to_numpy()],
+        )
+    duplicated = out["unit_id"].duplicated(keep=False)
+    if duplicated.any():
+        raise DataContractError(
+            f"{duplicated.sum()} rows share a unit id", column=unit_id,
+            rule="one row per unit", examples=frame.loc[duplicated.to_numpy()],
+        )
+    for column in (*outcomes, *covariates):
+        out[column] = coerce_numeric(out, column)
+    return out

@@ -1,0 +1,76 @@
+"""The aggregation engine: ibis expressions run on DuckDB by default, or on any backend the user hands in.
+
+Functions that aggregate events accept a pandas DataFrame, a CSV/Parquet path (or a folder / glob of
+Parquet files), or an ibis table from any backend (DuckDB, Spark, a warehouse). pandas frames and paths are
+registered with an embedded DuckDB connection; ibis tables are used where they live, so the same expression
+runs on a Spark cluster without moving the events to the driver.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+TableSource = Any  # pandas.DataFrame | str | os.PathLike | ibis.expr.types.Table
+
+
+def duckdb_backend(memory_limit: str | None = None, temp_directory: str | os.PathLike[str] | None = None,
+                   threads: int | None = None) -> Any:
+    """A fresh embedded DuckDB ibis backend.
+
+    ``memory_limit`` (for example ``"6GB"``) and ``temp_directory`` bound out-of-core aggregations: DuckDB
+    spills to the temp directory instead of exceeding the limit.
+    """
+    import ibis
+
+    config: dict[str, Any] = {}
+    if memory_limit is not None:
+        config["memory_limit"] = memory_limit
+    if temp_directory is not None:
+        Path(temp_directory).mkdir(parents=True, exist_ok=True)
+        config["temp_directory"] = str(temp_directory)
+    if threads is not None:
+        config["threads"] = threads
+    return ibis.duckdb.connect(**config)
+
+
+def is_ibis_table(obj: Any) -> bool:
+    """True for an ibis table expression (without importing ibis when it is not one)."""
+    module = type(obj).__module__
+    return module.startswith("ibis.") and hasattr(obj, "schema") and hasattr(obj, "to_pandas")
+
+
+def as_ibis_table(source: TableSource, backend: Any = None) -> Any:
+    """Return an ibis table for ``source``.
+
+    An ibis table is returned as it is (its own backend runs the query). A pandas DataFrame is registered
+    with ``backend`` (a new DuckDB connection by default). A path is read by DuckDB: ``.parquet`` files,
+    folders or globs of Parquet files, and ``.csv``/``.csv.gz`` files.
+    """
+    if is_ibis_table(source):
+        return source
+    con = backend if backend is not None else duckdb_backend()
+    if isinstance(source, pd.DataFrame):
+        return con.create_table(_temp_name(), source, temp=True)
+    if isinstance(source, str | os.PathLike):
+        path = str(source)
+        lowered = path.lower()
+        if Path(path).is_dir():
+            return con.read_parquet(os.path.join(path, "**", "*.parquet"))
+        if lowered.endswith((".parquet", ".pq")) or "*" in path:
+            return con.read_parquet(path)
+        if lowered.endswith((".csv", ".csv.gz", ".txt", ".tsv")):
+            return con.read_csv(path)
+        raise ValueError(f"cannot tell the format of {path!r}: expected .parquet, a folder of Parquet, or .csv")
+    raise TypeError(f"expected a pandas DataFrame, a file path or an ibis table, got {type(source).__name__}")
+
+
+_counter = [0]
+
+
+def _temp_name() -> str:
+    _counter[0] += 1
+    return f"crm_input_{os.getpid()}_{_counter[0]}"

@@ -1,0 +1,148 @@
+"""Dropping rows on purpose, and counting every dropped row by reason.
+
+A :class:`QualityReport` records, per reason, how many rows were dropped and how much money they carried,
+plus the rows and money kept, so that nothing disappears silently between the raw file and a model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import pandas as pd
+
+from crm_models.exceptions import DataContractError
+
+REASON_MISSING_CUSTOMER = "missing customer id"
+REASON_RETURN = "cancellation or return"
+REASON_NON_POSITIVE = "non-positive amount"
+REASON_DUPLICATE = "exact duplicate"
+REASON_AFTER_END = "timestamp after observation end"
+
+
+@dataclass
+class QualityReport:
+    """Rows in, rows kept, and rows dropped by reason (with the money they carried).
+
+    ``stage`` names where rows were counted (``"lines"`` for raw line items, ``"transactions"`` after
+    aggregation), since a loader may drop at both levels.
+    """
+
+    rows_in: int = 0
+    rows_kept: int = 0
+    amount_in: float = 0.0
+    amount_kept: float = 0.0
+    unit: str = "rows"
+    drops: list[dict] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def add_drop(self, reason: str, rows: int, amount: float = 0.0, stage: str = "transactions") -> None:
+        """Record that ``rows`` rows carrying ``amount`` were dropped for ``reason``."""
+        self.drops.append({"stage": stage, "reason": reason, "rows": int(rows), "amount": float(amount)})
+
+    @property
+    def rows_dropped(self) -> int:
+        """Total rows dropped over every reason and stage."""
+        return sum(d["rows"] for d in self.drops)
+
+    def dropped(self, reason: str, stage: str | None = None) -> int:
+        """Rows dropped for ``reason`` (optionally at one ``stage``)."""
+        return sum(d["rows"] for d in self.drops if d["reason"] == reason and (stage is None or d["stage"] == stage))
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per (stage, reason) plus the kept totals; shares are of the rows that came in at that stage."""
+        rows = [dict(d) for d in self.drops]
+        rows.append({"stage": "result", "reason": "kept", "rows": self.rows_kept, "amount": self.amount_kept})
+        frame = pd.DataFrame(rows, columns=["stage", "reason", "rows", "amount"])
+        frame["share_of_input"] = frame["rows"] / max(self.rows_in, 1)
+        return frame
+
+    def merge(self, later: QualityReport) -> QualityReport:
+        """Chain two reports: this one's input, both reports' drops, the later one's kept totals."""
+        return QualityReport(
+            rows_in=self.rows_in,
+            rows_kept=later.rows_kept,
+            amount_in=self.amount_in,
+            amount_kept=later.amount_kept,
+            unit=self.unit,
+            drops=self.drops + later.drops,
+            notes=self.notes + later.notes,
+        )
+
+    def __str__(self) -> str:
+        lines = [f"{self.rows_in:,} {self.unit} in, {self.rows_kept:,} kept"]
+        for d in self.drops:
+            lines.append(f"  dropped {d['rows']:>9,} ({d['stage']}): {d['reason']}")
+        return "\n".join(lines + [f"  note: {n}" for n in self.notes])
+
+
+def clean_transactions(
+    transactions: pd.DataFrame,
+    *,
+    returns: Literal["drop", "keep"] = "drop",
+    observation_end: str | pd.Timestamp | None = None,
+    drop_duplicates: bool = True,
+) -> tuple[pd.DataFrame, QualityReport]:
+    """Apply the dropping rules to canonical transactions and count each dropped row by reason.
+
+    Rules, in order: missing customer id; cancellation or return (negative amount, when ``returns="drop"``);
+    zero amount (and negative amounts when returns are dropped) as non-positive; exact duplicate rows;
+    timestamp after ``observation_end`` (inclusive end of the observation window).
+
+    Returns the kept rows and the :class:`QualityReport`.
+    """
+    if returns not in ("drop", "keep"):
+        raise DataContractError(f"returns must be 'drop' or 'keep', got {returns!r}", rule="returns in {drop, keep}")
+    for column in ("customer_id", "timestamp", "amount"):
+        if column not in transactions.columns:
+            raise DataContractError(
+                f"transactions lack the column {column!r}; read them with read_transactions first",
+                column=column, rule="required column",
+            )
+    frame = transactions
+    report = QualityReport(rows_in=len(frame), amount_in=float(frame["amount"].sum()), unit="transactions")
+
+    def drop(mask: pd.Series, reason: str) -> None:
+        nonlocal frame
+        if mask.any():
+            report.add_drop(reason, int(mask.sum()), float(frame.loc[mask, "amount"].sum()))
+            frame = frame.loc[~mask]
+
+    drop(frame["customer_id"].isna(), REASON_MISSING_CUSTOMER)
+    if returns == "drop":
+        drop(frame["amount"] < 0, REASON_RETURN)
+    drop(frame["amount"] == 0, REASON_NON_POSITIVE)
+    if drop_duplicates:
+        drop(frame.duplicated(keep="first"), REASON_DUPLICATE)
+    if observation_end is not None:
+        end = _end_of_window(observation_end, frame["timestamp"])
+        drop(frame["timestamp"] > end, REASON_AFTER_END)
+    frame = frame.reset_index(drop=True)
+    report.rows_kept = len(frame)
+    report.amount_kept = float(frame["amount"].sum())
+    return frame, report
+
+
+def quality_report(
+    transactions: pd.DataFrame,
+    *,
+    returns: Literal["drop", "keep"] = "drop",
+    observation_end: str | pd.Timestamp | None = None,
+    drop_duplicates: bool = True,
+) -> QualityReport:
+    """The :class:`QualityReport` that :func:`clean_transactions` would produce, without keeping the rows."""
+    return clean_transactions(transactions, returns=returns, observation_end=observation_end,
+                              drop_duplicates=drop_duplicates)[1]
+
+
+def _end_of_window(observation_end: str | pd.Timestamp, timestamps: pd.Series) -> pd.Timestamp:
+    """The inclusive end instant: a bare date means the end of that day; time zones follow the data."""
+    end = pd.Timestamp(observation_end)
+    if end == end.normalize() and isinstance(observation_end, str) and len(observation_end) <= 10:
+        end = end + pd.Timedelta(days=1) - pd.Timedelta(microseconds=1)
+    tz = getattr(timestamps.dt, "tz", None)
+    if tz is not None and end.tzinfo is None:
+        end = end.tz_localize(tz)
+    elif tz is None and end.tzinfo is not None:
+        end = end.tz_convert("UTC").tz_localize(None)
+    return end
