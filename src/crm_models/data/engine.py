@@ -54,7 +54,7 @@ def as_ibis_table(source: TableSource, backend: Any = None) -> Any:
         return source
     con = backend if backend is not None else duckdb_backend()
     if isinstance(source, pd.DataFrame):
-        return con.create_table(_temp_name(), source, temp=True)
+        return register_frame(con, source)
     if isinstance(source, str | os.PathLike):
         path = str(source)
         lowered = path.lower()
@@ -66,6 +66,19 @@ def as_ibis_table(source: TableSource, backend: Any = None) -> Any:
             return con.read_csv(path)
         raise ValueError(f"cannot tell the format of {path!r}: expected .parquet, a folder of Parquet, or .csv")
     raise TypeError(f"expected a pandas DataFrame, a file path or an ibis table, got {type(source).__name__}")
+
+
+def register_frame(con: Any, frame: pd.DataFrame) -> Any:
+    """Make ``frame`` queryable on ``con`` and return it as an ibis table.
+
+    DuckDB registers the frame as a zero-copy view (ibis 12's ``create_table`` emits SQL that DuckDB 2.0 rejects);
+    other backends copy it into a temporary table.
+    """
+    name = _temp_name()
+    if getattr(con, "name", "") == "duckdb":
+        con.con.register(name, frame)
+        return con.table(name)
+    return con.create_table(name, frame, temp=True)
 
 
 _counter = [0]

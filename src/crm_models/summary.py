@@ -1,0 +1,185 @@
+"""Transactions -> one row per customer: frequency, recency, age ``T`` and monetary value.
+
+The sufficient statistics of the BG/NBD, Pareto/NBD and Gamma-Gamma models (Fader, Hardie & Lee 2005, section 2;
+Fader & Hardie 2013): for a customer first seen at ``t0``,
+
+* ``frequency`` (``x``): number of *repeat* purchases, i.e. distinct purchase periods after the first one
+  (purchases in the same period, a day by default, count once);
+* ``recency`` (``t_x``): time from the first to the last purchase;
+* ``T``: time from the first purchase to the end of the observation window;
+* ``monetary_value`` (``zbar``): mean value of the repeat purchases (0 when there are none).
+
+The aggregation is one ibis expression, run by DuckDB by default; an ibis table from another backend (Spark,
+a warehouse) runs where it lives and only the per-customer result comes back.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from crm_models.data.engine import TableSource, as_ibis_table, is_ibis_table
+from crm_models.exceptions import DataContractError
+
+SECONDS_PER_DAY = 86_400.0
+TIME_UNITS_IN_DAYS = {"D": 1.0, "W": 7.0}
+PERIODS = {"D": "D", "H": "h", "W": "W"}
+
+
+def time_unit_days(time_unit: str | float) -> float:
+    """Length of ``time_unit`` in days: ``"D"`` (1), ``"W"`` (7), or an explicit number of days (e.g. 30.4375)."""
+    if isinstance(time_unit, int | float) and not isinstance(time_unit, bool):
+        if time_unit <= 0:
+            raise ValueError(f"time_unit in days must be positive, got {time_unit}")
+        return float(time_unit)
+    try:
+        return TIME_UNITS_IN_DAYS[str(time_unit).upper()]
+    except KeyError:
+        raise ValueError(
+            f"time_unit must be 'D', 'W' or a number of days (months are ambiguous: pass 30.4375 explicitly), "
+            f"got {time_unit!r}"
+        ) from None
+
+
+def customer_summary(
+    transactions: TableSource,
+    *,
+    observation_end: str | pd.Timestamp | None = None,
+    calibration_end: str | pd.Timestamp | None = None,
+    time_unit: str | float = "D",
+    period: str = "D",
+    backend: Any = None,
+) -> pd.DataFrame:
+    """Per-customer ``frequency, recency, T, monetary_value`` (plus holdout columns) from transactions.
+
+    Parameters
+    ----------
+    transactions
+        Canonical transactions (``customer_id, timestamp, amount``) as a pandas DataFrame, a Parquet/CSV path or
+        folder, or an ibis table. Rows with a non-negative amount count as purchases (a $0 order is still a visit; CDNOW has some);
+        negative amounts (returns) are ignored: net them first if they should lower spend
+        (:func:`crm_models.data.clean_transactions`).
+    observation_end
+        Last day of the observation window (inclusive). Defaults to the day of the last transaction.
+    calibration_end
+        When given, the summary describes the calibration period up to this day (inclusive) and adds holdout
+        columns for ``(calibration_end, observation_end]``: ``frequency_holdout`` (purchase periods),
+        ``monetary_value_holdout`` (mean value per purchase period) and ``duration_holdout``. Customers first
+        seen after ``calibration_end`` are left out.
+    time_unit
+        Unit of ``recency``, ``T`` and ``duration_holdout``: ``"D"``, ``"W"`` or a number of days.
+    period
+        Purchases in the same period are merged into one: ``"D"`` (day, default), ``"H"`` (hour) or ``"W"``.
+    backend
+        An ibis backend to register pandas frames and paths with (a new DuckDB connection by default).
+
+    Returns
+    -------
+    A DataFrame indexed by ``customer_id`` with ``frequency`` (int), ``recency``, ``T``, ``monetary_value``,
+    ``first_purchase`` and, with a calibration end, the holdout columns.
+    """
+    import ibis
+
+    unit_seconds = time_unit_days(time_unit) * SECONDS_PER_DAY
+    if period.upper() not in PERIODS:
+        raise ValueError(f"period must be one of {sorted(PERIODS)}, got {period!r}")
+    source = _naive_utc(transactions) if isinstance(transactions, pd.DataFrame) else transactions
+    table = as_ibis_table(source, backend)
+    for column in ("customer_id", "timestamp", "amount"):
+        if column not in table.columns:
+            raise DataContractError(
+                f"transactions lack the column {column!r}; read them with crm_models.data.read_transactions",
+                column=column, rule="required column",
+            )
+    purchases = table.filter([table.amount >= 0, table.customer_id.notnull()])
+    purchases = purchases.select(
+        customer_id=purchases.customer_id.cast("string"),
+        period_start=purchases.timestamp.cast("timestamp").truncate(PERIODS[period.upper()]),
+        amount=purchases.amount.cast("float64"),
+    )
+    end_day = _resolve_end(purchases, observation_end)
+    end_exclusive = end_day + pd.Timedelta(days=1)
+    purchases = purchases.filter(purchases.period_start < ibis.literal(end_exclusive.to_pydatetime()))
+    per_period = purchases.group_by(["customer_id", "period_start"]).aggregate(amount=purchases.amount.sum())
+
+    calibration = per_period
+    if calibration_end is not None:
+        cal_day = pd.Timestamp(calibration_end).normalize()
+        if cal_day >= end_day:
+            raise ValueError(f"calibration_end {cal_day.date()} must fall before observation_end {end_day.date()}")
+        cal_exclusive = ibis.literal((cal_day + pd.Timedelta(days=1)).to_pydatetime())
+        calibration = per_period.filter(per_period.period_start < cal_exclusive)
+        reference_day = cal_day
+    else:
+        reference_day = end_day
+
+    first = calibration.period_start.min().over(group_by=calibration.customer_id)
+    marked = calibration.mutate(first_period=first)
+    is_repeat = marked.period_start > marked.first_period
+    stats = marked.group_by("customer_id").aggregate(
+        first_purchase=marked.first_period.min(),
+        last_purchase=marked.period_start.max(),
+        frequency=marked.count() - 1,
+        repeat_value=marked.amount.sum(where=is_repeat),
+    )
+    reference = ibis.literal(reference_day.to_pydatetime())
+    stats = stats.mutate(
+        recency=(stats.last_purchase.epoch_seconds() - stats.first_purchase.epoch_seconds()) / unit_seconds,
+        T=(reference.epoch_seconds() - stats.first_purchase.epoch_seconds()) / unit_seconds,
+    )
+    columns = ["customer_id", "frequency", "recency", "T", "repeat_value", "first_purchase"]
+    result = stats.select(*columns)
+
+    if calibration_end is not None:
+        holdout_rows = per_period.filter(per_period.period_start >= cal_exclusive)
+        holdout = holdout_rows.group_by("customer_id").aggregate(
+            frequency_holdout=holdout_rows.count(),
+            holdout_value=holdout_rows.amount.sum(),
+        )
+        result = result.left_join(holdout, "customer_id").select(*columns, "frequency_holdout", "holdout_value")
+
+    frame = result.to_pandas()
+    return _finish(frame, calibration_end is not None, (end_day - reference_day).days / time_unit_days(time_unit))
+
+
+def _finish(frame: pd.DataFrame, with_holdout: bool, duration_holdout: float) -> pd.DataFrame:
+    frame["frequency"] = frame["frequency"].astype("int64")
+    repeat_value = frame.pop("repeat_value").fillna(0.0).astype("float64")
+    frame["monetary_value"] = (repeat_value / frame["frequency"].where(frame["frequency"] > 0)).fillna(0.0)
+    frame["recency"] = frame["recency"].astype("float64")
+    frame["T"] = frame["T"].astype("float64")
+    ordered = ["frequency", "recency", "T", "monetary_value", "first_purchase"]
+    if with_holdout:
+        frame["frequency_holdout"] = frame["frequency_holdout"].fillna(0).astype("int64")
+        value = frame.pop("holdout_value").fillna(0.0).astype("float64")
+        count = frame["frequency_holdout"].where(frame["frequency_holdout"] > 0)
+        frame["monetary_value_holdout"] = (value / count).fillna(0.0)
+        frame["duration_holdout"] = float(duration_holdout)
+        ordered += ["frequency_holdout", "monetary_value_holdout", "duration_holdout"]
+    frame["customer_id"] = frame["customer_id"].astype("string")
+    frame = frame.set_index("customer_id").sort_index()
+    return frame[ordered]
+
+
+def _resolve_end(purchases: Any, observation_end: str | pd.Timestamp | None) -> pd.Timestamp:
+    if observation_end is not None:
+        return pd.Timestamp(observation_end).tz_localize(None).normalize()
+    last = purchases.period_start.max().execute()
+    if last is None or pd.isna(last):
+        raise DataContractError("there are no purchases (rows with a non-negative amount)", column="amount",
+                                rule="at least one purchase")
+    return pd.Timestamp(last).normalize()
+
+
+def _naive_utc(frame: pd.DataFrame) -> pd.DataFrame:
+    """tz-aware timestamps become naive UTC so that truncation to days does not depend on the session zone."""
+    if "timestamp" in frame.columns and getattr(frame["timestamp"].dt, "tz", None) is not None:
+        frame = frame.assign(timestamp=frame["timestamp"].dt.tz_convert("UTC").dt.tz_localize(None))
+    keep = [c for c in ("customer_id", "timestamp", "amount") if c in frame.columns]
+    return frame[keep]
+
+
+def is_lazy(table: Any) -> bool:
+    """True when ``table`` is an ibis expression (results are computed by its backend)."""
+    return is_ibis_table(table)
