@@ -42,7 +42,7 @@ FEATURES = (
 COVARIATES = {"converted": "pre_converted", "revenue": "pre_revenue"}
 
 # Effect sizes on the log-odds scale of buying in the window, per coupon arm, before the modifiers below.
-_LOGIT_EFFECT = {"coupon_10": 0.45, "coupon_20": 0.75}
+_LOGIT_EFFECT = {"coupon_10": 0.8, "coupon_20": 1.3}
 # Basket value multiplier under each arm (a discount lowers the spend per order).
 _BASKET = {"control": 1.0, "coupon_10": 0.97, "coupon_20": 0.90}
 _PAID_CHANNELS = ("paid_search", "paid_social", "affiliate", "display", "paid")
@@ -201,7 +201,7 @@ def simulate_coupon_experiment(
     email_engaged = (rng.uniform(size=n) < _sigmoid(0.4 + 0.5 * z_rate - 0.8 * channel_paid)).astype(np.int64)
 
     # Baseline probability of buying during the window (control).
-    score0 = 1.3 * z_rate + 1.2 * (alive - alive.mean()) - 0.15 * channel_paid
+    score0 = 2.0 * z_rate + 1.2 * (alive - alive.mean()) - 0.15 * channel_paid
     intercept = _calibrate_intercept(score0, _BASE_CONVERSION)
     logit0 = intercept + score0
 

@@ -1,0 +1,61 @@
+"""Bayesian read-out of conversion outcomes: Beta-Binomial posteriors per arm.
+
+Probability to beat control ``P(p_arm > p_control | data)`` and the expected loss of shipping the arm,
+``E[max(p_control - p_arm, 0) | data]`` (how much conversion one expects to give up if the arm is in fact worse;
+Stucchio, C. (2015), Bayesian A/B testing at VWO). Computed by Monte Carlo from the independent Beta
+posteriors with a fixed seed, so the numbers are reproducible.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["bayesian_proportions"]
+
+
+def bayesian_proportions(
+    successes: Mapping[str, float],
+    trials: Mapping[str, float],
+    control: str,
+    *,
+    prior: tuple[float, float] = (1.0, 1.0),
+    draws: int = 100_000,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Posterior summaries per treatment arm against ``control``.
+
+    Returns one row per non-control arm with ``posterior_mean``, ``prob_beat_control``, ``prob_best``
+    (among all arms including control), ``expected_loss`` (absolute, in conversion-rate units) and the
+    95 % credible interval of the absolute difference (``cred_low``, ``cred_high``).
+    """
+    arms = list(trials)
+    if control not in arms:
+        raise KeyError(control)
+    a0, b0 = prior
+    rng = np.random.default_rng(seed)
+    samples = {
+        arm: rng.beta(a0 + successes[arm], b0 + trials[arm] - successes[arm], size=draws) for arm in arms
+    }
+    stacked = np.column_stack([samples[a] for a in arms])
+    best = np.bincount(stacked.argmax(axis=1), minlength=len(arms)) / draws
+    rows = []
+    pc = samples[control]
+    for j, arm in enumerate(arms):
+        if arm == control:
+            continue
+        diff = samples[arm] - pc
+        rows.append(
+            {
+                "arm": arm,
+                "posterior_mean": float(samples[arm].mean()),
+                "prob_beat_control": float((diff > 0).mean()),
+                "prob_best": float(best[j]),
+                "expected_loss": float(np.maximum(-diff, 0.0).mean()),
+                "cred_low": float(np.quantile(diff, 0.025)),
+                "cred_high": float(np.quantile(diff, 0.975)),
+            }
+        )
+    return pd.DataFrame(rows)
