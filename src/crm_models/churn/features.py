@@ -1,0 +1,392 @@
+"""Leakage-free churn labels and features at a cutoff, computed with ibis (DuckDB by default).
+
+Time convention (days are 86,400 s; naive timestamps are UTC):
+
+- features use only transactions with ``timestamp < cutoff``;
+- the label window is ``[cutoff, cutoff + horizon)``: a customer *churned* when they place no purchase
+  order in it. (Half-open on the right so that consecutive windows tile time and a transaction stamped
+  exactly at the cutoff - common for daily data stamped at midnight - is not lost between features and label.)
+- the population is every customer with at least one purchase in ``[cutoff - lookback, cutoff)``.
+
+A purchase order is an order (rows sharing ``order_id``; without ``order_id``, rows sharing customer and
+timestamp) with a positive net amount; an order with a negative net amount is a return.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from crm_models.churn._input import SECONDS_PER_DAY, TransactionSource, from_epoch, prepare, to_days, to_epoch
+from crm_models.exceptions import DataContractError
+
+DEFAULT_WINDOWS = (30, 90, 180, 365)
+TREND_WINDOWS = (30, 90, 180)
+LABEL = "churned"
+
+
+@dataclass
+class ChurnDataset:
+    """Features ``X`` (one row per customer, indexed by ``customer_id``) and label ``y`` at one cutoff.
+
+    ``y`` is ``None`` for a scoring set (``with_label=False``). ``snapshot`` holds the per-customer
+    quantities that the decisions and baselines use (recency, spend) in readable units.
+    """
+
+    X: pd.DataFrame
+    y: pd.Series | None
+    cutoff: pd.Timestamp
+    horizon_days: float
+    lookback_days: float
+    bgnbd_used: bool = False
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def n_customers(self) -> int:
+        return len(self.X)
+
+    @property
+    def churn_rate(self) -> float:
+        if self.y is None:
+            return float("nan")
+        return float(self.y.mean()) if len(self.y) else float("nan")
+
+    def frame(self) -> pd.DataFrame:
+        """Features and label in one frame (label column ``churned``), plus a ``cutoff`` column."""
+        out = self.X.copy()
+        if self.y is not None:
+            out[LABEL] = self.y
+        out["cutoff"] = self.cutoff
+        return out
+
+
+def make_churn_dataset(
+    transactions: Any,
+    cutoff: Any,
+    horizon: Any = 90,
+    lookback: Any = 365,
+    *,
+    windows: tuple[int, ...] = DEFAULT_WINDOWS,
+    with_label: bool = True,
+    use_bgnbd: bool | str = "auto",
+    data_end: Any = None,
+) -> ChurnDataset:
+    """Build the churn features at ``cutoff`` and, when ``with_label``, the churn label.
+
+    Parameters
+    ----------
+    transactions
+        Canonical transactions (``customer_id``, ``timestamp``, ``amount``; optional ``order_id``,
+        ``quantity``, ``product_id``, ``channel``) as a pandas DataFrame, a Parquet path or an ibis table.
+    cutoff
+        The moment of prediction. Must lie after the first and not after the last transaction.
+    horizon
+        Length of the label window in days (number, ``Timedelta`` or ``"90D"``).
+    lookback
+        Customers with a purchase in ``[cutoff - lookback, cutoff)`` form the population.
+    windows
+        Look-back windows (days) for the RFM-by-window features.
+    with_label
+        ``False`` builds a scoring set (no label, no horizon check), e.g. for "today".
+    use_bgnbd
+        ``"auto"`` adds BG/NBD P(alive) and expected purchases when ``crm_models.clv.BetaGeoModel`` is
+        importable; ``True`` requires it; ``False`` skips it.
+    data_end
+        End of the observation period when it is later than the last transaction (default: the last
+        transaction's timestamp). The label window must end by then.
+
+    Raises
+    ------
+    DataContractError
+        Missing/ill-typed columns, a cutoff outside the data's time range, a horizon that runs past the
+        end of the data, or nobody active in the look-back window.
+    """
+    source = prepare(transactions)
+    horizon_days = to_days(horizon)
+    lookback_days = to_days(lookback)
+    cutoff_ts = pd.Timestamp(cutoff)
+    if cutoff_ts.tzinfo is not None:
+        cutoff_ts = cutoff_ts.tz_convert("UTC").tz_localize(None)
+    c = to_epoch(cutoff_ts)
+    end = source.last_epoch if data_end is None else max(source.last_epoch, to_epoch(data_end))
+    first, last = from_epoch(source.first_epoch), from_epoch(source.last_epoch)
+    if not source.first_epoch < c <= end:
+        raise DataContractError(
+            f"cutoff {cutoff_ts} is outside the data's time range ({first} .. {from_epoch(end)})",
+            column="timestamp",
+            rule="first transaction < cutoff <= last transaction",
+            examples=[str(first), str(last)],
+        )
+    if with_label and c + horizon_days * SECONDS_PER_DAY > end + 1e-6:
+        raise DataContractError(
+            f"the label window [{cutoff_ts}, {cutoff_ts + pd.Timedelta(days=horizon_days)}) runs past the "
+            f"end of the data ({from_epoch(end)}); use an earlier cutoff or a shorter horizon",
+            column="timestamp",
+            rule="cutoff + horizon <= end of data",
+            examples=[str(last)],
+        )
+    windows = tuple(sorted({int(w) for w in windows}))
+    if not windows or windows[0] <= 0:
+        raise ValueError(f"windows must be positive day counts, got {windows!r}")
+
+    expr = _feature_expression(source, c, horizon_days, lookback_days, windows)
+    if with_label:
+        expr = _attach_label(source, expr, c, horizon_days)
+    raw = expr.to_pandas()
+    if raw.empty:
+        raise DataContractError(
+            f"no customer bought in the {lookback_days:g} days before the cutoff {cutoff_ts}",
+            column="timestamp",
+            rule="at least one active customer in [cutoff - lookback, cutoff)",
+        )
+    raw = raw.sort_values("customer_id", kind="stable").set_index("customer_id")
+    y = None
+    if with_label:
+        y = raw.pop(LABEL).astype("int64").rename(LABEL)
+    X = _derived_features(raw, source, windows)
+    notes: list[str] = []
+    bgnbd_used = False
+    if use_bgnbd:
+        bg = bgnbd_features(X, horizon_days, required=use_bgnbd is True)
+        if bg is not None:
+            X = X.join(bg)
+            bgnbd_used = True
+        else:
+            notes.append("BG/NBD features skipped: crm_models.clv.BetaGeoModel is not available")
+    X = X.astype("float64")
+    return ChurnDataset(
+        X=X,
+        y=y,
+        cutoff=cutoff_ts,
+        horizon_days=horizon_days,
+        lookback_days=lookback_days,
+        bgnbd_used=bgnbd_used,
+        notes=notes,
+    )
+
+
+def _orders(source: TransactionSource, c: float) -> tuple[Any, Any]:
+    """Rows before the cutoff and the per-order table (net amount, basket size, distinct products)."""
+    t = source.table
+    before = t.filter(t._epoch < c)
+    before = before.mutate(age=(c - before._epoch) / SECONDS_PER_DAY)
+    keys = ["customer_id", "order_id"] if source.has_order_id else ["customer_id", "_epoch"]
+    metrics: dict[str, Any] = {
+        "age": before.age.max(),  # the order's first line (largest age = earliest)
+        "amount": before.amount.sum(),
+        "epoch": before._epoch.min(),
+    }
+    if source.has_quantity:
+        metrics["quantity"] = before.quantity.abs().sum().cast("float64")
+    if source.has_product_id:
+        metrics["n_products"] = before.product_id.nunique()
+    orders = before.group_by(keys).aggregate(**metrics)
+    return before, orders
+
+
+def _feature_expression(
+    source: TransactionSource, c: float, horizon_days: float, lookback_days: float, windows: tuple[int, ...]
+) -> Any:
+    import ibis
+
+    before, orders = _orders(source, c)
+    purchases = orders.filter(orders.amount > 0)
+    trend_windows = [w for w in TREND_WINDOWS if w in windows] or [windows[0]]
+
+    def count_if(cond: Any) -> Any:
+        return ibis.ifelse(cond, 1, 0).sum()
+
+    def sum_if(cond: Any, value: Any) -> Any:
+        return ibis.ifelse(cond, value, 0.0).sum()
+
+    p = purchases
+    agg: dict[str, Any] = {
+        "n_orders": p.count(),
+        "recency_days": p.age.min(),
+        "tenure_days": p.age.max(),
+        "spend_total": p.amount.sum(),
+        "order_value_mean": p.amount.mean(),
+        "order_value_max": p.amount.max(),
+        "order_value_std": p.amount.std(),
+    }
+    for w in windows:
+        agg[f"orders_{w}d"] = count_if(p.age <= w)
+        agg[f"spend_{w}d"] = sum_if(p.age <= w, p.amount)
+    for w in trend_windows:
+        prior = (p.age > w) & (p.age <= 2 * w)
+        agg[f"orders_prev_{w}d"] = count_if(prior)
+        agg[f"spend_prev_{w}d"] = sum_if(prior, p.amount)
+    # seasonality: what the customer did in the same stretch of the calendar one year earlier
+    year = 365.0
+    same_season = (p.age <= year) & (p.age > year - horizon_days)
+    agg["orders_same_season_last_year"] = count_if(same_season)
+    weekday = (p.epoch / SECONDS_PER_DAY + 3).floor() % 7  # 1970-01-01 was a Thursday -> Monday = 0
+    agg["weekend_share"] = ibis.ifelse(weekday >= 5, 1.0, 0.0).mean()
+    if source.has_quantity:
+        agg["basket_quantity_mean"] = p.quantity.mean()
+    if source.has_product_id:
+        agg["basket_products_mean"] = p.n_products.cast("float64").mean()
+    feats = p.group_by("customer_id").aggregate(**agg)
+    feats = feats.filter(feats.recency_days <= lookback_days)
+
+    # inter-purchase times on distinct purchase days
+    days = p.mutate(day=(p.epoch / SECONDS_PER_DAY).floor()).select("customer_id", "day").distinct()
+    win = ibis.window(group_by="customer_id", order_by="day")
+    gaps = days.mutate(gap=days.day - days.day.lag().over(win))
+    gap_stats = gaps.group_by("customer_id").aggregate(
+        n_purchase_days=gaps.count(),
+        ipt_mean=gaps.gap.mean(),
+        ipt_std=gaps.gap.std(),
+        ipt_max=gaps.gap.max(),
+        ipt_min=gaps.gap.min(),
+        first_day=gaps.day.min(),
+        last_day=gaps.day.max(),
+    )
+    last_gap = (
+        gaps.mutate(rn=ibis.row_number().over(ibis.window(group_by="customer_id", order_by=ibis.desc("day"))))
+        .filter(lambda s: s.rn == 0)
+        .select("customer_id", ipt_last=lambda s: s.gap)
+    )
+
+    # returns and diversity over all rows before the cutoff
+    r = before
+    rows_agg: dict[str, Any] = {
+        "gross_spend": sum_if(r.amount > 0, r.amount),
+        "returned_amount": sum_if(r.amount < 0, -r.amount),
+    }
+    if source.has_product_id:
+        rows_agg["n_distinct_products"] = r.product_id.nunique(where=r.amount > 0)
+    if source.has_channel:
+        rows_agg["n_channels"] = r.channel.nunique()
+    row_stats = r.group_by("customer_id").aggregate(**rows_agg)
+    returns = orders.filter(orders.amount < 0)
+    return_stats = returns.group_by("customer_id").aggregate(n_return_orders=returns.count())
+
+    out = feats.left_join(gap_stats, "customer_id").select(~ibis.selectors.endswith("_right"))
+    out = out.left_join(last_gap, "customer_id").select(~ibis.selectors.endswith("_right"))
+    out = out.left_join(row_stats, "customer_id").select(~ibis.selectors.endswith("_right"))
+    out = out.left_join(return_stats, "customer_id").select(~ibis.selectors.endswith("_right"))
+    return out
+
+
+def _attach_label(source: TransactionSource, feats: Any, c: float, horizon_days: float) -> Any:
+    import ibis
+
+    t = source.table
+    end = c + horizon_days * SECONDS_PER_DAY
+    window = t.filter((t._epoch >= c) & (t._epoch < end))
+    keys = ["customer_id", "order_id"] if source.has_order_id else ["customer_id", "_epoch"]
+    orders = window.group_by(keys).aggregate(amount=window.amount.sum())
+    buyers = orders.filter(orders.amount > 0).select("customer_id").distinct().mutate(_bought=ibis.literal(1))
+    joined = feats.left_join(buyers, "customer_id").select(~ibis.selectors.endswith("_right"))
+    return joined.mutate(**{LABEL: ibis.ifelse(joined._bought.isnull(), 1, 0)}).drop("_bought")
+
+
+def _derived_features(raw: pd.DataFrame, source: TransactionSource, windows: tuple[int, ...]) -> pd.DataFrame:
+    """Ratios and rhythm features from the engine's aggregates (vectorised, per customer)."""
+    X = pd.DataFrame(index=raw.index)
+    num = raw.astype("float64")
+    X["recency_days"] = num["recency_days"]
+    X["tenure_days"] = num["tenure_days"]
+    X["n_orders"] = num["n_orders"]
+    X["n_purchase_days"] = num["n_purchase_days"]
+    X["spend_total"] = num["spend_total"]
+    X["order_value_mean"] = num["order_value_mean"]
+    X["order_value_max"] = num["order_value_max"]
+    X["order_value_cv"] = num["order_value_std"] / num["order_value_mean"].where(num["order_value_mean"] > 0)
+    active_days = np.maximum(num["tenure_days"], 1.0)
+    X["orders_per_30d"] = num["n_orders"] / active_days * 30.0
+    for w in windows:
+        X[f"orders_{w}d"] = num[f"orders_{w}d"]
+        X[f"spend_{w}d"] = num[f"spend_{w}d"]
+    for w in [w for w in TREND_WINDOWS if f"orders_prev_{w}d" in num]:
+        X[f"orders_trend_{w}d"] = num[f"orders_{w}d"] - num[f"orders_prev_{w}d"]
+        X[f"spend_trend_{w}d"] = np.log1p(num[f"spend_{w}d"].clip(lower=0)) - np.log1p(
+            num[f"spend_prev_{w}d"].clip(lower=0)
+        )
+    # rhythm: inter-purchase times (days between distinct purchase days)
+    X["ipt_mean"] = num["ipt_mean"]
+    X["ipt_std"] = num["ipt_std"]
+    X["ipt_max"] = num["ipt_max"]
+    X["ipt_min"] = num["ipt_min"]
+    X["ipt_last"] = num["ipt_last"]
+    rhythm = num["ipt_mean"].where(num["ipt_mean"] > 0)
+    X["recency_over_ipt"] = num["recency_days"] / rhythm
+    X["recency_over_ipt_max"] = num["recency_days"] / num["ipt_max"].where(num["ipt_max"] > 0)
+    spread = num["ipt_std"].where(num["ipt_std"] > 0)
+    X["recency_z"] = (num["recency_days"] - num["ipt_mean"]) / spread
+    X["ipt_trend"] = num["ipt_last"] / rhythm
+    X["recency_over_tenure"] = num["recency_days"] / np.maximum(num["tenure_days"], 1.0)
+    # returns
+    gross = num["gross_spend"].where(num["gross_spend"] > 0)
+    X["returns_share"] = (num["returned_amount"] / gross).fillna(0.0)
+    X["n_return_orders"] = num["n_return_orders"].fillna(0.0)
+    # basket size and diversity
+    if "basket_quantity_mean" in num:
+        X["basket_quantity_mean"] = num["basket_quantity_mean"]
+    if "basket_products_mean" in num:
+        X["basket_products_mean"] = num["basket_products_mean"]
+    if "n_distinct_products" in num:
+        X["n_distinct_products"] = num["n_distinct_products"]
+        X["product_diversity"] = num["n_distinct_products"] / np.maximum(num["n_orders"], 1.0)
+    if "n_channels" in num:
+        X["n_channels"] = num["n_channels"]
+    # seasonality
+    X["orders_same_season_last_year"] = num["orders_same_season_last_year"]
+    X["weekend_share"] = num["weekend_share"]
+    # BG/NBD inputs (weeks): repeat purchase days, time of last repeat, age
+    X["bg_frequency"] = num["n_purchase_days"] - 1.0
+    X["bg_recency_weeks"] = (num["last_day"] - num["first_day"]) / 7.0
+    X["bg_T_weeks"] = num["tenure_days"] / 7.0
+    return X
+
+
+def bgnbd_features(X: pd.DataFrame, horizon_days: float, *, required: bool = False) -> pd.DataFrame | None:
+    """BG/NBD P(alive) and expected purchases in the horizon, fitted on the snapshot itself.
+
+    Uses only pre-cutoff quantities (``bg_frequency``, ``bg_recency_weeks``, ``bg_T_weeks``), so it
+    leaks nothing. Returns ``None`` when ``crm_models.clv.BetaGeoModel`` is not importable (or raises
+    ``ImportError`` when ``required``).
+    """
+    try:
+        from crm_models.clv import BetaGeoModel
+    except ImportError:
+        if required:
+            raise
+        return None
+    frequency = X["bg_frequency"].to_numpy(dtype="float64")
+    recency = X["bg_recency_weeks"].to_numpy(dtype="float64")
+    T = np.maximum(X["bg_T_weeks"].to_numpy(dtype="float64"), recency)
+    T = np.where(T <= 0, 1.0 / 7.0, T)
+    model = BetaGeoModel().fit(frequency, recency, T)
+    p_alive = np.asarray(model.probability_alive(frequency, recency, T), dtype="float64")
+    expected = np.asarray(model.expected_purchases(horizon_days / 7.0, frequency, recency, T), dtype="float64")
+    return pd.DataFrame(
+        {"bg_p_alive": np.clip(p_alive, 0.0, 1.0), "bg_expected_purchases": expected}, index=X.index
+    )
+
+
+def make_training_set(
+    transactions: Any,
+    cutoffs: Any,
+    horizon: Any = 90,
+    lookback: Any = 365,
+    **kwargs: Any,
+) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
+    """Stack labelled snapshots at several cutoffs: ``(X, y, time)`` for ``ChurnModel.fit(X, y, time=time)``.
+
+    A customer appears once per snapshot. ``time`` holds each row's cutoff, so the model's validation
+    split is time-ordered (the latest snapshot is held out).
+    """
+    from crm_models.churn._input import to_ibis
+
+    table = to_ibis(transactions)
+    sets = [make_churn_dataset(table, c, horizon, lookback, **kwargs) for c in sorted(pd.to_datetime(list(cutoffs)))]
+    columns = [c for c in sets[0].X.columns if all(c in s.X for s in sets)]
+    X = pd.concat([s.X[columns] for s in sets])
+    y = pd.concat([s.y for s in sets])
+    time = pd.Series(np.concatenate([np.full(len(s.X), s.cutoff) for s in sets]), index=X.index, name="cutoff")
+    return X, y, time
