@@ -84,7 +84,10 @@ def _rename(frame: Any, contract: TableContract, columns: Mapping[str, str] | No
             )
     renames = {user: canonical for canonical, user in mapping.items() if user != canonical}
     if renames:
-        frame = frame.rename(renames) if is_ibis_table(frame) else frame.rename(columns=renames)
+        if is_ibis_table(frame):  # ibis renames with {new_name: old_name}
+            frame = frame.rename({canonical: user for user, canonical in renames.items()})
+        else:
+            frame = frame.rename(columns=renames)
     present = set(frame.columns)
     for name in contract.required:
         if name not in present:

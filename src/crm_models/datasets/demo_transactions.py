@@ -4,7 +4,8 @@ The generative model is exactly the one the CLV models assume, so tests can chec
 
 * BG/NBD (Fader, Hardie & Lee 2005, section 3): while active, a customer buys as a Poisson process with rate
   ``lambda ~ Gamma(r, alpha)`` (shape ``r``, rate ``alpha`` per week); after every purchase, including the first,
-  the customer becomes inactive with probability ``p ~ Beta(a, b)``.
+  the customer becomes inactive with probability ``p ~ Beta(a, b)``
+  (time 0 is the first purchase; dropout can only follow a repeat purchase).
 * Gamma-Gamma spend (Fader, Hardie & Lee 2005b; Fader & Hardie 2013): each purchase's value is
   ``z ~ Gamma(p_spend, nu)`` with a per-customer ``nu ~ Gamma(q, gamma)``, so the mean spend ``p_spend / nu``
   varies across customers but not with the purchase rate.
@@ -89,7 +90,7 @@ def simulate_purchases(rng: np.random.Generator, customers: pd.DataFrame, end: p
     """Draw each customer's purchases up to ``end`` from the BG/NBD process, with Gamma-Gamma order values.
 
     Vectorized over customers: each round draws the next inter-purchase time of every customer still active
-    and still before ``end``; a purchase is followed by a dropout draw with the customer's ``p``.
+    and still before ``end``; a repeat purchase is followed by a dropout draw with the customer's ``p``.
     """
     n = len(customers)
     signup_days = (customers["signup"] - customers["signup"].min()).dt.total_seconds().to_numpy() / 86400.0
@@ -99,8 +100,8 @@ def simulate_purchases(rng: np.random.Generator, customers: pd.DataFrame, end: p
     who = [np.arange(n)]
     when = [signup_days.copy()]
     current = signup_days.copy()
-    active = rng.random(n) >= dropout  # the first purchase is followed by a dropout draw too
-    index = np.flatnonzero(active)
+    # Everyone is active after the first purchase; dropout draws follow each *repeat* purchase (FHL 2005, eq. 3).
+    index = np.arange(n)
     while index.size:
         current[index] += rng.exponential(1.0 / np.maximum(rate[index], 1e-12))
         index = index[current[index] <= horizon]

@@ -1,0 +1,111 @@
+"""Loaders for public formats (against ../shared/data) and the demo brand's determinism and truth."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from crm_models.datasets import load_cdnow, load_online_retail, make_demo
+
+
+@pytest.fixture(scope="module")
+def online_retail(shared_data):
+    return load_online_retail(shared_data / "online_retail.csv.gz", return_report=True)
+
+
+def test_online_retail_quality_report_counts(online_retail) -> None:
+    transactions, report = online_retail
+    assert report.rows_in == 541_909
+    assert report.dropped("missing customer id") == 135_080
+    assert report.dropped("exact duplicate") == 5_225
+    assert report.dropped("non-positive amount") == 40
+    assert report.rows_in == report.rows_kept + report.rows_dropped
+    assert transactions["customer_id"].nunique() == 4_371
+    assert transactions["order_id"].is_unique, "one transaction per invoice"
+    assert transactions["customer_id"].notna().all()
+
+
+def test_online_retail_amount_is_sum_of_lines(shared_data, online_retail) -> None:
+    transactions, _ = online_retail
+    first = transactions.loc[transactions["order_id"] == "536365"].iloc[0]
+    # Invoice 536365 (customer 17850): 7 lines, quantity x price summed.
+    assert first["customer_id"] == "17850"
+    assert first["amount"] == pytest.approx(139.12)
+    returns = transactions.loc[transactions["is_return"]]
+    assert (returns["amount"] < 0).all() and len(returns) == 3_654
+
+
+def test_online_retail_can_exclude_cancellations(shared_data, online_retail) -> None:
+    _, with_returns = online_retail
+    transactions, report = load_online_retail(shared_data / "online_retail.csv.gz", cancellations="exclude",
+                                              return_report=True)
+    assert not transactions["is_return"].any()
+    assert report.dropped("cancellation or return") == 8_872  # 9,288 cancellation lines, less ids/duplicates
+    assert report.rows_kept == with_returns.rows_kept - 8_872
+
+
+def test_cdnow_both_formats(shared_data) -> None:
+    sample = load_cdnow(shared_data / "cdnow_sample.txt")
+    master = load_cdnow(shared_data / "cdnow_master.txt")
+    assert len(sample) == 6_919 and sample["customer_id"].nunique() == 2_357
+    assert len(master) == 69_659 and master["customer_id"].nunique() == 23_570
+    assert sample["timestamp"].min() == pd.Timestamp("1997-01-01")
+    assert master["timestamp"].max() == pd.Timestamp("1998-06-30")
+    # The sample's master ids point into the master file with the same purchases.
+    master_keys = master.drop_duplicates(["customer_id", "timestamp", "amount"])
+    joined = sample.merge(master_keys, left_on=["master_id", "timestamp", "amount"],
+                          right_on=["customer_id", "timestamp", "amount"])
+    assert len(joined) == len(sample)
+
+
+def test_make_demo_is_deterministic_per_seed() -> None:
+    first = make_demo(seed=7, n_customers=300)
+    second = make_demo(seed=7, n_customers=300)
+    other = make_demo(seed=8, n_customers=300)
+    pd.testing.assert_frame_equal(first.transactions, second.transactions)
+    pd.testing.assert_frame_equal(first.touchpoints, second.touchpoints)
+    pd.testing.assert_frame_equal(first.experiment, second.experiment)
+    assert not first.transactions["amount"].equals(other.transactions["amount"])
+
+
+def test_make_demo_tables_follow_the_contract() -> None:
+    from crm_models.data import read_touchpoints, read_transactions
+
+    demo = make_demo(seed=1, n_customers=500)
+    transactions = read_transactions(demo.transactions)
+    assert len(transactions) == len(demo.transactions)
+    assert transactions["timestamp"].max() <= demo.observation_end + pd.Timedelta(days=1)
+    assert (transactions["amount"] < 0).any(), "the demo has a few returns for the quality report"
+    read_touchpoints(demo.touchpoints)
+    assert set(demo.truth) == {"clv", "attribution", "experiment"}
+    assert set(demo.customers["customer_id"]) >= set(demo.transactions["customer_id"])
+
+
+def test_make_demo_purchase_process_matches_truth() -> None:
+    """With the BG/NBD truth, the mean number of purchases in the first 26 weeks after signup is known:
+    E[X(t)] = (a+b-1)/(a-1) * (1 - hyp2f1(...)) (Fader, Hardie & Lee 2005, eq. 9), checked by simulation
+    of the same process through the demo generator."""
+    from scipy.special import hyp2f1
+
+    demo = make_demo(seed=3, n_customers=20_000)
+    truth = demo.truth["clv"]
+    r, alpha, a, b = truth["r"], truth["alpha"], truth["a"], truth["b"]
+    t = 26.0
+    expected = (a + b - 1) / (a - 1) * (1 - (alpha / (alpha + t)) ** r * hyp2f1(r, b, a + b - 1, t / (alpha + t)))
+    tx = demo.transactions.loc[demo.transactions["amount"] > 0].merge(demo.customers[["customer_id", "signup"]])
+    weeks = (tx["timestamp"] - tx["signup"]).dt.total_seconds() / (7 * 86400)
+    repeats = tx.loc[(weeks > 0) & (weeks <= t)].groupby("customer_id").size()
+    cutoff = demo.observation_end - pd.Timedelta(weeks=t)
+    eligible = demo.customers.loc[demo.customers["signup"] <= cutoff, "customer_id"]
+    observed = repeats.reindex(eligible, fill_value=0).mean()
+    assert observed == pytest.approx(expected, rel=0.05)
+
+
+def test_demo_write_creates_parquet_and_truth(tmp_path) -> None:
+    demo = make_demo(seed=2, n_customers=200)
+    paths = demo.write(tmp_path / "demo")
+    assert {"transactions", "customers", "touchpoints", "experiment", "truth"} <= set(paths)
+    back = pd.read_parquet(paths["transactions"])
+    assert len(back) == len(demo.transactions)
+    assert np.isclose(back["amount"].sum(), demo.transactions["amount"].sum())

@@ -1,0 +1,84 @@
+"""customer_summary: the published CDNOW summary, holdout columns, and hand-checked cases."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from crm_models.datasets import load_cdnow
+from crm_models.summary import customer_summary, time_unit_days
+
+
+@pytest.fixture(scope="module")
+def cdnow_sample(shared_data):
+    return load_cdnow(shared_data / "cdnow_sample.txt")
+
+
+def test_reproduces_published_cdnow_39_week_summary(shared_data, cdnow_sample) -> None:
+    published = pd.read_csv(shared_data / "cdnow_summary_39wk.csv")
+    published.index = published["ID"].astype(str)
+    ours = customer_summary(cdnow_sample, observation_end="1997-09-30", time_unit="W").loc[published.index]
+    assert len(ours) == 2_357
+    np.testing.assert_array_equal(ours["frequency"].to_numpy(), published["x"].to_numpy())
+    # The published file rounds to 2 decimals (half up); allow exactly that rounding.
+    for column, reference in (("recency", "t_x"), ("T", "T"), ("monetary_value", "zbar")):
+        difference = np.abs(ours[column].to_numpy() - published[reference].to_numpy())
+        assert difference.max() <= 0.005 + 1e-9, column
+    assert (ours["frequency"] > 0).sum() == 946
+
+
+def test_holdout_columns(cdnow_sample) -> None:
+    summary = customer_summary(cdnow_sample, observation_end="1998-06-30", calibration_end="1997-09-30",
+                               time_unit="W")
+    assert summary["duration_holdout"].iloc[0] == pytest.approx(273 / 7)
+    # Customer 1 bought on 1997-12-12 only in the holdout window (26.48).
+    one = summary.loc["1"]
+    assert one["frequency"] == 2 and one["frequency_holdout"] == 1
+    assert one["monetary_value_holdout"] == pytest.approx(26.48)
+    tx = cdnow_sample
+    holdout_days = tx.loc[tx["timestamp"] > "1997-09-30"].groupby("customer_id")["timestamp"].nunique()
+    assert summary["frequency_holdout"].sum() == holdout_days.sum()
+
+
+def test_hand_computed_case_merges_same_day_purchases() -> None:
+    tx = pd.DataFrame({
+        "customer_id": ["a", "a", "a", "a", "b", "c"],
+        "timestamp": pd.to_datetime(["2024-01-01 09:00", "2024-01-01 18:00", "2024-01-08 00:00", "2024-01-15 00:00",
+                                     "2024-01-10 00:00", "2024-01-20 00:00"]),
+        "amount": [10.0, 5.0, 20.0, 40.0, 7.0, -3.0],
+    })
+    summary = customer_summary(tx, observation_end="2024-01-29", time_unit="W")
+    a = summary.loc["a"]
+    assert a["frequency"] == 2, "two same-day purchases count once"
+    assert a["recency"] == pytest.approx(2.0) and a["T"] == pytest.approx(4.0)
+    assert a["monetary_value"] == pytest.approx(30.0), "mean of repeat purchases only"
+    assert summary.loc["b", "frequency"] == 0 and summary.loc["b", "monetary_value"] == 0.0
+    assert "c" not in summary.index, "a return alone is not a purchase"
+
+
+def test_timezone_aware_input_is_truncated_in_utc() -> None:
+    tx = pd.DataFrame({
+        "customer_id": ["a", "a"],
+        "timestamp": pd.to_datetime(["2024-01-01T23:30:00+00:00", "2024-01-02T00:30:00+00:00"], utc=True),
+        "amount": [1.0, 2.0],
+    })
+    summary = customer_summary(tx, observation_end="2024-01-03")
+    assert summary.loc["a", "frequency"] == 1 and summary.loc["a", "recency"] == 1.0
+
+
+def test_parquet_path_gives_the_same_summary(tmp_path, cdnow_sample) -> None:
+    path = tmp_path / "tx.parquet"
+    cdnow_sample.to_parquet(path)
+    from_frame = customer_summary(cdnow_sample, observation_end="1997-09-30")
+    from_path = customer_summary(path, observation_end="1997-09-30")
+    pd.testing.assert_frame_equal(from_frame, from_path, check_dtype=False)
+
+
+def test_bad_time_unit_and_calibration_order() -> None:
+    with pytest.raises(ValueError, match="months are ambiguous"):
+        time_unit_days("M")
+    assert time_unit_days(30.4375) == 30.4375
+    tx = pd.DataFrame({"customer_id": ["a"], "timestamp": pd.to_datetime(["2024-01-01"]), "amount": [1.0]})
+    with pytest.raises(ValueError, match="must fall before"):
+        customer_summary(tx, observation_end="2024-01-10", calibration_end="2024-01-10")
