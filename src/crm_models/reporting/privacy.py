@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -23,7 +24,15 @@ DEFAULT_SALT = "crm_models-default-salt"
 DEFAULT_PREFIX = "c_"
 DEFAULT_LENGTH = 10
 
-__all__ = ["DEFAULT_SALT", "SALT_ENV", "pseudonymize", "pseudonymize_frame", "resolve_salt"]
+__all__ = [
+    "DEFAULT_SALT",
+    "SALT_ENV",
+    "pseudonymize",
+    "pseudonymize_frame",
+    "redact_emails",
+    "redact_notebook",
+    "resolve_salt",
+]
 
 
 def resolve_salt(salt: str | bytes | None = None) -> bytes:
@@ -140,3 +149,43 @@ def pseudonymize_frame(
     if index:
         out.index = pseudonymize(out.index, salt=salt)
     return out
+
+
+EMAIL_PATTERN = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+EMAIL_REDACTION = "[email removed]"
+
+
+def redact_emails(text: str) -> str:
+    """Replace anything that looks like an e-mail address by ``[email removed]``.
+
+    A safety net for report text (error messages can quote offending rows); ids are the notebook's job.
+    """
+    return EMAIL_PATTERN.sub(EMAIL_REDACTION, text)
+
+
+_TEXT_MIME = ("text/plain", "text/html", "text/markdown", "text/latex", "application/json")
+
+
+def redact_notebook(nb: Any) -> Any:
+    """Redact e-mail addresses in every text output of an executed notebook (in place; returns ``nb``).
+
+    Images are left alone (base64 has no ``@``); inputs are not shown in reports and hold no data.
+    """
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            kind = output.get("output_type")
+            if kind == "stream":
+                output["text"] = redact_emails(_join(output.get("text", "")))
+            elif kind == "error":
+                output["evalue"] = redact_emails(str(output.get("evalue", "")))
+                output["traceback"] = [redact_emails(line) for line in output.get("traceback", [])]
+            elif kind in {"display_data", "execute_result"}:
+                data = output.get("data", {})
+                for mime in _TEXT_MIME:
+                    if mime in data and isinstance(data[mime], str | list):
+                        data[mime] = redact_emails(_join(data[mime]))
+    return nb
+
+
+def _join(value: Any) -> str:
+    return "".join(value) if isinstance(value, list) else str(value)

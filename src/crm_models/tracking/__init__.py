@@ -11,13 +11,33 @@ from crm_models.tracking.mlflow_helpers import (
     default_tracking_uri,
     git_commit,
     log_figure,
+    log_kpis,
     log_metrics,
     log_params,
     log_sklearn_model,
     log_table,
+    set_tags,
+)
+from crm_models.tracking.registry import (
+    CHAMPION_ALIAS,
+    champion_metrics,
+    compare_with_champion,
+    get_champion,
+    promote_if_better,
+    register_model,
+    set_champion,
 )
 
 __all__ = [
+    "CHAMPION_ALIAS",
+    "champion_metrics",
+    "compare_with_champion",
+    "get_champion",
+    "log_kpis",
+    "promote_if_better",
+    "register_model",
+    "set_champion",
+    "set_tags",
     "active_run",
     "data_fingerprint",
     "default_tracking_uri",

@@ -68,8 +68,13 @@ def active_run(run_name: str | None = None) -> Iterator[Any]:
     run_id = os.environ.get("MLFLOW_RUN_ID")
     experiment_id = ensure_experiment()
     if run_id:
-        with mlflow.start_run(run_id=run_id) as run:
-            yield run
+        # mlflow.end_run() removes MLFLOW_RUN_ID from the environment; put it back, or the next log_*
+        # call in the same kernel would open a new run instead of writing into the runner's.
+        try:
+            with mlflow.start_run(run_id=run_id) as run:
+                yield run
+        finally:
+            os.environ["MLFLOW_RUN_ID"] = run_id
     else:
         with mlflow.start_run(experiment_id=experiment_id, run_name=run_name) as run:
             yield run
@@ -196,3 +201,42 @@ def git_commit(root: str | os.PathLike[str] | None = None) -> str:
         return out.stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return "unknown"
+
+
+def log_kpis(kpis: Mapping[str, Any]) -> None:
+    """Log headline numbers for the landing page: numbers as ``kpi_*`` metrics, words as ``kpi_*`` tags.
+
+    Names get the ``kpi_`` prefix when they lack it. Text values (an experiment verdict, a top channel)
+    are stored as tags because MLflow metrics are numeric.
+    """
+    import math
+
+    import mlflow
+
+    numbers: dict[str, float] = {}
+    words: dict[str, str] = {}
+    for key, value in kpis.items():
+        name = str(key) if str(key).startswith("kpi_") else f"kpi_{key}"
+        if isinstance(value, bool):
+            words[name] = "yes" if value else "no"
+            continue
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            words[name] = str(value)[:250]
+            continue
+        if math.isfinite(number):
+            numbers[name] = number
+    with active_run():
+        if numbers:
+            mlflow.log_metrics(numbers)
+        if words:
+            mlflow.set_tags(words)
+
+
+def set_tags(tags: Mapping[str, Any]) -> None:
+    """Set run tags (values stringified), e.g. ``data_start`` / ``data_end`` for the landing page."""
+    import mlflow
+
+    with active_run():
+        mlflow.set_tags({str(k): str(v)[:5000] for k, v in tags.items()})

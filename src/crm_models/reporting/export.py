@@ -1,0 +1,89 @@
+"""Export an executed notebook to a self-contained, offline HTML report without code.
+
+The template ``templates/crm_offline`` extends nbconvert's lab template and empties every block that
+loads a script from the network (require.js, MathJax, Mermaid, widgets). Inputs and prompts are hidden,
+stderr (warnings) is dropped, images are embedded as data URIs, and the style sheet ``style.css`` is
+inlined, so the file opens the same way from a laptop, an e-mail attachment or a file share.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from collections.abc import Mapping
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from crm_models.reporting._io import atomic_write_text
+
+TEMPLATE_NAME = "crm_offline"
+
+__all__ = ["TEMPLATE_NAME", "notebook_title", "render_html", "report_css", "write_report"]
+
+
+def _templates_dir() -> Path:
+    return Path(__file__).resolve().parent / "templates"
+
+
+def report_css() -> str:
+    """The shared report style sheet (colour-blind-safe palette, print rules)."""
+    return resources.files("crm_models.reporting").joinpath("style.css").read_text(encoding="utf-8")
+
+
+def notebook_title(nb: Any, default: str = "Report") -> str:
+    """The notebook's title: ``metadata.title``, else the first markdown heading, else ``default``."""
+    title = nb.metadata.get("title") if hasattr(nb, "metadata") else None
+    if title:
+        return str(title)
+    for cell in nb.cells:
+        if cell.cell_type != "markdown":
+            continue
+        for line in cell.source.splitlines():
+            match = re.match(r"^\s*#{1,6}\s+(.+?)\s*#*\s*$", line)
+            if match:
+                return match.group(1)
+    return default
+
+
+def _exporter() -> Any:
+    from nbconvert import HTMLExporter
+
+    return HTMLExporter(
+        template_name=TEMPLATE_NAME,
+        extra_template_basedirs=[str(_templates_dir())],
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        embed_images=True,
+        theme="light",
+    )
+
+
+def render_html(nb: Any, meta: Mapping[str, Any] | None = None) -> str:
+    """Render a notebook node to offline HTML; ``meta`` fills the header, banner and footer."""
+    from crm_models import __version__
+
+    info: dict[str, Any] = {
+        "title": notebook_title(nb),
+        "run_id": "",
+        "generated": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "as_of": None,
+        "failed": False,
+        "error_summary": "",
+        "index_href": "../index.html",
+        "notebook": "",
+        "git_commit": "",
+        "mlflow_run_id": "",
+        "version": __version__,
+    }
+    info.update(dict(meta or {}))
+    info["css"] = report_css()
+    body, _ = _exporter().from_notebook_node(nb, resources={"crm": info})
+    return body
+
+
+def write_report(nb: Any, path: str | os.PathLike[str], meta: Mapping[str, Any] | None = None) -> Path:
+    """Render ``nb`` and write it atomically to ``path`` (temporary file + rename)."""
+    return atomic_write_text(path, render_html(nb, meta))
