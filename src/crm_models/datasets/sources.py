@@ -1,0 +1,110 @@
+"""One entry point for notebooks: turn a ``data_source`` parameter into clean transactions and a quality report.
+
+Notebooks take ``data_source`` as a parameter: ``"demo"`` (the synthetic brand from :func:`make_demo`), a path to
+the UCI Online Retail file, a CDNOW file, or any CSV/Parquet of transactions with a column mapping. Code that
+every notebook needs lives here rather than being copied between notebooks.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import pandas as pd
+
+from crm_models.data.contract import read_transactions
+from crm_models.data.quality import QualityReport, clean_transactions
+
+SourceFormat = Literal["auto", "demo", "online_retail", "cdnow", "transactions"]
+
+
+@dataclass
+class LoadedTransactions:
+    """Clean transactions, the report of what was dropped, and where they came from."""
+
+    transactions: pd.DataFrame
+    report: QualityReport
+    description: str
+    source_format: str
+    observation_end: pd.Timestamp
+    demo: Any = None  # the DemoData when the source is the demo brand
+
+
+def detect_format(source: str | os.PathLike[str]) -> str:
+    """Guess the format of a file from its name and first line."""
+    text = str(source)
+    if text == "demo":
+        return "demo"
+    name = Path(text).name.lower()
+    if "online_retail" in name or "online-retail" in name:
+        return "online_retail"
+    if "cdnow" in name:
+        return "cdnow"
+    if name.endswith((".csv", ".csv.gz")):
+        import gzip
+
+        opener = gzip.open if name.endswith(".gz") else open
+        with opener(text, "rt", encoding="utf-8", errors="replace") as handle:
+            header = handle.readline()
+        if header.startswith("InvoiceNo,StockCode"):
+            return "online_retail"
+    return "transactions"
+
+
+def load_transactions_source(
+    data_source: str | os.PathLike[str] | pd.DataFrame = "demo",
+    *,
+    source_format: SourceFormat = "auto",
+    columns: Mapping[str, str] | None = None,
+    observation_end: str | pd.Timestamp | None = None,
+    returns: Literal["drop", "keep"] = "drop",
+    seed: int = 42,
+    n_customers: int = 5_000,
+) -> LoadedTransactions:
+    """Load, check and clean transactions from a notebook's ``data_source`` parameter.
+
+    Parameters
+    ----------
+    data_source : ``"demo"``, a file path, or a DataFrame of transactions.
+    source_format : ``"auto"`` guesses from the name and header.
+    columns : mapping from canonical names to the file's names (generic transactions only).
+    observation_end : inclusive last day; later rows are dropped and counted. Defaults to the last day in the data
+        (the demo's window end for the demo).
+    returns : drop returns (negative amounts, the default) or keep them (they lower monetary value).
+    seed, n_customers : size and seed of the demo brand.
+    """
+    from crm_models.datasets.demo import make_demo
+    from crm_models.datasets.public import load_cdnow, load_online_retail
+
+    demo = None
+    if isinstance(data_source, pd.DataFrame):
+        fmt = "transactions"
+    else:
+        fmt = detect_format(data_source) if source_format == "auto" else source_format
+    line_report: QualityReport | None = None
+    if fmt == "demo":
+        demo = make_demo(seed=seed, n_customers=n_customers)
+        raw = demo.transactions
+        description = f"the synthetic demo brand ({n_customers:,} customers, seed {seed})"
+        if observation_end is None:
+            observation_end = demo.observation_end
+    elif fmt == "online_retail":
+        raw, line_report = load_online_retail(data_source, return_report=True)
+        description = f"UCI Online Retail ({Path(str(data_source)).name})"
+    elif fmt == "cdnow":
+        raw = load_cdnow(data_source)
+        description = f"CDNOW ({Path(str(data_source)).name})"
+    elif fmt == "transactions":
+        raw = read_transactions(data_source, columns=columns)
+        description = "your transactions" if isinstance(data_source, pd.DataFrame) else Path(str(data_source)).name
+    else:
+        raise ValueError(f"unknown source_format {source_format!r}")
+    if observation_end is None:
+        observation_end = pd.Timestamp(raw["timestamp"].max()).tz_localize(None).normalize()
+    clean, report = clean_transactions(raw, returns=returns, observation_end=str(pd.Timestamp(observation_end).date()))
+    if line_report is not None:
+        report = line_report.merge(report)
+    return LoadedTransactions(clean, report, description, fmt, pd.Timestamp(observation_end).normalize(), demo)
