@@ -18,7 +18,7 @@ import pandas as pd
 from crm_models.exceptions import DataContractError
 
 REQUIRED = ("customer_id", "timestamp", "amount")
-OPTIONAL = ("order_id", "quantity", "product_id", "channel")
+OPTIONAL = ("order_id", "quantity", "product_id", "channel", "n_items")  # n_items: distinct products of an order
 SECONDS_PER_DAY = 86_400.0
 
 
@@ -31,6 +31,7 @@ class TransactionSource:
     has_quantity: bool
     has_product_id: bool
     has_channel: bool
+    has_n_items: bool
     first_epoch: float
     last_epoch: float
 
@@ -145,6 +146,7 @@ def prepare(transactions: Any) -> TransactionSource:
         has_quantity="quantity" in schema and schema["quantity"].is_numeric(),
         has_product_id="product_id" in schema,
         has_channel="channel" in schema,
+        has_n_items="n_items" in schema and schema["n_items"].is_numeric(),
         first_epoch=float(bounds["first"].iloc[0]),
         last_epoch=float(bounds["last"].iloc[0]),
     )

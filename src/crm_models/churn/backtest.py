@@ -141,6 +141,8 @@ def backtest(
         fitted = clone(template).fit(X_train[columns], y_train, time=time if len(train_sets) > 1 else None)
         if keep_models:
             models[c] = fitted
+        # rank by the margin (isotonic calibration creates ties), judge probabilities by Brier/calibration
+        margin = fitted.decision_function(test.X[columns])
         p_model = fitted.predict_proba(test.X[columns])[:, 1]
         y = test.y.to_numpy()
         scored = pd.DataFrame(
@@ -148,7 +150,7 @@ def backtest(
              "recency": test.X["recency_days"].rank(pct=True).to_numpy()}
         )
         scorers: dict[str, tuple[np.ndarray, np.ndarray | None]] = {
-            "model": (p_model, p_model),
+            "model": (margin, p_model),
             "recency": (scored["recency"].to_numpy(), None),
         }
         if "bg_p_alive" in test.X:

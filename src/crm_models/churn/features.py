@@ -146,7 +146,7 @@ def make_churn_dataset(
     y = None
     if with_label:
         y = raw.pop(LABEL).astype("int64").rename(LABEL)
-    X = _derived_features(raw, source, windows)
+    X = _derived_features(raw, source, windows, c)
     notes: list[str] = []
     bgnbd_used = False
     if use_bgnbd:
@@ -183,6 +183,8 @@ def _orders(source: TransactionSource, c: float) -> tuple[Any, Any]:
         metrics["quantity"] = before.quantity.abs().sum().cast("float64")
     if source.has_product_id:
         metrics["n_products"] = before.product_id.nunique()
+    elif source.has_n_items:
+        metrics["n_products"] = before.n_items.sum()
     orders = before.group_by(keys).aggregate(**metrics)
     return before, orders
 
@@ -227,7 +229,7 @@ def _feature_expression(
     agg["weekend_share"] = ibis.ifelse(weekday >= 5, 1.0, 0.0).mean()
     if source.has_quantity:
         agg["basket_quantity_mean"] = p.quantity.mean()
-    if source.has_product_id:
+    if source.has_product_id or source.has_n_items:
         agg["basket_products_mean"] = p.n_products.cast("float64").mean()
     feats = p.group_by("customer_id").aggregate(**agg)
     feats = feats.filter(feats.recency_days <= lookback_days)
@@ -285,7 +287,9 @@ def _attach_label(source: TransactionSource, feats: Any, c: float, horizon_days:
     return joined.mutate(**{LABEL: ibis.ifelse(joined._bought.isnull(), 1, 0)}).drop("_bought")
 
 
-def _derived_features(raw: pd.DataFrame, source: TransactionSource, windows: tuple[int, ...]) -> pd.DataFrame:
+def _derived_features(
+    raw: pd.DataFrame, source: TransactionSource, windows: tuple[int, ...], c: float
+) -> pd.DataFrame:
     """Ratios and rhythm features from the engine's aggregates (vectorised, per customer)."""
     X = pd.DataFrame(index=raw.index)
     num = raw.astype("float64")
@@ -340,7 +344,9 @@ def _derived_features(raw: pd.DataFrame, source: TransactionSource, windows: tup
     # BG/NBD inputs (weeks): repeat purchase days, time of last repeat, age
     X["bg_frequency"] = num["n_purchase_days"] - 1.0
     X["bg_recency_weeks"] = (num["last_day"] - num["first_day"]) / 7.0
-    X["bg_T_weeks"] = num["tenure_days"] / 7.0
+    # age counted from the first purchase *day*: identical (x, t_x, T) rows then group in the BG/NBD fit
+    cutoff_day = c / SECONDS_PER_DAY
+    X["bg_T_weeks"] = np.maximum(cutoff_day - num["first_day"], num["last_day"] - num["first_day"]) / 7.0
     return X
 
 

@@ -38,7 +38,9 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
     min_churners
         Fewer churners (or fewer non-churners) than this in ``y`` raises ``DataContractError``.
     n_jobs, random_state
-        Threads for xgboost (``None``: all cores) and the seed of every random step.
+        Threads for xgboost (``None``: all cores) and the seed of every random step. The default is one
+        thread: xgboost's OpenMP threads spin while they wait, and on a busy shared machine two threads were
+        measured 20x slower than one (set ``OMP_WAIT_POLICY=passive`` before starting Python to use more).
     """
 
     def __init__(
@@ -55,7 +57,7 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
         calibration: str | None = "auto",
         validation_fraction: float = 0.25,
         min_churners: int = 20,
-        n_jobs: int | None = None,
+        n_jobs: int | None = 1,
         random_state: int = 0,
     ) -> None:
         self.n_estimators = n_estimators

@@ -1,0 +1,166 @@
+"""Churn labels and features: correctness on a hand-made table, no leakage, input kinds, bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from churn_synth import synthetic_transactions
+from crm_models.churn import make_churn_dataset, make_training_set
+from crm_models.exceptions import DataContractError
+
+
+def _tiny() -> pd.DataFrame:
+    rows = [
+        # customer a: buys on days 0, 10, 20 (two lines in order a2), returns once, buys again after the cutoff
+        ("a", "2024-01-01 10:00", 10.0, "a1", 1, "p1"),
+        ("a", "2024-01-11 10:00", 20.0, "a2", 2, "p1"),
+        ("a", "2024-01-11 10:00", 5.0, "a2", 1, "p2"),
+        ("a", "2024-01-21 10:00", 30.0, "a3", 3, "p3"),
+        ("a", "2024-01-25 10:00", -6.0, "a4", 1, "p3"),
+        ("a", "2024-02-15 10:00", 40.0, "a5", 1, "p1"),
+        # customer b: one purchase, none after the cutoff -> churned
+        ("b", "2024-01-05 12:00", 50.0, "b1", 5, "p2"),
+        # customer c: only after the cutoff -> not in the population
+        ("c", "2024-02-10 09:00", 15.0, "c1", 1, "p1"),
+        # customer d: bought long before the look-back window -> not in the population
+        ("d", "2023-01-02 09:00", 15.0, "d1", 1, "p1"),
+        ("z", "2024-06-30 09:00", 1.0, "z1", 1, "p1"),
+    ]
+    frame = pd.DataFrame(rows, columns=["customer_id", "timestamp", "amount", "order_id", "quantity", "product_id"])
+    frame["timestamp"] = pd.to_datetime(frame["timestamp"])
+    return frame
+
+
+def test_features_on_a_hand_made_table():
+    ds = make_churn_dataset(_tiny(), "2024-02-01", horizon=30, lookback=180)
+    assert list(ds.X.index) == ["a", "b"]
+    assert ds.y.to_dict() == {"a": 0, "b": 1}
+    a = ds.X.loc["a"]
+    assert a["n_orders"] == 3  # a4 is a return order
+    assert a["recency_days"] == pytest.approx((pd.Timestamp("2024-02-01") - pd.Timestamp("2024-01-21 10:00")).days
+                                              + 14 / 24)
+    assert a["ipt_mean"] == pytest.approx(10.0)
+    assert a["ipt_std"] == pytest.approx(0.0)
+    assert a["spend_total"] == pytest.approx(65.0)
+    assert a["returns_share"] == pytest.approx(6.0 / 65.0)
+    assert a["n_return_orders"] == 1
+    assert a["basket_products_mean"] == pytest.approx(4 / 3)
+    assert a["n_distinct_products"] == 3
+    assert a["recency_over_ipt"] == pytest.approx(a["recency_days"] / 10.0)
+    assert a["bg_frequency"] == 2
+    assert a["bg_recency_weeks"] == pytest.approx(20 / 7)
+    b = ds.X.loc["b"]
+    assert b["n_orders"] == 1 and np.isnan(b["ipt_mean"])
+    assert b["returns_share"] == 0.0
+
+
+def test_label_window_is_half_open_at_the_cutoff():
+    frame = _tiny()
+    extra = pd.DataFrame({"customer_id": ["b"], "timestamp": [pd.Timestamp("2024-02-01")], "amount": [9.0],
+                          "order_id": ["b2"], "quantity": [1], "product_id": ["p1"]})
+    ds = make_churn_dataset(pd.concat([frame, extra]), "2024-02-01", horizon=30, lookback=180)
+    assert ds.y["b"] == 0  # a purchase exactly at the cutoff counts in the label window ...
+    assert ds.X.loc["b", "n_orders"] == 1  # ... and not in the features
+
+
+@pytest.mark.parametrize("cutoff", ["2023-03-01", "2023-07-15 13:30", "2023-10-01"])
+def test_no_leakage_features_ignore_everything_after_the_cutoff(cutoff):
+    frame = synthetic_transactions(seed=3, n_customers=400)
+    full = make_churn_dataset(frame, cutoff, horizon=60, use_bgnbd=False)
+    before = frame[frame["timestamp"] < pd.Timestamp(cutoff)]
+    cut = make_churn_dataset(before, cutoff, horizon=60, with_label=False, use_bgnbd=False, data_end=cutoff)
+    pd.testing.assert_frame_equal(full.X, cut.X)
+    # and scrambling the future (amounts, extra customers) changes the labels only
+    after = frame[frame["timestamp"] >= pd.Timestamp(cutoff)].copy()
+    after["amount"] = after["amount"] * 3
+    scrambled = make_churn_dataset(pd.concat([before, after]), cutoff, horizon=60, use_bgnbd=False)
+    pd.testing.assert_frame_equal(full.X, scrambled.X)
+
+
+def test_no_leakage_with_bgnbd_features():
+    pytest.importorskip("crm_models.clv")
+    frame = synthetic_transactions(seed=4, n_customers=300)
+    cutoff = "2023-05-01"
+    full = make_churn_dataset(frame, cutoff, horizon=60, use_bgnbd=True)
+    cut = make_churn_dataset(frame[frame["timestamp"] < pd.Timestamp(cutoff)], cutoff, horizon=60,
+                             with_label=False, use_bgnbd=True, data_end=cutoff)
+    assert full.bgnbd_used and {"bg_p_alive", "bg_expected_purchases"} <= set(full.X.columns)
+    pd.testing.assert_frame_equal(full.X, cut.X)
+
+
+def test_label_matches_a_direct_count():
+    frame = synthetic_transactions(seed=5, n_customers=300)
+    cutoff, end = pd.Timestamp("2023-04-01"), pd.Timestamp("2023-04-01") + pd.Timedelta(days=90)
+    ds = make_churn_dataset(frame, cutoff, horizon=90, use_bgnbd=False)
+    window = frame[(frame["timestamp"] >= cutoff) & (frame["timestamp"] < end)]
+    order_net = window.groupby(["customer_id", "order_id"])["amount"].sum()
+    buyers = set(order_net[order_net > 0].index.get_level_values(0))
+    expected = pd.Series([0 if c in buyers else 1 for c in ds.X.index], index=ds.X.index)
+    assert (ds.y == expected).all()
+    active = frame[(frame["timestamp"] < cutoff) & (frame["timestamp"] >= cutoff - pd.Timedelta(days=365))
+                   & (frame["amount"] > 0)]
+    assert set(ds.X.index) == set(active["customer_id"])
+
+
+def test_pandas_parquet_ibis_and_timezones_agree(tmp_path):
+    import ibis
+
+    frame = synthetic_transactions(seed=6, n_customers=200)
+    base = make_churn_dataset(frame, "2023-03-01", 60, use_bgnbd=False).X
+    path = tmp_path / "tx.parquet"
+    frame.to_parquet(path)
+    from_path = make_churn_dataset(path, "2023-03-01", 60, use_bgnbd=False).X
+    from_ibis = make_churn_dataset(ibis.memtable(frame), "2023-03-01", 60, use_bgnbd=False).X
+    aware = frame.assign(timestamp=frame["timestamp"].dt.tz_localize("UTC").dt.tz_convert("Europe/Berlin"))
+    from_aware = make_churn_dataset(aware, pd.Timestamp("2023-03-01", tz="UTC"), 60, use_bgnbd=False).X
+    for other in (from_path, from_ibis, from_aware):
+        pd.testing.assert_frame_equal(base, other, check_index_type=False)
+
+
+def test_works_without_optional_columns():
+    frame = synthetic_transactions(seed=6, n_customers=200)[["customer_id", "timestamp", "amount"]]
+    ds = make_churn_dataset(frame, "2023-03-01", 60, use_bgnbd=False)
+    assert "basket_quantity_mean" not in ds.X and "recency_over_ipt" in ds.X
+    assert ds.y.isin([0, 1]).all()
+
+
+def test_training_set_stacks_snapshots_with_their_cutoff():
+    frame = synthetic_transactions(seed=6, n_customers=200)
+    X, y, time = make_training_set(frame, ["2023-02-01", "2023-01-01"], 30, use_bgnbd=False)
+    assert len(X) == len(y) == len(time)
+    assert sorted(time.unique()) == [pd.Timestamp("2023-01-01"), pd.Timestamp("2023-02-01")]
+
+
+@pytest.mark.parametrize(
+    "cutoff, horizon, rule",
+    [
+        ("2021-06-01", 30, "first transaction < cutoff"),  # before the data
+        ("2025-06-01", 30, "first transaction < cutoff"),  # after the data
+        ("2023-12-15", 90, "cutoff + horizon <= end of data"),  # label window runs past the end
+    ],
+)
+def test_cutoff_and_horizon_errors_name_the_rule(cutoff, horizon, rule):
+    frame = synthetic_transactions(seed=6, n_customers=100)
+    with pytest.raises(DataContractError) as info:
+        make_churn_dataset(frame, cutoff, horizon, use_bgnbd=False)
+    assert rule in str(info.value) and info.value.column == "timestamp"
+    assert isinstance(info.value, ValueError)
+
+
+def test_contract_errors_for_bad_columns():
+    frame = synthetic_transactions(seed=6, n_customers=50)
+    with pytest.raises(DataContractError, match="amount"):
+        make_churn_dataset(frame.drop(columns="amount"), "2023-03-01", 30)
+    broken = frame.copy()
+    broken.loc[3, "customer_id"] = None
+    with pytest.raises(DataContractError) as info:
+        make_churn_dataset(broken, "2023-03-01", 30)
+    assert info.value.column == "customer_id" and info.value.rule == "not null"
+    with pytest.raises(DataContractError, match="timestamp"):
+        make_churn_dataset(frame.assign(timestamp=frame["timestamp"].astype(str)), "2023-03-01", 30)
+    with pytest.raises(ValueError, match="horizon"):
+        make_churn_dataset(frame, "2023-03-01", -5)
+    with pytest.raises(TypeError):
+        make_churn_dataset([1, 2, 3], "2023-03-01", 30)
