@@ -209,6 +209,18 @@ class FitData:
     def __getitem__(self, key: str) -> np.ndarray:
         return self.columns[key]
 
+    def distinct(self, key: str) -> tuple[np.ndarray, np.ndarray]:
+        """Distinct values of a column and the index of each row's value (cached).
+
+        Terms that depend on one column only (``gammaln(r + x)``, ``betaln(a, b + x)``, ...) are computed
+        on the few distinct values and gathered, which makes special functions nearly free.
+        """
+        cache_key = f"_distinct_{key}"
+        if cache_key not in self.columns:
+            values, inverse = np.unique(self.columns[key], return_inverse=True)
+            self.columns[cache_key] = (values, inverse)
+        return self.columns[cache_key]
+
 
 # --------------------------------------------------------------------------------------------------
 # the template
@@ -218,7 +230,7 @@ class MLEModel(BaseEstimator):
 
     Subclasses set ``_param_names`` and implement ``_loglik(log_params, data, need_grad)`` which
     returns per-row log-likelihoods (shape ``(n,)``) and, when ``need_grad``, their gradient with
-    respect to the *log* parameters (shape ``(n, k)``). ``_starting_points(data)`` yields candidate
+    respect to the *log* parameters (shape ``(k, n)``). ``_starting_points(data)`` yields candidate
     log-parameter vectors.
 
     Parameters
@@ -263,7 +275,7 @@ class MLEModel(BaseEstimator):
         ll, grad = self._loglik(log_params, data, True)
         w = data.weights
         total = float(w @ ll)
-        g = w @ grad
+        g = grad @ w
         value = -total / data.n_obs + self.penalizer * float(log_params @ log_params)
         gradient = -g / data.n_obs + 2 * self.penalizer * log_params
         if not np.isfinite(value) or not np.all(np.isfinite(gradient)):
@@ -331,7 +343,7 @@ class MLEModel(BaseEstimator):
             e[j] = h
             _, gp = self._loglik(log_params + e, data, True)
             _, gm = self._loglik(log_params - e, data, True)
-            hess[:, j] = -(data.weights @ gp - data.weights @ gm) / (2 * h)
+            hess[:, j] = -(gp @ data.weights - gm @ data.weights) / (2 * h)
         hess = (hess + hess.T) / 2
         if self.penalizer:
             hess += 2 * self.penalizer * data.n_obs * np.eye(k)

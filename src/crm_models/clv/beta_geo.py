@@ -60,33 +60,42 @@ class BetaGeoModel(PurchaseModel):
     # ---- likelihood: FHL (6), on the log scale ---------------------------------------------------
     def _loglik(self, log_params: np.ndarray, data: FitData, need_grad: bool):
         r, alpha, a, b = np.exp(log_params)
-        x, tx, big_t = data["x"], data["tx"], data["T"]
+        tx, big_t = data["tx"], data["T"]
+        ux, inv = data.distinct("x")
         d = self._shift
-        has_second = (x > 0) if d == 0 else np.ones_like(x, dtype=bool)
+        # terms in x only: computed on the distinct frequencies, then gathered
+        has_u = (ux > 0) if d == 0 else np.ones_like(ux, dtype=bool)
+        base = special.betaln(a, b)
+        bx_u = np.where(has_u, b + ux + d - 1, 1.0)
+        c1_u = special.betaln(a, b + ux + d) - base
+        c2_u = np.where(has_u, special.betaln(a + 1, bx_u) - base, -np.inf)
+        g_u = special.gammaln(r + ux) - special.gammaln(r) + r * np.log(alpha)
+        x = ux[inv]
         log_a_t = np.log(alpha + big_t)
         log_a_tx = np.log(alpha + tx)
-        base = special.betaln(a, b)
         # FHL (6): L = B(a, b+x)/B(a, b) Gamma(r+x) alpha^r / (Gamma(r) (alpha+T)^(r+x))
         #            + [x > 0] B(a+1, b+x-1)/B(a, b) Gamma(r+x) alpha^r / (Gamma(r) (alpha+t_x)^(r+x))
-        l1 = special.betaln(a, b + x + d) - base - (r + x) * log_a_t
-        bx = np.where(has_second, b + x + d - 1, 1.0)
-        l2 = np.where(has_second, special.betaln(a + 1, bx) - base - (r + x) * log_a_tx, -np.inf)
+        l1 = c1_u[inv] - (r + x) * log_a_t
+        l2 = c2_u[inv] - (r + x) * log_a_tx
         lse = np.logaddexp(l1, l2)
-        ll = special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha) + lse
+        ll = g_u[inv] + lse
         if not need_grad:
             return ll, None
         w1 = np.exp(l1 - lse)
-        w2 = np.exp(l2 - lse)
+        w2 = 1.0 - w1
         psi_ab = special.digamma(a + b)
-        psi_abx = special.digamma(a + b + x + d)
-        d_r = special.digamma(r + x) - special.digamma(r) + np.log(alpha) - w1 * log_a_t - w2 * log_a_tx
-        d_alpha = r / alpha - (r + x) * (w1 / (alpha + big_t) + w2 / (alpha + tx))
-        d_a = w1 * (psi_ab - psi_abx) + w2 * (special.digamma(a + 1) - special.digamma(a) + psi_ab - psi_abx)
+        psi_abx = special.digamma(a + b + ux + d)
         psi_b = special.digamma(b)
-        d_b = w1 * (special.digamma(b + x + d) - psi_abx - psi_b + psi_ab) + w2 * np.where(
-            has_second, special.digamma(bx) - psi_abx - psi_b + psi_ab, 0.0
-        )
-        grad = np.column_stack([d_r * r, d_alpha * alpha, d_a * a, d_b * b])
+        dr_u = special.digamma(r + ux) - special.digamma(r) + np.log(alpha)
+        da1_u = psi_ab - psi_abx
+        da2_u = special.digamma(a + 1) - special.digamma(a) + psi_ab - psi_abx
+        db1_u = special.digamma(b + ux + d) - psi_abx - psi_b + psi_ab
+        db2_u = np.where(has_u, special.digamma(bx_u) - psi_abx - psi_b + psi_ab, 0.0)
+        d_r = dr_u[inv] - w1 * log_a_t - w2 * log_a_tx
+        d_alpha = r / alpha - (r + x) * (w1 / (alpha + big_t) + w2 / (alpha + tx))
+        d_a = w1 * da1_u[inv] + w2 * da2_u[inv]
+        d_b = w1 * db1_u[inv] + w2 * db2_u[inv]
+        grad = np.stack([d_r * r, d_alpha * alpha, d_a * a, d_b * b])
         return ll, grad
 
     def _starting_points(self, data: FitData) -> list[np.ndarray]:

@@ -97,19 +97,23 @@ class GammaGammaModel(MLEModel):
 
     def _loglik(self, log_params, data: FitData, need_grad: bool):
         p, q, g = np.exp(log_params)
-        x, m = data["x"], data["m"]
-        px = p * x
+        m = data["m"]
+        ux, inv = data.distinct("x")
+        x = ux[inv]
+        pu = p * ux
         log_gmx = np.log(g + m * x)
+        log_m = np.log(m)
         # FH13 (3): f(m | p, q, gamma, x) = Gamma(px+q)/(Gamma(px)Gamma(q)) gamma^q m^(px-1) x^px / (gamma+mx)^(px+q)
-        ll = (special.gammaln(px + q) - special.gammaln(px) - special.gammaln(q) + q * np.log(g)
-              + (px - 1) * np.log(m) + px * np.log(x) - (px + q) * log_gmx)
+        c_u = special.gammaln(pu + q) - special.gammaln(pu) - special.gammaln(q) + q * np.log(g) + pu * np.log(ux)
+        ll = c_u[inv] + (p * x - 1) * log_m - (p * x + q) * log_gmx
         if not need_grad:
             return ll, None
-        psi = special.digamma(px + q)
-        d_p = x * (psi - special.digamma(px) + np.log(m) + np.log(x) - log_gmx)
-        d_q = psi - special.digamma(q) + np.log(g) - log_gmx
-        d_g = q / g - (px + q) / (g + m * x)
-        return ll, np.column_stack([d_p * p, d_q * q, d_g * g])
+        psi_u = special.digamma(pu + q)
+        dp_u = ux * (psi_u - special.digamma(pu) + np.log(ux))
+        d_p = dp_u[inv] + x * (log_m - log_gmx)
+        d_q = (psi_u - special.digamma(q) + np.log(g))[inv] - log_gmx
+        d_g = q / g - (p * x + q) / (g + m * x)
+        return ll, np.stack([d_p * p, d_q * q, d_g * g])
 
     def _starting_points(self, data: FitData):
         m, w = data["m"], data.weights

@@ -131,7 +131,8 @@ class ParetoNBDModel(PurchaseModel):
             e1 = l_t + np.log(one_minus)
         e2 = log_q + l_x + log_f_tx
         lse = np.logaddexp(e1, e2)
-        ll = special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha) + s * np.log(beta) + lse
+        ux, inv = data.distinct("x")
+        ll = (special.gammaln(r + ux) - special.gammaln(r))[inv] + r * np.log(alpha) + s * np.log(beta) + lse
         if not need_grad:
             return ll, None
         # d(bracket)/bracket = [exp(L_T) d(1-qF_T) + exp(L_T)(1-qF_T) dL_T + d(q F_tx exp(L_x))] / B
@@ -146,11 +147,11 @@ class ParetoNBDModel(PurchaseModel):
         g_a = w1 * (-(r + x) / (alpha + big_t)) - u_t * ft_a + w2 * (fx_a - (r + x) / (alpha + tx))
         g_s = w1 * (-lb_t) - u_t * (dlogq_s + ft_s) + w2 * (dlogq_s + fx_s - lb_x)
         g_b = w1 * (-s / (beta + big_t)) - u_t * ft_b + w2 * (fx_b - s / (beta + tx))
-        d_r = special.digamma(r + x) - special.digamma(r) + np.log(alpha) + g_r
+        d_r = (special.digamma(r + ux) - special.digamma(r))[inv] + np.log(alpha) + g_r
         d_alpha = r / alpha + g_a
         d_s = np.log(beta) + g_s
         d_beta = s / beta + g_b
-        grad = np.column_stack([d_r * r, d_alpha * alpha, d_s * s, d_beta * beta])
+        grad = np.stack([d_r * r, d_alpha * alpha, d_s * s, d_beta * beta])
         return ll, grad
 
     def _starting_points(self, data: FitData) -> list[np.ndarray]:
