@@ -155,7 +155,9 @@ def make_churn_dataset(
             X = X.join(bg)
             bgnbd_used = True
         else:
-            notes.append("BG/NBD features skipped: crm_models.clv.BetaGeoModel is not available")
+            notes.append(
+                "BG/NBD features skipped: crm_models.clv.BetaGeoModel is not available or did not converge"
+            )
     X = X.astype("float64")
     return ChurnDataset(
         X=X,
@@ -354,8 +356,9 @@ def bgnbd_features(X: pd.DataFrame, horizon_days: float, *, required: bool = Fal
     """BG/NBD P(alive) and expected purchases in the horizon, fitted on the snapshot itself.
 
     Uses only pre-cutoff quantities (``bg_frequency``, ``bg_recency_weeks``, ``bg_T_weeks``), so it
-    leaks nothing. Returns ``None`` when ``crm_models.clv.BetaGeoModel`` is not importable (or raises
-    ``ImportError`` when ``required``).
+    leaks nothing. Returns ``None`` when ``crm_models.clv.BetaGeoModel`` is not importable or does not
+    converge even with a small penalizer (with ``required``, the ``ImportError`` / ``ConvergenceError``
+    is raised instead).
     """
     try:
         from crm_models.clv import BetaGeoModel
@@ -367,7 +370,18 @@ def bgnbd_features(X: pd.DataFrame, horizon_days: float, *, required: bool = Fal
     recency = X["bg_recency_weeks"].to_numpy(dtype="float64")
     T = np.maximum(X["bg_T_weeks"].to_numpy(dtype="float64"), recency)
     T = np.where(T <= 0, 1.0 / 7.0, T)
-    model = BetaGeoModel().fit(frequency, recency, T)
+    from crm_models.exceptions import ConvergenceError
+
+    model = None
+    for penalizer in (0.0, 0.01):
+        try:
+            model = BetaGeoModel(penalizer=penalizer).fit(frequency, recency, T)
+            break
+        except ConvergenceError:
+            if required and penalizer > 0:
+                raise
+    if model is None:
+        return None
     p_alive = np.asarray(model.probability_alive(frequency, recency, T), dtype="float64")
     expected = np.asarray(model.expected_purchases(horizon_days / 7.0, frequency, recency, T), dtype="float64")
     return pd.DataFrame(
