@@ -19,7 +19,7 @@ from typing import Any
 
 import pandas as pd
 
-from crm_models.data.engine import TableSource, as_ibis_table, is_ibis_table
+from crm_models.data.engine import TableSource, as_ibis_table, duckdb_backend, is_ibis_table
 from crm_models.exceptions import DataContractError
 
 SECONDS_PER_DAY = 86_400.0
@@ -50,6 +50,8 @@ def customer_summary(
     time_unit: str | float = "D",
     period: str = "D",
     backend: Any = None,
+    memory_limit: str | None = None,
+    temp_directory: str | None = None,
 ) -> pd.DataFrame:
     """Per-customer ``frequency, recency, T, monetary_value`` (plus holdout columns) from transactions.
 
@@ -73,6 +75,9 @@ def customer_summary(
         Purchases in the same period are merged into one: ``"D"`` (day, default), ``"H"`` (hour) or ``"W"``.
     backend
         An ibis backend to register pandas frames and paths with (a new DuckDB connection by default).
+    memory_limit, temp_directory
+        For the default DuckDB connection: a memory cap such as ``"6GB"`` and the folder DuckDB spills to when
+        the aggregation exceeds it (out-of-core runs over Parquet folders larger than memory).
 
     Returns
     -------
@@ -85,6 +90,8 @@ def customer_summary(
     if period.upper() not in PERIODS:
         raise ValueError(f"period must be one of {sorted(PERIODS)}, got {period!r}")
     source = _naive_utc(transactions) if isinstance(transactions, pd.DataFrame) else transactions
+    if backend is None and (memory_limit is not None or temp_directory is not None):
+        backend = duckdb_backend(memory_limit=memory_limit, temp_directory=temp_directory)
     table = as_ibis_table(source, backend)
     for column in ("customer_id", "timestamp", "amount"):
         if column not in table.columns:

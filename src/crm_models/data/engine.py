@@ -26,7 +26,7 @@ def duckdb_backend(memory_limit: str | None = None, temp_directory: str | os.Pat
     """
     import ibis
 
-    config: dict[str, Any] = {}
+    config: dict[str, Any] = {"enable_progress_bar": False}
     if memory_limit is not None:
         config["memory_limit"] = memory_limit
     if temp_directory is not None:
