@@ -25,7 +25,15 @@ setup: $(STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/crm demo
 
-test: $(STAMP)
+$(VENV)/.installed-spark: pyproject.toml | $(STAMP)
+	@if [ -x $(VENV)/bin/uv ]; then \
+	  $(VENV)/bin/uv pip install --python $(PY) -e ".[dev,spark]"; \
+	else \
+	  $(PY) -m pip install -e ".[dev,spark]"; \
+	fi
+	touch $@
+
+test: $(STAMP) $(VENV)/.installed-spark
 	$(PY) -m pytest -n 2 --dist loadfile
 
 lab: $(STAMP)
@@ -40,7 +48,7 @@ $(VENV)/.installed-bench: pyproject.toml | $(STAMP)
 	touch $@
 
 bench: $(VENV)/.installed-bench
-	$(PY) -m crm_models.bench_runner
+	$(PY) bench/run_all.py
 
 mlflow-ui: $(STAMP)
 	$(VENV)/bin/mlflow ui --backend-store-uri sqlite:///$(CURDIR)/experiments/mlflow.db --workers 1

@@ -26,7 +26,7 @@ def duckdb_backend(memory_limit: str | None = None, temp_directory: str | os.Pat
     """
     import ibis
 
-    config: dict[str, Any] = {"enable_progress_bar": False}
+    config: dict[str, Any] = {}
     if memory_limit is not None:
         config["memory_limit"] = memory_limit
     if temp_directory is not None:
@@ -34,7 +34,9 @@ def duckdb_backend(memory_limit: str | None = None, temp_directory: str | os.Pat
         config["temp_directory"] = str(temp_directory)
     if threads is not None:
         config["threads"] = threads
-    return ibis.duckdb.connect(**config)
+    backend = ibis.duckdb.connect(**config)
+    backend.raw_sql("SET enable_progress_bar = false")  # no progress bar in logs or notebook outputs
+    return backend
 
 
 def is_ibis_table(obj: Any) -> bool:
