@@ -41,8 +41,8 @@ FEATURES = (
 #: pre-period covariates for CUPED, one per outcome
 COVARIATES = {"converted": "pre_converted", "revenue": "pre_revenue"}
 
-# Effect sizes on the log-odds scale of buying in the window, per coupon arm, before the modifiers below.
-_LOGIT_EFFECT = {"coupon_10": 0.8, "coupon_20": 1.3}
+# Scale of each coupon's effect on the probability of buying in the window (multiplies the profile below).
+_EFFECT_SCALE = {"coupon_10": 1.0, "coupon_20": 1.6}
 # Basket value multiplier under each arm (a discount lowers the spend per order).
 _BASKET = {"control": 1.0, "coupon_10": 0.97, "coupon_20": 0.90}
 _PAID_CHANNELS = ("paid_search", "paid_social", "affiliate", "display", "paid")
@@ -103,7 +103,7 @@ def simulate_coupon_experiment(
         would leave fewer than 100 customers). Units enrol at uniformly random times in the first
         half of the window (``enrolled_at``), which lets a sequential test replay the experiment.
     arms
-        Variant names, control first. Extra arms beyond two coupons reuse the ``coupon_20`` effect size
+        Variant names, control first. Extra arms beyond two coupons reuse the ``coupon_20`` effect scale
         scaled by their position.
     allocation
         Assignment probabilities per arm (default: equal).
@@ -205,18 +205,22 @@ def simulate_coupon_experiment(
     intercept = _calibrate_intercept(score0, _BASE_CONVERSION)
     logit0 = intercept + score0
 
-    # Heterogeneous coupon effect on the log-odds: strong for occasional buyers, negative for the most
-    # frequent ones, damped for customers who do not read e-mail, a little stronger for paid-channel customers.
-    modifier = (0.55 - 0.45 * z_rate) * (0.25 + 0.75 * email_engaged) * (1.0 + 0.3 * channel_paid)
-
+    # Heterogeneous coupon effect on the probability of buying (percentage points): large for occasional and
+    # lapsing buyers who read the e-mail, close to zero for those who do not, a little larger for paid-channel
+    # customers, and negative for the most frequent buyers ("sleeping dogs" who wait for the next deal).
+    profile = (
+        0.09 * email_engaged * _sigmoid(0.5 - 1.5 * z_rate)
+        + 0.015 * channel_paid
+        - 0.05 * _sigmoid(3.0 * (z_rate - 1.5))
+    )
     effects = {}
     for k, arm in enumerate(arms[1:], start=1):
-        effects[arm] = _LOGIT_EFFECT.get(arm, _LOGIT_EFFECT["coupon_20"] * k / 2.0)
+        effects[arm] = _EFFECT_SCALE.get(arm, _EFFECT_SCALE["coupon_20"] * k / 2.0)
     basket = {arm: _BASKET.get(arm, max(1.0 - 0.05 * i, 0.5)) for i, arm in enumerate(arms)}
 
     prob = {arms[0]: _sigmoid(logit0)}
     for arm in arms[1:]:
-        prob[arm] = _sigmoid(logit0 + effects[arm] * modifier)
+        prob[arm] = np.clip(prob[arms[0]] + effects[arm] * profile, 0.001, 0.999)
     # revenue in the window: buyers place 1 + Poisson(extra) orders of value order_value * basket
     extra_orders = 0.4 * np.exp(0.3 * z_rate)
     exp_rev = {arm: prob[arm] * (1.0 + extra_orders) * spend * basket[arm] for arm in arms}
