@@ -43,9 +43,8 @@ from crm_models.attribution.journeys import (
     encode_journeys,
 )
 
-CHUNK_TOKENS = 4_000_000  # touches processed per vectorized block (bounds peak memory)
-DENSE_PAIR_LIMIT = 1 << 24  # transition weights kept in a dense bincount array up to this many cells
-MAX_DENSE_CODES = 1 << 26
+BLOCK_TOKENS = 200_000  # touches per vectorized block (cache-sized)
+DENSE_PAIR_LIMIT = 1 << 22  # transition weights kept in a dense bincount array up to this many cells
 
 
 @dataclass
@@ -89,99 +88,127 @@ def _window_codes(
     return code, n_windows
 
 
+def _block_counts(
+    codes: np.ndarray, offsets: np.ndarray, conv: np.ndarray, null: np.ndarray, value: np.ndarray,
+    order: int, base: int,
+) -> tuple[np.ndarray, ...]:
+    """Merged-state transitions of one block of paths: (first, last, pair keys, pair weights).
+
+    Pair keys are ``from_code * n_codes + to_code``; the pair that would cross from one path to the
+    next gets the dummy key ``n_codes ** 2``.
+    """
+    n_codes = base**order
+    weight = conv + null
+    if order == 1:
+        wcode = codes.astype(np.int32 if n_codes * n_codes < 2**31 else np.int64) + 1
+        n_windows = np.diff(offsets)
+    else:
+        wcode, n_windows = _window_codes(codes.astype(np.int64) + 1, offsets, order, base)
+        if n_codes * n_codes < 2**31:
+            wcode = wcode.astype(np.int32)
+    wfirst = np.cumsum(n_windows) - n_windows
+    # merge consecutive identical states within a path
+    keep = np.empty(len(wcode), dtype=bool)
+    keep[0] = True
+    np.not_equal(wcode[1:], wcode[:-1], out=keep[1:])
+    keep[wfirst] = True
+    merged = wcode[keep]
+    position = np.cumsum(keep) - 1
+    mfirst = position[wfirst]
+    mlast = position[wfirst + n_windows - 1]
+    first_code = merged[mfirst]
+    last_code = merged[mlast]
+    dummy = n_codes * n_codes
+    key = merged[:-1] * n_codes + merged[1:]
+    key[mlast[:-1]] = dummy
+    pair_weight = np.repeat(weight, mlast - mfirst + 1)[:-1]
+    return first_code, last_code, key, pair_weight
+
+
 def chain_counts(enc: EncodedJourneys, order: int = 1) -> ChainCounts:
-    """Aggregate the weighted transitions of the order-``order`` chain of ``enc`` (vectorized, chunked)."""
+    """Aggregate the weighted transitions of the order-``order`` chain of ``enc``.
+
+    Vectorized over blocks of about ``BLOCK_TOKENS`` touches (cache-sized blocks run several times
+    faster than one pass over everything, and bound the memory).
+    """
     if int(order) != order or order < 1:
         raise ValueError(f"order must be a positive integer, got {order!r}")
     order = int(order)
     n_channels = enc.n_channels
     base = n_channels + 1
-    if np.log(base) * order >= np.log(2**62):
+    if np.log(base) * order >= np.log(2**62) / 2:
         raise ValueError(f"order {order} with {n_channels} channels is too large for window codes")
     n_codes = base**order
-    dense = n_codes <= MAX_DENSE_CODES and n_codes * n_codes <= DENSE_PAIR_LIMIT
-    weight_all = enc.conversions + enc.nulls
-
-    start = np.zeros(n_codes) if dense else None
-    conv = np.zeros(n_codes) if dense else None
-    null = np.zeros(n_codes) if dense else None
-    val = np.zeros(n_codes) if dense else None
-    pairs = np.zeros(n_codes * n_codes) if dense else None
-    sparse_parts: list[tuple[np.ndarray, ...]] = []
-
+    dense = n_codes * n_codes + 1 <= DENSE_PAIR_LIMIT
     offsets = enc.offsets
     n_paths = enc.n_paths
+    block_tokens = max(BLOCK_TOKENS, n_codes * n_codes // 8) if dense else BLOCK_TOKENS
+
+    start = np.zeros(n_codes)
+    conv = np.zeros(n_codes)
+    null = np.zeros(n_codes)
+    val = np.zeros(n_codes)
+    pairs = np.zeros(n_codes * n_codes + 1) if dense else None
+    sparse_keys: list[np.ndarray] = []
+    sparse_weights: list[np.ndarray] = []
+    firsts: list[np.ndarray] = []
+    lasts: list[np.ndarray] = []
     lo = 0
     while lo < n_paths:
-        # paths lo..hi with about CHUNK_TOKENS touches
-        hi = int(np.searchsorted(offsets, offsets[lo] + CHUNK_TOKENS, side="right")) - 1
+        hi = int(np.searchsorted(offsets, offsets[lo] + block_tokens, side="right")) - 1
         hi = min(max(hi, lo + 1), n_paths)
         offs = offsets[lo : hi + 1] - offsets[lo]
-        codes1 = enc.codes[offsets[lo] : offsets[hi]].astype(np.int64) + 1
-        w_path = weight_all[lo:hi]
-        wcode, n_windows = _window_codes(codes1, offs, order, base)
-        wpath = np.repeat(np.arange(hi - lo, dtype=np.int64), n_windows)
-        # merge consecutive identical states within a path
-        keep = np.ones(len(wcode), dtype=bool)
-        keep[1:] = (wcode[1:] != wcode[:-1]) | (wpath[1:] != wpath[:-1])
-        wcode = wcode[keep]
-        wpath = wpath[keep]
-        new_first = np.flatnonzero(np.r_[True, wpath[1:] != wpath[:-1]])
-        new_last = np.r_[new_first[1:] - 1, len(wpath) - 1]
-        first_code = wcode[new_first]
-        last_code = wcode[new_last]
-        inner = np.flatnonzero(wpath[1:] == wpath[:-1])
-        from_code = wcode[inner]
-        to_code = wcode[inner + 1]
-        pair_w = w_path[wpath[inner]]
+        first_code, last_code, key, pair_weight = _block_counts(
+            enc.codes[offsets[lo] : offsets[hi]], offs, enc.conversions[lo:hi], enc.nulls[lo:hi],
+            enc.value[lo:hi], order, base,
+        )
         if dense:
-            start += np.bincount(first_code, weights=w_path, minlength=n_codes)
+            start += np.bincount(first_code, weights=enc.conversions[lo:hi] + enc.nulls[lo:hi], minlength=n_codes)
             conv += np.bincount(last_code, weights=enc.conversions[lo:hi], minlength=n_codes)
             null += np.bincount(last_code, weights=enc.nulls[lo:hi], minlength=n_codes)
             val += np.bincount(last_code, weights=enc.value[lo:hi], minlength=n_codes)
-            pairs += np.bincount(from_code * n_codes + to_code, weights=pair_w, minlength=n_codes * n_codes)
+            pairs += np.bincount(key, weights=pair_weight, minlength=n_codes * n_codes + 1)
         else:
-            sparse_parts.append(
-                (first_code, last_code, from_code, to_code, pair_w, w_path.copy(),
-                 enc.conversions[lo:hi].copy(), enc.nulls[lo:hi].copy(), enc.value[lo:hi].copy())
-            )
+            keep = key != n_codes * n_codes
+            uniq, inverse = np.unique(key[keep], return_inverse=True)
+            sparse_keys.append(uniq)
+            sparse_weights.append(np.bincount(inverse, weights=pair_weight[keep], minlength=len(uniq)))
+            firsts.append(first_code)
+            lasts.append(last_code)
         lo = hi
 
     if dense:
-        total_in = start + conv + null
-        touched = np.flatnonzero(
-            (total_in > 0)
-            | (np.bincount(np.flatnonzero(pairs) // n_codes, minlength=n_codes) > 0)
-            | (np.bincount(np.flatnonzero(pairs) % n_codes, minlength=n_codes) > 0)
-        )
-        state_codes = touched.astype(np.int64)
+        pairs = pairs[:-1]
+        nz = np.flatnonzero(pairs)
+        pair_from_code, pair_to_code, pair_w = nz // n_codes, nz % n_codes, pairs[nz]
+        present = (start + conv + null) > 0
+        present[pair_from_code] = True
+        present[pair_to_code] = True
+        state_codes = np.flatnonzero(present).astype(np.int64)
         dense_id = np.full(n_codes, -1, dtype=np.int64)
         dense_id[state_codes] = np.arange(len(state_codes))
-        nz = np.flatnonzero(pairs)
         return ChainCounts(
-            order, base, state_codes, dense_id[nz // n_codes], dense_id[nz % n_codes], pairs[nz],
+            order, base, state_codes, dense_id[pair_from_code], dense_id[pair_to_code], pair_w,
             start[state_codes], conv[state_codes], null[state_codes], val[state_codes],
         )
 
-    firsts = np.concatenate([p[0] for p in sparse_parts]) if sparse_parts else np.zeros(0, np.int64)
-    lasts = np.concatenate([p[1] for p in sparse_parts]) if sparse_parts else np.zeros(0, np.int64)
-    froms = np.concatenate([p[2] for p in sparse_parts]) if sparse_parts else np.zeros(0, np.int64)
-    tos = np.concatenate([p[3] for p in sparse_parts]) if sparse_parts else np.zeros(0, np.int64)
-    pws = np.concatenate([p[4] for p in sparse_parts]) if sparse_parts else np.zeros(0)
-    wp = np.concatenate([p[5] for p in sparse_parts]) if sparse_parts else np.zeros(0)
-    cv = np.concatenate([p[6] for p in sparse_parts]) if sparse_parts else np.zeros(0)
-    nl = np.concatenate([p[7] for p in sparse_parts]) if sparse_parts else np.zeros(0)
-    vl = np.concatenate([p[8] for p in sparse_parts]) if sparse_parts else np.zeros(0)
-    state_codes, inverse = np.unique(np.concatenate([firsts, lasts, froms, tos]), return_inverse=True)
+    keys = np.concatenate(sparse_keys) if sparse_keys else np.zeros(0, np.int64)
+    weights = np.concatenate(sparse_weights) if sparse_weights else np.zeros(0)
+    keys, inverse = np.unique(keys, return_inverse=True)
+    weights = np.bincount(inverse, weights=weights, minlength=len(keys))
+    first_all = np.concatenate(firsts).astype(np.int64)
+    last_all = np.concatenate(lasts).astype(np.int64)
+    state_codes = np.unique(np.concatenate([first_all, last_all, keys // n_codes, keys % n_codes]))
     n_states = len(state_codes)
-    n1, n2, n3 = len(firsts), len(firsts) + len(lasts), len(firsts) + len(lasts) + len(froms)
-    fid, lid, from_id, to_id = inverse[:n1], inverse[n1:n2], inverse[n2:n3], inverse[n3:]
-    key, key_inv = np.unique(from_id * n_states + to_id, return_inverse=True)
-    weights = np.bincount(key_inv, weights=pws, minlength=len(key))
+    fid = np.searchsorted(state_codes, first_all)
+    lid = np.searchsorted(state_codes, last_all)
     return ChainCounts(
-        order, base, state_codes.astype(np.int64), key // n_states, key % n_states, weights,
-        np.bincount(fid, weights=wp, minlength=n_states), np.bincount(lid, weights=cv, minlength=n_states),
-        np.bincount(lid, weights=nl, minlength=n_states), np.bincount(lid, weights=vl, minlength=n_states),
+        order, base, state_codes.astype(np.int64), np.searchsorted(state_codes, keys // n_codes),
+        np.searchsorted(state_codes, keys % n_codes), weights,
+        np.bincount(fid, weights=enc.conversions + enc.nulls, minlength=n_states),
+        np.bincount(lid, weights=enc.conversions, minlength=n_states),
+        np.bincount(lid, weights=enc.nulls, minlength=n_states),
+        np.bincount(lid, weights=enc.value, minlength=n_states),
     )
 
 
