@@ -121,15 +121,16 @@ def customer_summary(
     else:
         reference_day = end_day
 
-    first = calibration.period_start.min().over(group_by=calibration.customer_id)
-    marked = calibration.mutate(first_period=first)
-    is_repeat = marked.period_start > marked.first_period
-    stats = marked.group_by("customer_id").aggregate(
-        first_purchase=marked.first_period.min(),
-        last_purchase=marked.period_start.max(),
-        frequency=marked.count() - 1,
-        repeat_value=marked.amount.sum(where=is_repeat),
+    # One pass, no window: the first period's amount is the amount at the minimum period (arg_min), and the
+    # repeat value is the total less that first amount.
+    stats = calibration.group_by("customer_id").aggregate(
+        first_purchase=calibration.period_start.min(),
+        last_purchase=calibration.period_start.max(),
+        frequency=calibration.count() - 1,
+        total_value=calibration.amount.sum(),
+        first_value=calibration.amount.argmin(calibration.period_start),
     )
+    stats = stats.mutate(repeat_value=stats.total_value - stats.first_value)
     reference = ibis.literal(reference_day.to_pydatetime())
     stats = stats.mutate(
         recency=(stats.last_purchase.epoch_seconds() - stats.first_purchase.epoch_seconds()) / unit_seconds,
