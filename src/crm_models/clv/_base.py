@@ -221,6 +221,25 @@ class FitData:
             self.columns[cache_key] = (values, inverse)
         return self.columns[cache_key]
 
+    def pairs(self, key: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Distinct ``(x, key)`` pairs: their x values, key values, the distinct-x index of each pair,
+        and the pair index of each row (cached)."""
+        cache_key = f"_pairs_{key}"
+        if cache_key not in self.columns:
+            ux, inv = self.distinct("x")
+            codes, uniques = pd.MultiIndex.from_arrays([inv, self.columns[key]]).factorize()
+            x_index = np.asarray(uniques.get_level_values(0), dtype=np.int64)
+            values = np.asarray(uniques.get_level_values(1), dtype=float)
+            self.columns[cache_key] = (ux[x_index], values, x_index, np.asarray(codes, dtype=np.int64))
+        return self.columns[cache_key]
+
+    def x_weights(self) -> np.ndarray:
+        """Total weight per distinct x value (cached)."""
+        if "_x_weights" not in self.columns:
+            ux, inv = self.distinct("x")
+            self.columns["_x_weights"] = np.bincount(inv, weights=self.weights, minlength=len(ux))
+        return self.columns["_x_weights"]
+
 
 # --------------------------------------------------------------------------------------------------
 # the template
@@ -229,8 +248,9 @@ class MLEModel(BaseEstimator):
     """Base class of the CLV maximum-likelihood models.
 
     Subclasses set ``_param_names`` and implement ``_loglik(log_params, data, need_grad)`` which
-    returns per-row log-likelihoods (shape ``(n,)``) and, when ``need_grad``, their gradient with
-    respect to the *log* parameters (shape ``(k, n)``). ``_starting_points(data)`` yields candidate
+    returns per-row log-likelihoods (shape ``(n,)``) and, when ``need_grad``, the gradient of the
+    *weighted total* log-likelihood with respect to the *log* parameters (shape ``(k,)``); models
+    whose likelihood splits into terms of ``(x, T)`` and ``(x, t_x)`` accumulate it on those pairs. ``_starting_points(data)`` yields candidate
     log-parameter vectors.
 
     Parameters
@@ -275,7 +295,7 @@ class MLEModel(BaseEstimator):
         ll, grad = self._loglik(log_params, data, True)
         w = data.weights
         total = float(w @ ll)
-        g = grad @ w
+        g = grad
         value = -total / data.n_obs + self.penalizer * float(log_params @ log_params)
         gradient = -g / data.n_obs + 2 * self.penalizer * log_params
         if not np.isfinite(value) or not np.all(np.isfinite(gradient)):
@@ -343,7 +363,7 @@ class MLEModel(BaseEstimator):
             e[j] = h
             _, gp = self._loglik(log_params + e, data, True)
             _, gm = self._loglik(log_params - e, data, True)
-            hess[:, j] = -(gp @ data.weights - gm @ data.weights) / (2 * h)
+            hess[:, j] = -(gp - gm) / (2 * h)
         hess = (hess + hess.T) / 2
         if self.penalizer:
             hess += 2 * self.penalizer * data.n_obs * np.eye(k)

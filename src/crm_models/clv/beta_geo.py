@@ -60,43 +60,46 @@ class BetaGeoModel(PurchaseModel):
     # ---- likelihood: FHL (6), on the log scale ---------------------------------------------------
     def _loglik(self, log_params: np.ndarray, data: FitData, need_grad: bool):
         r, alpha, a, b = np.exp(log_params)
-        tx, big_t = data["tx"], data["T"]
-        ux, inv = data.distinct("x")
         d = self._shift
-        # terms in x only: computed on the distinct frequencies, then gathered
+        ux, inv = data.distinct("x")
+        xt, yt, kt, it = data.pairs("T")  # distinct (x, T): x, T, x-index, row -> pair
+        xs, ys, ks, is_ = data.pairs("tx")  # distinct (x, t_x)
+        # terms in x only, on the distinct frequencies
         has_u = (ux > 0) if d == 0 else np.ones_like(ux, dtype=bool)
         base = special.betaln(a, b)
         bx_u = np.where(has_u, b + ux + d - 1, 1.0)
         c1_u = special.betaln(a, b + ux + d) - base
         c2_u = np.where(has_u, special.betaln(a + 1, bx_u) - base, -np.inf)
         g_u = special.gammaln(r + ux) - special.gammaln(r) + r * np.log(alpha)
-        x = ux[inv]
-        log_a_t = np.log(alpha + big_t)
-        log_a_tx = np.log(alpha + tx)
-        # FHL (6): L = B(a, b+x)/B(a, b) Gamma(r+x) alpha^r / (Gamma(r) (alpha+T)^(r+x))
-        #            + [x > 0] B(a+1, b+x-1)/B(a, b) Gamma(r+x) alpha^r / (Gamma(r) (alpha+t_x)^(r+x))
-        l1 = c1_u[inv] - (r + x) * log_a_t
-        l2 = c2_u[inv] - (r + x) * log_a_tx
-        lse = np.logaddexp(l1, l2)
+        # FHL (6): L = Gamma(r+x) alpha^r / Gamma(r) * [ B(a, b+x)/B(a, b) (alpha+T)^-(r+x)
+        #                                              + [x > 0] B(a+1, b+x-1)/B(a, b) (alpha+t_x)^-(r+x) ]
+        # the first term depends on (x, T) only, the second on (x, t_x) only: evaluate them on those pairs
+        log_at = np.log(alpha + yt)
+        log_as = np.log(alpha + ys)
+        term_t = c1_u[kt] - (r + xt) * log_at
+        term_s = c2_u[ks] - (r + xs) * log_as
+        l1 = term_t[it]
+        lse = np.logaddexp(l1, term_s[is_])
         ll = g_u[inv] + lse
         if not need_grad:
             return ll, None
-        w1 = np.exp(l1 - lse)
-        w2 = 1.0 - w1
+        w = data.weights
+        share_t = np.exp(l1 - lse) * w
+        u_t = np.bincount(it, weights=share_t, minlength=len(yt))
+        u_s = np.bincount(is_, weights=w - share_t, minlength=len(ys))
+        u_x = data.x_weights()
         psi_ab = special.digamma(a + b)
         psi_abx = special.digamma(a + b + ux + d)
         psi_b = special.digamma(b)
-        dr_u = special.digamma(r + ux) - special.digamma(r) + np.log(alpha)
         da1_u = psi_ab - psi_abx
         da2_u = special.digamma(a + 1) - special.digamma(a) + psi_ab - psi_abx
         db1_u = special.digamma(b + ux + d) - psi_abx - psi_b + psi_ab
         db2_u = np.where(has_u, special.digamma(bx_u) - psi_abx - psi_b + psi_ab, 0.0)
-        d_r = dr_u[inv] - w1 * log_a_t - w2 * log_a_tx
-        d_alpha = r / alpha - (r + x) * (w1 / (alpha + big_t) + w2 / (alpha + tx))
-        d_a = w1 * da1_u[inv] + w2 * da2_u[inv]
-        d_b = w1 * db1_u[inv] + w2 * db2_u[inv]
-        grad = np.stack([d_r * r, d_alpha * alpha, d_a * a, d_b * b])
-        return ll, grad
+        d_r = u_x @ (special.digamma(r + ux) - special.digamma(r) + np.log(alpha)) - u_t @ log_at - u_s @ log_as
+        d_alpha = r / alpha * u_x.sum() - u_t @ ((r + xt) / (alpha + yt)) - u_s @ ((r + xs) / (alpha + ys))
+        d_a = u_t @ da1_u[kt] + u_s @ da2_u[ks]
+        d_b = u_t @ db1_u[kt] + u_s @ db2_u[ks]
+        return ll, np.array([d_r * r, d_alpha * alpha, d_a * a, d_b * b])
 
     def _starting_points(self, data: FitData) -> list[np.ndarray]:
         x, big_t, w = data["x"], data["T"], data.weights

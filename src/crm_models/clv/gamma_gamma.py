@@ -113,7 +113,7 @@ class GammaGammaModel(MLEModel):
         d_p = dp_u[inv] + x * (log_m - log_gmx)
         d_q = (psi_u - special.digamma(q) + np.log(g))[inv] - log_gmx
         d_g = q / g - (p * x + q) / (g + m * x)
-        return ll, np.stack([d_p * p, d_q * q, d_g * g])
+        return ll, np.stack([d_p * p, d_q * q, d_g * g]) @ data.weights
 
     def _starting_points(self, data: FitData):
         m, w = data["m"], data.weights

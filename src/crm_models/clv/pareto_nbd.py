@@ -31,7 +31,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import pandas as pd
 from scipy import special
 
 from crm_models.clv._base import FitData, PurchaseModel, as_output, expm1_ratio
@@ -45,25 +44,16 @@ def _log_f(b: np.ndarray, c: np.ndarray, z: np.ndarray) -> np.ndarray:
 
 
 def _log_f_with_grad(b: np.ndarray, c: np.ndarray, z: np.ndarray) -> tuple[np.ndarray, ...]:
-    """``log F`` and its partial derivatives in ``b``, ``c`` and ``z`` (central differences)."""
+    """``log F`` and its partial derivatives: along ``(b, c)`` together (the ``r`` direction), in
+    ``c`` (the ``s`` direction), both by central differences, and in ``z`` analytically,
+    ``d/dz 2F1(1, b; c; z) = (b/c) 2F1(2, b+1; c+1; z)``."""
     f0 = _log_f(b, c, z)
-    hb = 1e-6 * np.maximum(1.0, b)
-    hc = 1e-6 * np.maximum(1.0, c)
-    hz = 1e-6 * np.maximum(1e-3, np.minimum(np.abs(z), 1 - z))
-    fb = (_log_f(b + hb, c, z) - _log_f(b - hb, c, z)) / (2 * hb)
-    fc = (_log_f(b, c + hc, z) - _log_f(b, c - hc, z)) / (2 * hc)
-    fz = (_log_f(b, c, z + hz) - _log_f(b, c, z - hz)) / (2 * hz)
-    return f0, fb, fc, fz
-
-
-def _pairs(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Distinct ``(x, y)`` pairs and the index mapping each row to its pair."""
-    codes, uniques = pd.MultiIndex.from_arrays([x, y]).factorize()
-    return (
-        np.asarray(uniques.get_level_values(0), dtype=float),
-        np.asarray(uniques.get_level_values(1), dtype=float),
-        codes,
-    )
+    h = 1e-6 * np.maximum(1.0, c)
+    f_r = (_log_f(b + h, c + h, z) - _log_f(b - h, c - h, z)) / (2 * h)
+    f_c = (_log_f(b, c + h, z) - _log_f(b, c - h, z)) / (2 * h)
+    with np.errstate(all="ignore"):
+        f_z = b / c * special.hyp2f1(2.0, b + 1, c + 1, z) / np.exp(f0)
+    return f0, f_r - f_c, f_c, f_z
 
 
 class ParetoNBDModel(PurchaseModel):
@@ -84,75 +74,64 @@ class ParetoNBDModel(PurchaseModel):
 
     _param_names = ("r", "alpha", "s", "beta")
 
-    @staticmethod
-    def _pair_cache(data: FitData) -> dict[str, Any]:
-        # the distinct (x, T) and (x, t_x) pairs are fixed for a data set: compute them once per fit
-        cache = data.columns.get("_pairs")
-        if cache is None:
-            x, tx, big_t = data["x"], data["tx"], data["T"]
-            cache = {"T": _pairs(x, big_t), "tx": _pairs(x, tx)}
-            data.columns["_pairs"] = cache
-        return cache
-
     def _loglik(self, log_params: np.ndarray, data: FitData, need_grad: bool):
         r, alpha, s, beta = np.exp(log_params)
-        x, tx, big_t = data["x"], data["tx"], data["T"]
-        cache = self._pair_cache(data)
-        parts = {}
+        ux, inv = data.distinct("x")
+        terms = {}
         for name in ("T", "tx"):
-            px, py, idx = cache[name]
+            px, py, _, _ = data.pairs(name)
             b = r + px
             c = r + s + px + 1
             z = (alpha - beta) / (alpha + py)
+            log_q = np.log(s) - np.log(r + s + px)
+            la, lb = np.log(alpha + py), np.log(beta + py)
+            l_y = -(r + px) * la - s * lb  # log[(alpha+y)^-(r+x) (beta+y)^-s]
             if need_grad:
-                f0, fb, fc, fz = _log_f_with_grad(b, c, z)
-                dz_dalpha = (beta + py) / (alpha + py) ** 2
-                dz_dbeta = -1.0 / (alpha + py)
-                parts[name] = (
-                    f0[idx],
-                    (fb + fc)[idx],  # d/dr
-                    (fz * dz_dalpha)[idx],  # d/dalpha
-                    fc[idx],  # d/ds
-                    (fz * dz_dbeta)[idx],  # d/dbeta
-                )
+                log_f, f_b, f_c, f_z = _log_f_with_grad(b, c, z)
             else:
-                parts[name] = (_log_f(b, c, z)[idx],)
-        log_f_t = parts["T"][0]
-        log_f_tx = parts["tx"][0]
-        rsx = r + s + x
-        log_q = np.log(s) - np.log(rsx)
-        la_t, lb_t = np.log(alpha + big_t), np.log(beta + big_t)
-        la_x, lb_x = np.log(alpha + tx), np.log(beta + tx)
-        l_t = -(r + x) * la_t - s * lb_t
-        l_x = -(r + x) * la_x - s * lb_x
-        # 1 - q F(T) >= 0 analytically; clip round-off
-        one_minus = np.maximum(-np.expm1(log_q + log_f_t), 0.0)
-        with np.errstate(divide="ignore"):
-            e1 = l_t + np.log(one_minus)
-        e2 = log_q + l_x + log_f_tx
-        lse = np.logaddexp(e1, e2)
-        ux, inv = data.distinct("x")
+                log_f = _log_f(b, c, z)
+            if name == "T":
+                # alive at T: exp(L_T) (1 - q F(T)); 1 - q F >= 0 analytically, clip round-off
+                one_minus = np.maximum(-np.expm1(log_q + log_f), 0.0)
+                with np.errstate(divide="ignore"):
+                    value = l_y + np.log(one_minus)
+            else:
+                # dropped out in (t_x, T]: the t_x end of the integral, q exp(L_tx) F(t_x)
+                value = log_q + l_y + log_f
+            terms[name] = value
+            if need_grad:
+                rsx = r + s + px
+                dq_r, dq_s = -1.0 / rsx, 1.0 / s - 1.0 / rsx
+                dz_a, dz_b = (beta + py) / (alpha + py) ** 2, -1.0 / (alpha + py)
+                # derivatives of log q + log F in r, alpha, s, beta
+                h = np.stack([dq_r + f_b + f_c, f_z * dz_a, dq_s + f_c, f_z * dz_b])
+                dl = np.stack([-la, -(r + px) / (alpha + py), -lb, -s / (beta + py)])
+                if name == "T":
+                    with np.errstate(divide="ignore", invalid="ignore"):
+                        ratio = np.where(one_minus > 0, np.exp(log_q + log_f) / one_minus, 0.0)
+                    terms["dT"] = dl - ratio * h
+                else:
+                    terms["dtx"] = dl + h
+        _, _, _, it = data.pairs("T")
+        _, _, _, is_ = data.pairs("tx")
+        e1 = terms["T"][it]
+        lse = np.logaddexp(e1, terms["tx"][is_])
+        # FH05 (22): log L = log Gamma(r+x) - log Gamma(r) + r log alpha + s log beta + log[bracket]
         ll = (special.gammaln(r + ux) - special.gammaln(r))[inv] + r * np.log(alpha) + s * np.log(beta) + lse
         if not need_grad:
             return ll, None
-        # d(bracket)/bracket = [exp(L_T) d(1-qF_T) + exp(L_T)(1-qF_T) dL_T + d(q F_tx exp(L_x))] / B
-        w1 = np.exp(e1 - lse)  # share of the "alive at T" term
-        w2 = np.exp(e2 - lse)  # share of the "dropped out in (t_x, T]" term
-        u_t = np.exp(l_t + log_q + log_f_t - lse)  # exp(L_T) q F_T / B
-        _, ft_r, ft_a, ft_s, ft_b = parts["T"]
-        _, fx_r, fx_a, fx_s, fx_b = parts["tx"]
-        dlogq_r = -1.0 / rsx
-        dlogq_s = 1.0 / s - 1.0 / rsx
-        g_r = w1 * (-la_t) - u_t * (dlogq_r + ft_r) + w2 * (dlogq_r + fx_r - la_x)
-        g_a = w1 * (-(r + x) / (alpha + big_t)) - u_t * ft_a + w2 * (fx_a - (r + x) / (alpha + tx))
-        g_s = w1 * (-lb_t) - u_t * (dlogq_s + ft_s) + w2 * (dlogq_s + fx_s - lb_x)
-        g_b = w1 * (-s / (beta + big_t)) - u_t * ft_b + w2 * (fx_b - s / (beta + tx))
-        d_r = (special.digamma(r + ux) - special.digamma(r))[inv] + np.log(alpha) + g_r
-        d_alpha = r / alpha + g_a
-        d_s = np.log(beta) + g_s
-        d_beta = s / beta + g_b
-        grad = np.stack([d_r * r, d_alpha * alpha, d_s * s, d_beta * beta])
-        return ll, grad
+        w = data.weights
+        share_t = np.exp(e1 - lse) * w
+        u_t = np.bincount(it, weights=share_t, minlength=terms["T"].size)
+        u_s = np.bincount(is_, weights=w - share_t, minlength=terms["tx"].size)
+        u_x = data.x_weights()
+        total_w = u_x.sum()
+        grad = terms["dT"] @ u_t + terms["dtx"] @ u_s
+        grad[0] += u_x @ (special.digamma(r + ux) - special.digamma(r)) + np.log(alpha) * total_w
+        grad[1] += r / alpha * total_w
+        grad[2] += np.log(beta) * total_w
+        grad[3] += s / beta * total_w
+        return ll, grad * np.array([r, alpha, s, beta])
 
     def _starting_points(self, data: FitData) -> list[np.ndarray]:
         x, big_t, w = data["x"], data["T"], data.weights

@@ -110,7 +110,7 @@ class ShiftedBetaGeoModel(MLEModel):
         psi_abn = special.digamma(a + b + n)
         d_a = np.where(c == 1, special.digamma(a + 1) - special.digamma(a), 0.0) + psi_ab - psi_abn
         d_b = np.where(c == 1, special.digamma(b + n_safe - 1), special.digamma(b + n)) - psi_abn - special.digamma(b) + psi_ab
-        return ll, np.stack([d_a * a, d_b * b])
+        return ll, np.stack([d_a * a, d_b * b]) @ data.weights
 
     def _starting_points(self, data: FitData):
         return [np.log([1.0, 1.0]), np.log([0.5, 3.0]), np.log([3.0, 10.0])]
