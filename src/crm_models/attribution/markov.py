@@ -153,6 +153,7 @@ def chain_counts(enc: EncodedJourneys, order: int = 1) -> ChainCounts:
     sparse_weights: list[np.ndarray] = []
     firsts: list[np.ndarray] = []
     lasts: list[np.ndarray] = []
+    present_codes: list[np.ndarray] = []
     lo = 0
     while lo < n_paths:
         hi = int(np.searchsorted(offsets, offsets[lo] + block_tokens, side="right")) - 1
@@ -169,12 +170,14 @@ def chain_counts(enc: EncodedJourneys, order: int = 1) -> ChainCounts:
             val += np.bincount(last_code, weights=enc.value[lo:hi], minlength=n_codes)
             pairs += np.bincount(key, weights=pair_weight, minlength=n_codes * n_codes + 1)
         else:
-            keep = key != n_codes * n_codes
+            keep = (key != n_codes * n_codes) & (pair_weight > 0)
             uniq, inverse = np.unique(key[keep], return_inverse=True)
             sparse_keys.append(uniq)
             sparse_weights.append(np.bincount(inverse, weights=pair_weight[keep], minlength=len(uniq)))
+            weighted = (enc.conversions[lo:hi] + enc.nulls[lo:hi]) > 0
             firsts.append(first_code)
             lasts.append(last_code)
+            present_codes.append(np.unique(np.concatenate([first_code[weighted], last_code[weighted]])))
         lo = hi
 
     if dense:
@@ -198,10 +201,11 @@ def chain_counts(enc: EncodedJourneys, order: int = 1) -> ChainCounts:
     weights = np.bincount(inverse, weights=weights, minlength=len(keys))
     first_all = np.concatenate(firsts).astype(np.int64)
     last_all = np.concatenate(lasts).astype(np.int64)
-    state_codes = np.unique(np.concatenate([first_all, last_all, keys // n_codes, keys % n_codes]))
+    state_codes = np.unique(np.concatenate([*present_codes, keys // n_codes, keys % n_codes]).astype(np.int64))
     n_states = len(state_codes)
-    fid = np.searchsorted(state_codes, first_all)
-    lid = np.searchsorted(state_codes, last_all)
+    # paths without weight may point at no state: their (zero) weight goes anywhere in range
+    fid = np.minimum(np.searchsorted(state_codes, first_all), max(n_states - 1, 0))
+    lid = np.minimum(np.searchsorted(state_codes, last_all), max(n_states - 1, 0))
     return ChainCounts(
         order, base, state_codes.astype(np.int64), np.searchsorted(state_codes, keys // n_codes),
         np.searchsorted(state_codes, keys % n_codes), weights,
