@@ -20,12 +20,16 @@ from crm_models.churn.metrics import calibration_table, churn_scores
 from crm_models.churn.model import ChurnModel
 from crm_models.exceptions import DataContractError
 
-SCORERS = ("model", "recency", "bgnbd")
+SCORERS = ("model", "recency", "bgnbd", "bgnbd_p0")
 
 
 @dataclass
 class BacktestResult:
-    """Per-cutoff metrics (long format), calibration tables and the scored customers."""
+    """Per-cutoff metrics (long format), calibration tables and the scored customers.
+
+    Scorers: ``model`` (ranked by its margin), ``recency`` (days since the last purchase, as a rank),
+    ``bgnbd`` (BG/NBD 1 - P(alive)) and ``bgnbd_p0`` (BG/NBD probability of no purchase in the horizon).
+    """
 
     metrics: pd.DataFrame
     calibration: pd.DataFrame
@@ -71,6 +75,7 @@ def backtest(
     top_fraction: float = 0.1,
     n_bins: int = 10,
     keep_models: bool = False,
+    data_end: Any = None,
 ) -> BacktestResult:
     """Backtest over rolling origins: one trained model per evaluation cutoff.
 
@@ -91,6 +96,10 @@ def backtest(
         As in :func:`make_churn_dataset`; the BG/NBD baseline is reported when it is available.
     top_fraction, n_bins
         Share targeted for lift and capture (0.1 = top decile); bins of the calibration table.
+    keep_models
+        Keep each cutoff's fitted model in ``result.models`` (for explanations and plots).
+    data_end
+        End of the observation period when later than the last transaction (see ``make_churn_dataset``).
     """
     import ibis.expr.types as ir
 
@@ -110,7 +119,7 @@ def backtest(
 
     def dataset(c: pd.Timestamp) -> ChurnDataset:
         if c not in cache:
-            cache[c] = make_churn_dataset(table, c, horizon_days, lookback, use_bgnbd=use_bgnbd)
+            cache[c] = make_churn_dataset(table, c, horizon_days, lookback, use_bgnbd=use_bgnbd, data_end=data_end)
         return cache[c]
 
     metric_rows: list[dict[str, Any]] = []
@@ -146,7 +155,7 @@ def backtest(
         p_model = fitted.predict_proba(test.X[columns])[:, 1]
         y = test.y.to_numpy()
         scored = pd.DataFrame(
-            {"cutoff": c, "customer_id": test.X.index, "churned": y, "model": p_model,
+            {"cutoff": c, "customer_id": test.X.index, "churned": y, "model": p_model, "model_margin": margin,
              "recency": test.X["recency_days"].rank(pct=True).to_numpy()}
         )
         scorers: dict[str, tuple[np.ndarray, np.ndarray | None]] = {
@@ -157,6 +166,10 @@ def backtest(
             p_bg = 1.0 - test.X["bg_p_alive"].to_numpy()
             scored["bgnbd"] = p_bg
             scorers["bgnbd"] = (p_bg, p_bg)
+            if "bg_p_no_purchase" in test.X:
+                p_none = test.X["bg_p_no_purchase"].to_numpy()
+                scored["bgnbd_p0"] = p_none
+                scorers["bgnbd_p0"] = (p_none, p_none)
         elif c == cut_list[0]:
             notes.append("BG/NBD baseline not reported: crm_models.clv.BetaGeoModel is not available")
         for name, (score, proba) in scorers.items():

@@ -382,10 +382,18 @@ def bgnbd_features(X: pd.DataFrame, horizon_days: float, *, required: bool = Fal
                 raise
     if model is None:
         return None
-    p_alive = np.asarray(model.probability_alive(frequency, recency, T), dtype="float64")
+    p_alive = np.clip(np.asarray(model.probability_alive(frequency, recency, T), dtype="float64"), 0.0, 1.0)
     expected = np.asarray(model.expected_purchases(horizon_days / 7.0, frequency, recency, T), dtype="float64")
+    # P(no purchase in the horizon t): dead, or alive with no Poisson event in t (BG/NBD customers only
+    # drop out right after a purchase, so an alive customer without purchases stays alive). With
+    # lambda | x, T ~ Gamma(r + x, alpha + T): E[exp(-lambda t)] = ((alpha + T) / (alpha + T + t))^(r + x).
+    r, alpha = float(model.params_["r"]), float(model.params_["alpha"])
+    t = horizon_days / 7.0
+    quiet = np.exp((r + frequency) * (np.log(alpha + T) - np.log(alpha + T + t)))
+    p_none = (1.0 - p_alive) + p_alive * quiet
     return pd.DataFrame(
-        {"bg_p_alive": np.clip(p_alive, 0.0, 1.0), "bg_expected_purchases": expected}, index=X.index
+        {"bg_p_alive": p_alive, "bg_expected_purchases": expected, "bg_p_no_purchase": np.clip(p_none, 0.0, 1.0)},
+        index=X.index,
     )
 
 

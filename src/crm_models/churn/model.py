@@ -24,7 +24,9 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
     Parameters
     ----------
     n_estimators, learning_rate, max_depth, min_child_weight, subsample, colsample_bytree, reg_lambda
-        Tree-booster settings (xgboost names); ``n_estimators`` is the maximum number of rounds.
+        Tree-booster settings (xgboost names); ``n_estimators`` is the maximum number of rounds. The
+        defaults (shallow trees, ``min_child_weight=20``) won the rolling backtests on Online Retail and
+        the demo data against depth 3-4 (churn labels are noisy; deeper trees chase the noise).
     early_stopping_rounds
         Stop when the validation log-loss has not improved for this many rounds.
     class_weight
@@ -47,8 +49,8 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
         self,
         n_estimators: int = 500,
         learning_rate: float = 0.05,
-        max_depth: int = 4,
-        min_child_weight: float = 5.0,
+        max_depth: int = 2,
+        min_child_weight: float = 20.0,
         subsample: float = 0.8,
         colsample_bytree: float = 0.8,
         reg_lambda: float = 1.0,

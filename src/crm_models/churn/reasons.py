@@ -39,6 +39,7 @@ _FIXED = {
     "bg_T_weeks": "first purchase {v:.0f} weeks ago",
     "bg_p_alive": "BG/NBD probability still active {pct}",
     "bg_expected_purchases": "BG/NBD expects {v:.1f} purchases in the horizon",
+    "bg_p_no_purchase": "BG/NBD chance of no purchase in the horizon {pct}",
 }
 
 _PATTERNS = [
