@@ -166,18 +166,45 @@ def check_summary_arrays(
     return x, np.minimum(tx, big_t), big_t, w
 
 
+def factorize_rows(*columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Label identical rows of ``columns``: returns ``codes`` (row -> group) and one row index per group.
+
+    Each column is ranked (``np.unique``), the ranks are combined into one int64 key and hashed
+    (``pd.factorize``): much faster than grouping on float columns or on tuples.
+    """
+    n = len(columns[0])
+    key = np.zeros(n, dtype=np.int64)
+    span = 1
+    for col in columns:
+        values, inverse = np.unique(col, return_inverse=True)
+        if span * len(values) >= 2**62:  # would overflow: fall back to pandas on the columns
+            codes, _ = pd.MultiIndex.from_arrays(list(columns)).factorize()
+            codes = np.asarray(codes, dtype=np.int64)
+            first = np.full(codes.max() + 1, n, dtype=np.int64)
+            np.minimum.at(first, codes, np.arange(n))
+            return codes, first
+        key = key * len(values) + inverse.reshape(-1)
+        span *= len(values)
+    codes, uniques = pd.factorize(key)
+    codes = np.asarray(codes, dtype=np.int64)
+    first = np.empty(len(uniques), dtype=np.int64)
+    first[codes[::-1]] = np.arange(n - 1, -1, -1)
+    return codes, first
+
+
 def group_rows(*columns: np.ndarray, weights: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
     """Group identical rows of ``columns`` and sum their ``weights`` (sufficient statistics).
 
     Returns the distinct rows (one array per column) and the summed weights; rows with zero weight
     are dropped.
     """
-    frame = pd.DataFrame({f"c{i}": c for i, c in enumerate(columns)})
-    frame["_w"] = weights
-    frame = frame[frame["_w"] > 0]
-    grouped = frame.groupby([f"c{i}" for i in range(len(columns))], sort=False, observed=True)["_w"].sum()
-    keys = [np.asarray(grouped.index.get_level_values(i), dtype=float) for i in range(len(columns))]
-    return keys, np.asarray(grouped.to_numpy(), dtype=float)
+    keep = weights > 0
+    if not keep.all():
+        columns = tuple(c[keep] for c in columns)
+        weights = weights[keep]
+    codes, first = factorize_rows(*columns)
+    summed = np.bincount(codes, weights=weights, minlength=len(first))
+    return [np.asarray(c, dtype=float)[first] for c in columns], summed
 
 
 # --------------------------------------------------------------------------------------------------
@@ -227,10 +254,9 @@ class FitData:
         cache_key = f"_pairs_{key}"
         if cache_key not in self.columns:
             ux, inv = self.distinct("x")
-            codes, uniques = pd.MultiIndex.from_arrays([inv, self.columns[key]]).factorize()
-            x_index = np.asarray(uniques.get_level_values(0), dtype=np.int64)
-            values = np.asarray(uniques.get_level_values(1), dtype=float)
-            self.columns[cache_key] = (ux[x_index], values, x_index, np.asarray(codes, dtype=np.int64))
+            codes, first = factorize_rows(inv, self.columns[key])
+            x_index = inv[first]
+            self.columns[cache_key] = (ux[x_index], self.columns[key][first], x_index, codes)
         return self.columns[cache_key]
 
     def x_weights(self) -> np.ndarray:
@@ -294,7 +320,7 @@ class MLEModel(BaseEstimator):
         """Mean negative log-likelihood (plus penalty) and its gradient, on the log scale."""
         ll, grad = self._loglik(log_params, data, True)
         w = data.weights
-        total = float(w @ ll)
+        total = float(np.dot(w, ll))
         g = grad
         value = -total / data.n_obs + self.penalizer * float(log_params @ log_params)
         gradient = -g / data.n_obs + 2 * self.penalizer * log_params
@@ -304,7 +330,7 @@ class MLEModel(BaseEstimator):
 
     def _total_loglik(self, log_params: np.ndarray, data: FitData) -> float:
         ll, _ = self._loglik(log_params, data, False)
-        return float(data.weights @ ll)
+        return float(np.dot(data.weights, ll))
 
     def _run_optimizer(self, data: FitData) -> np.ndarray:
         starts: list[np.ndarray] = []
@@ -370,7 +396,18 @@ class MLEModel(BaseEstimator):
         return hess
 
     def _finish_fit(self, data: FitData) -> None:
-        """Optimize, store the learned attributes and the covariance of the log-parameters."""
+        """Optimize, store the learned attributes and the covariance of the log-parameters.
+
+        BLAS runs single-threaded meanwhile: the optimizer's vectors have 2-4 entries and the
+        likelihood's reductions are memory-bound, so extra BLAS threads only add wake-up latency
+        (tens of milliseconds per call on a busy machine).
+        """
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(limits=1, user_api="blas"):
+            self._fit_in_thread_limits(data)
+
+    def _fit_in_thread_limits(self, data: FitData) -> None:
         log_params = self._run_optimizer(data)
         self._set_log_params(log_params)
         self.log_likelihood_ = self._total_loglik(log_params, data)
