@@ -507,10 +507,6 @@ def run_suite(
     or the kernel is invalid, and ``LockBusyError`` (exit code 4) when another run holds the lock.
     Notebook failures do not raise: they set ``exit_code`` (1, or 3 for data problems).
     """
-    from mlflow.tracking import MlflowClient
-    from tqdm.auto import tqdm
-
-    from crm_models.reporting.index import write_index, write_run_page
     from crm_models.tracking.mlflow_helpers import DEFAULT_EXPERIMENT, default_tracking_uri, git_commit
 
     out = stream if stream is not None else sys.stderr
@@ -532,6 +528,11 @@ def run_suite(
     uri = tracking_uri or os.environ.get("MLFLOW_TRACKING_URI") or default_tracking_uri(spec.root)
 
     with RunLock(reports, wait=wait, label=spec.name, stream=out):
+        from mlflow.tracking import MlflowClient  # heavy imports after the lock: a busy answer comes at once
+        from tqdm.auto import tqdm
+
+        from crm_models.reporting.index import write_index, write_run_page
+
         begin = dt.datetime.now(dt.UTC)
         clock = time.monotonic()
         run_id = _new_run_id(reports, spec.name, begin)

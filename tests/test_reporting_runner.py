@@ -1,0 +1,160 @@
+"""Suite runner end to end on tiny fixture notebooks: MLflow run per notebook, offline reports, index,
+failure handling, exit codes, --as-of, retention, and privacy of the published outputs.
+
+Two suite runs are shared by the module (each costs a few kernel starts): run A executes a notebook
+that works, one that fails with a bug and one that fails on bad data; run B (back-dated, retention 1)
+re-runs the good notebook and the bad-data one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+pytestmark = pytest.mark.notebook
+
+FIXTURES = Path(__file__).parent / "fixtures" / "notebooks"
+SECRET_IDS = [f"CUST-SECRET-{i:04d}" for i in range(40)]
+SECRET_EMAILS = [f"person{i}.secret@example.com" for i in range(40)]
+
+
+def _write_suite(folder: Path, data: Path) -> Path:
+    suite = folder / "suite.yaml"
+    suite.write_text(
+        "name: fixture\n"
+        "title: Fixture suite\n"
+        "retention: 5\n"
+        f"data: [{data}]\n"
+        "notebooks:\n"
+        f"  - path: {FIXTURES / 'value.ipynb'}\n"
+        f"    parameters: {{customers_path: {data}}}\n"
+        f"  - path: {FIXTURES / 'fail.ipynb'}\n"
+        f"  - path: {FIXTURES / 'fail.ipynb'}\n"
+        "    name: bad_data\n"
+        "    parameters: {fail_with: DataContractError}\n",
+        encoding="utf-8",
+    )
+    return suite
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    from crm_models.reporting.runner import run_suite
+
+    base = tmp_path_factory.mktemp("suite")
+    rng = np.random.default_rng(7)
+    customers = pd.DataFrame(
+        {
+            "customer_id": SECRET_IDS,
+            "email": SECRET_EMAILS,
+            "orders": rng.integers(0, 6, len(SECRET_IDS)),
+            "revenue": rng.gamma(2.0, 60.0, len(SECRET_IDS)).round(2),
+        }
+    )
+    data = base / "customers.csv"
+    customers.to_csv(data, index=False)
+    suite = _write_suite(base, data)
+    uri = f"sqlite:///{base / 'mlruns' / 'mlflow.db'}"
+    (base / "mlruns").mkdir()
+    reports = base / "reports"
+    first = run_suite(suite, reports_dir=reports, tracking_uri=uri, progress=False)
+    first_index = (reports / "index.html").read_text(encoding="utf-8")
+    second = run_suite(
+        suite, reports_dir=reports, tracking_uri=uri, progress=False, as_of="2024-06-30", keep=1,
+        only=["value", "bad_data"],
+    )
+    return {"base": base, "data": data, "uri": uri, "reports": reports, "first": first, "second": second,
+            "first_index": first_index}
+
+
+def _client(uri):
+    from mlflow.tracking import MlflowClient
+
+    return MlflowClient(uri)
+
+
+def test_failing_notebook_does_not_stop_the_others_and_sets_the_exit_code(runs):
+    first = runs["first"]
+    assert first.exit_code == 1
+    status = {nb.name: nb.status for nb in first.notebooks}
+    assert status == {"value": "ok", "fail": "failed", "bad_data": "failed"}
+    failed = {nb.name: nb for nb in first.notebooks}["fail"]
+    assert failed.error_name == "ValueError"
+    page = (runs["reports"] / first.run_id / "fail.html").read_text(encoding="utf-8") if (
+        runs["reports"] / first.run_id).exists() else None
+    # run A was removed by retention (keep=1) after run B; its MLflow artifacts keep the report
+    artifact = Path(_client(runs["uri"]).download_artifacts(failed.mlflow_run_id, "report/fail.html"))
+    page = page or artifact.read_text(encoding="utf-8")
+    assert "the fixture fails on purpose" in page and "did not finish" in page
+    assert "first cell ran" in page and "never reached" not in page
+
+
+def test_bad_data_and_as_of_and_retention(runs):
+    second, reports = runs["second"], runs["reports"]
+    assert second.exit_code == 3  # the only failure is a DataContractError
+    assert [p.name for p in reports.iterdir() if p.is_dir() and not p.name.startswith(".")] == [second.run_id]
+    assert not list(reports.glob(".staging-*")) and not list(reports.glob("*.tmp"))
+    value = {nb.name: nb for nb in second.notebooks}["value"]
+    run = _client(runs["uri"]).get_run(value.mlflow_run_id)
+    assert run.data.params["nb.report_as_of"] == "2024-06-30"
+    assert run.data.tags["crm_as_of"] == "2024-06-30"
+    manifest = json.loads((reports / second.run_id / "run.json").read_text())
+    assert manifest["as_of"] == "2024-06-30" and manifest["exit_code"] == 3
+
+
+def test_mlflow_run_holds_params_fingerprint_commit_metrics_and_report(runs):
+    value = {nb.name: nb for nb in runs["first"].notebooks}["value"]
+    client = _client(runs["uri"])
+    run = client.get_run(value.mlflow_run_id)
+    expected = hashlib.sha256(runs["data"].read_bytes()).hexdigest()
+    assert run.data.params["crm.data_fingerprint"] == expected == value.data_fingerprint
+    assert re.fullmatch(r"[0-9a-f]{40}|unknown", run.data.params["crm.git_commit"])
+    assert run.data.params["nb.customers_path"] == str(runs["data"])
+    assert run.data.params["rows"] == "40"  # logged by the notebook itself, into the same run
+    assert run.data.metrics["kpi_active_customers"] == value.kpis["kpi_active_customers"] > 0
+    assert run.data.tags["kpi_verdict"] == "keep going" and run.data.tags["crm_status"] == "ok"
+    artifacts = {a.path for a in client.list_artifacts(value.mlflow_run_id, "report")}
+    assert artifacts == {"report/value.html"}
+    assert {a.path for a in client.list_artifacts(value.mlflow_run_id, "tables")} == {"tables/top_customers.csv"}
+
+
+def test_report_is_offline_and_has_no_code(runs):
+    html = (runs["reports"] / runs["second"].run_id / "value.html").read_text(encoding="utf-8")
+    assert "Fixture: customer value" in html and "customers are active" in html
+    assert "<script" not in html.lower()  # no require.js, MathJax, widget manager, CDN
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", html)
+    assert not re.search(r'class="[^"]*(hl-ipython3|jp-InputPrompt|jp-CodeMirrorEditor)', html)
+    assert "pseudonymize_frame" not in html and "log_kpis" not in html
+    assert "analyst-only warning" not in html  # stderr is for the analyst
+    assert re.search(r'<img[^>]+src="data:image/png;base64,', html)
+    assert "Okabe-Ito" in html  # the shared style sheet is inlined
+
+
+def test_landing_page_kpis_change_and_links(runs):
+    reports, second = runs["reports"], runs["second"]
+    index = (reports / "index.html").read_text(encoding="utf-8")
+    assert "Active customers" in index and "Keep going" not in index and "keep going" in index
+    assert "vs previous run" in index or "unchanged since the previous run" in index
+    assert f'href="{second.run_id}/value.html"' in index and f'href="{second.run_id}/index.html"' in index
+    assert "<script" not in index.lower()
+    assert "no earlier run to compare" in runs["first_index"]  # the first run had no history
+    run_page = (reports / second.run_id / "index.html").read_text(encoding="utf-8")
+    assert 'href="value.html"' in run_page and 'href="../index.html"' in run_page
+
+
+def test_privacy_no_identifier_or_email_in_reports_or_mlflow_artifacts(runs):
+    base = runs["base"]
+    published = [p for p in (base / "reports").rglob("*") if p.is_file()]
+    artifacts = [p for p in (base / "mlruns").rglob("*") if p.is_file() and p.suffix != ".db"]
+    assert any(p.name == "value.html" for p in artifacts) and any(p.suffix == ".csv" for p in artifacts)
+    needles = [*SECRET_IDS, *SECRET_EMAILS, "CUST-SECRET", "secret@example.com", "x@y.org"]
+    for path in published + artifacts:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        leaked = [n for n in needles if n in text]
+        assert not leaked, f"{path} contains {leaked[:3]}"
