@@ -115,7 +115,8 @@ def test_missing_feature_at_predict_time(fitted, training):
 
 
 def test_model_beats_recency_on_seeded_synthetic_data(frame):
-    result = backtest(frame, ["2023-06-01", "2023-09-01"], 60, model=ChurnModel(**FAST), use_bgnbd=False)
+    result = backtest(frame, ["2023-06-01", "2023-07-01"], 60, model=ChurnModel(**FAST), use_bgnbd=False,
+                      n_train_snapshots=3, train_step=30)
     summary = result.summary()
     assert (summary["roc_auc_model"] > summary["roc_auc_recency"]).all(), summary
     assert result.beats_recency()
@@ -133,7 +134,8 @@ def test_backtest_errors(frame):
     with pytest.raises(DataContractError, match="no training snapshot"):
         backtest(frame, ["2022-03-01"], 90, use_bgnbd=False)
     with pytest.raises(DataContractError, match="too few churners"):
-        backtest(frame, ["2023-06-01"], 60, model=ChurnModel(min_churners=100_000), use_bgnbd=False)
+        backtest(frame, ["2023-06-01"], 60, model=ChurnModel(min_churners=100_000), use_bgnbd=False,
+                 n_train_snapshots=1)
 
 
 def test_metrics_on_known_values():
