@@ -1,0 +1,84 @@
+"""A/B read-out plots: effect forest (every arm and outcome with its interval) and the sequential test replay.
+
+matplotlib is imported inside each function; every function returns the ``Axes`` or ``Figure`` it drew on.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from crm_models.plotting.style import NEGATIVE, NEUTRAL, OKABE_ITO, POSITIVE
+
+
+def _axes(ax: Any, figsize: tuple[float, float]) -> Any:
+    import matplotlib.pyplot as plt
+
+    if ax is not None:
+        return ax
+    _, ax = plt.subplots(figsize=figsize)
+    return ax
+
+
+def plot_effect_forest(readout: Any, *, relative: bool = True, show_unadjusted: bool = True,
+                       ax: Any = None) -> Any:
+    """Forest plot of the read-out: one row per (outcome, arm) with the primary estimate and its interval.
+
+    ``relative=True`` plots relative lift (comparable across outcomes); the unadjusted interval is drawn
+    thin and grey behind the CUPED one when both exist. Significant rows (after Holm) are coloured by sign.
+    Returns the Axes.
+    """
+    table = readout.table
+    n = len(table)
+    ax = _axes(ax, (7.5, 0.6 * n + 1.5))
+    ypos = np.arange(n)[::-1]
+    has_cuped = "cuped_effect" in table.columns
+    for y, r in zip(ypos, table.itertuples(index=False), strict=True):
+        cuped = has_cuped and r.primary == "cuped"
+        if relative:
+            est = r.cuped_rel_effect if cuped else r.rel_effect
+            lo, hi = (r.cuped_rel_ci_low, r.cuped_rel_ci_high) if cuped else (r.rel_ci_low, r.rel_ci_high)
+            raw = (r.rel_ci_low, r.rel_ci_high)
+        else:
+            est, lo, hi = r.effect, r.ci_low, r.ci_high
+            raw = (r.abs_ci_low, r.abs_ci_high)
+        color = (POSITIVE if est > 0 else NEGATIVE) if r.significant else NEUTRAL
+        if show_unadjusted and cuped:
+            ax.plot(raw, [y - 0.18, y - 0.18], color="#BBBBBB", lw=1.5, solid_capstyle="butt")
+        ax.plot([lo, hi], [y, y], color=color, lw=3, solid_capstyle="butt")
+        ax.plot([est], [y], "o", color=color, ms=7)
+        label = f"{100 * est:+.1f}%" if relative else f"{est:+.3g}"
+        ax.annotate(label, (hi, y), xytext=(5, 0), textcoords="offset points", va="center", fontsize=8)
+    ax.axvline(0, color="#444444", lw=1)
+    ax.set_yticks(ypos, [f"{r.outcome}: {r.arm}" for r in table.itertuples(index=False)])
+    if relative:
+        from matplotlib.ticker import PercentFormatter
+
+        ax.xaxis.set_major_formatter(PercentFormatter(1.0))
+    conf = int(round(100 * (1 - readout.alpha)))
+    what = "relative lift vs " if relative else "absolute effect vs "
+    ax.set_xlabel(f"{what}{readout.control} ({conf}% CI; grey: before CUPED)" if has_cuped
+                  else f"{what}{readout.control} ({conf}% CI)")
+    title = "Effect of each arm"
+    if not readout.srm.passed:
+        title += " - SAMPLE RATIO MISMATCH, do not trust"
+    ax.set_title(title)
+    return ax
+
+
+def plot_sequential(result: Any, *, ax: Any = None, label: str | None = None) -> Any:
+    """Always-valid confidence sequence and estimate against units enrolled, with the first possible stop."""
+    ax = _axes(ax, (7.5, 4.0))
+    looks = result.looks
+    finite = np.isfinite(looks["ci_low"]) & np.isfinite(looks["ci_high"])
+    ax.fill_between(looks["n"][finite], looks["ci_low"][finite], looks["ci_high"][finite], color=OKABE_ITO[4],
+                    alpha=0.35, lw=0, label="always-valid confidence sequence")
+    ax.plot(looks["n"], looks["estimate"], color=OKABE_ITO[0], lw=1.5, label="estimate")
+    ax.axhline(0, color="#444444", lw=1)
+    if result.stopped_at_units is not None:
+        ax.axvline(result.stopped_at_units, color=POSITIVE, ls="--", lw=1.2,
+                   label=f"could have stopped ({100 * result.stopped_at_fraction:.0f}% of sample)")
+    ax.set(xlabel="units enrolled", ylabel="effect", title=label or "Sequential test (mSPRT)")
+    ax.legend(loc="best", fontsize=8)
+    return ax
