@@ -44,7 +44,10 @@ def to_ibis(transactions: Any) -> Any:
     if isinstance(transactions, ir.Table):
         return transactions
     if isinstance(transactions, str | os.PathLike):
-        return ibis.read_parquet(str(transactions))
+        path = str(transactions)
+        if os.path.isdir(path):  # a folder of Parquet parts (e.g. partitioned demo data)
+            path = os.path.join(path, "*.parquet")
+        return ibis.read_parquet(path)
     if isinstance(transactions, pd.DataFrame):
         return ibis.memtable(_clean_pandas(transactions))
     raise TypeError(
