@@ -253,7 +253,7 @@ def executive_summary(nb: Any, limit: int = 2000) -> str:
             break
     if not text:
         for cell in nb.cells:
-            if cell.cell_type != "markdown":
+            if cell.cell_type != "markdown" or "papermill-error-cell-tag" in cell.metadata.get("tags", []):
                 continue
             prose = [ln for ln in cell.source.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
             if prose:
