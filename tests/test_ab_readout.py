@@ -250,3 +250,21 @@ def test_unknown_control_and_missing_columns_are_rejected():
     with pytest.raises(DataContractError, match="missing or non-numeric") as err:
         analyze_experiment(bad, outcomes=["converted"])
     assert len(err.value.examples) == 1
+
+
+def test_plots_draw(demo_readout):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from crm_models.plotting.ab import plot_effect_forest, plot_sequential
+
+    _, _, readout = demo_readout
+    ax = plot_effect_forest(readout)
+    assert len(ax.get_yticklabels()) == 4
+    ax2 = plot_effect_forest(readout, relative=False)
+    ax3 = plot_sequential(readout.sequential[("converted", "coupon_20")])
+    assert ax3.get_legend() is not None
+    for a in (ax, ax2, ax3):
+        plt.close(a.figure)

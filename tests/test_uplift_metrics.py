@@ -119,6 +119,7 @@ def test_hypothesis_row_order_invariance_and_bounds(data, seed):
     assert (np.isnan(q) and np.isnan(q2)) or q == pytest.approx(q2)
 
 
+@pytest.mark.filterwarnings("ignore::FutureWarning")  # sklift calls a deprecated sklearn helper
 def test_parity_with_scikit_uplift(synthetic):
     sm = pytest.importorskip("sklift.metrics")
     y, tau, t = synthetic

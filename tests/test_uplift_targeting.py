@@ -58,3 +58,27 @@ def test_best_arm_picks_the_arm_that_pays():
     choice = best_arm(uplift, costs={"coupon_10": 1.0, "coupon_20": 2.0}, value=30.0)
     # net: unit 0: 2.0 vs 1.6 -> coupon_10; unit 1: -0.4 vs 0.4 -> coupon_20; unit 2: nothing pays
     assert choice.tolist() == ["coupon_10", "coupon_20", None]
+
+
+def test_plots_draw():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from crm_models.plotting.uplift import plot_profit_curves, plot_uplift_by_decile, plot_uplift_curves
+    from crm_models.uplift import permutation_null, uplift_by_decile
+
+    rng = np.random.default_rng(0)
+    n = 2_000
+    tau = rng.uniform(-0.1, 0.3, n)
+    t = rng.integers(0, 2, n)
+    y = (rng.uniform(size=n) < 0.2 + tau * t).astype(int)
+    null = permutation_null(y, tau, t, n_perm=20, rng=0)
+    ax = plot_uplift_curves(y, {"model": tau, "noise": rng.normal(size=n)}, t, null=null)
+    assert len(ax.get_lines()) >= 3
+    ax2 = plot_uplift_curves(y, {"model": tau}, t, kind="uplift", perfect=False)
+    ax3 = plot_uplift_by_decile(uplift_by_decile(y, tau, t))
+    ax4 = plot_profit_curves({"model": profit_curve(y, tau, t, cost=1, value=10)})
+    for a in (ax, ax2, ax3, ax4):
+        plt.close(a.figure)

@@ -94,6 +94,7 @@ class _Blocks:
 
 
 def _blocks(y: np.ndarray, u: np.ndarray, t: np.ndarray) -> _Blocks:
+    # only sums at block ends are used, so the order inside a block of ties never matters
     order = np.argsort(-u, kind="stable")
     us, ys, ts = u[order], y[order], t[order]
     ends = np.r_[np.flatnonzero(np.diff(us) != 0), us.size - 1]
@@ -117,6 +118,16 @@ def _qini_values(b: _Blocks) -> np.ndarray:
     return b.y_t - b.y_c * _safe_div(b.n_t, b.n_c)
 
 
+def _uplift_points(y: np.ndarray, u: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    b = _blocks(y, u, t)
+    return np.r_[0.0, b.n], np.r_[0.0, _uplift_values(b)]
+
+
+def _qini_points(y: np.ndarray, u: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    b = _blocks(y, u, t)
+    return np.r_[0.0, b.n], np.r_[0.0, _qini_values(b)]
+
+
 def uplift_curve(y_true: Any, uplift: Any, treatment: Any) -> tuple[np.ndarray, np.ndarray]:
     """Points ``(n, uplift curve)`` at the end of each block of tied scores, starting at ``(0, 0)``.
 
@@ -127,8 +138,7 @@ def uplift_curve(y_true: Any, uplift: Any, treatment: Any) -> tuple[np.ndarray, 
     ([0.0, 1.0, 2.0, 3.0, 4.0], [0.0, 1.0, 2.0, 1.5, 0.0])
     """
     y, u, t, _ = _check(y_true, uplift, treatment)
-    b = _blocks(y, u, t)
-    return np.r_[0.0, b.n], np.r_[0.0, _uplift_values(b)]
+    return _uplift_points(y, u, t)
 
 
 def qini_curve(y_true: Any, uplift: Any, treatment: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -141,8 +151,7 @@ def qini_curve(y_true: Any, uplift: Any, treatment: Any) -> tuple[np.ndarray, np
     [0.0, 1.0, 1.0, 0.5, 0.0]
     """
     y, u, t, _ = _check(y_true, uplift, treatment)
-    b = _blocks(y, u, t)
-    return np.r_[0.0, b.n], np.r_[0.0, _qini_values(b)]
+    return _qini_points(y, u, t)
 
 
 def _perfect_uplift_score(y: np.ndarray, t: np.ndarray, binary: bool) -> np.ndarray:
@@ -154,24 +163,28 @@ def _perfect_uplift_score(y: np.ndarray, t: np.ndarray, binary: bool) -> np.ndar
     return 2.0 * (y == t) + summand
 
 
-def perfect_uplift_curve(y_true: Any, treatment: Any) -> tuple[np.ndarray, np.ndarray]:
-    """Uplift curve of the best possible ranking of the observed data (see the module docstring)."""
-    y, _, t, binary = _check(y_true, np.zeros(np.size(y_true)), treatment)
-    return uplift_curve(y, _perfect_uplift_score(y, t, binary), t)
-
-
-def perfect_qini_curve(y_true: Any, treatment: Any, negative_effect: bool = True) -> tuple[np.ndarray, np.ndarray]:
-    """Qini curve of the best possible ranking; ``negative_effect=False`` gives Radcliffe's 3-point optimum."""
+def _perfect_qini_points(y: np.ndarray, t: np.ndarray, negative_effect: bool) -> tuple[np.ndarray, np.ndarray]:
     if not isinstance(negative_effect, bool):
         raise TypeError(f"negative_effect must be bool, got {type(negative_effect).__name__}")
-    y, _, t, _ = _check(y_true, np.zeros(np.size(y_true)), treatment)
     if negative_effect:
-        return qini_curve(y, y * t - y * (1 - t), t)
+        return _qini_points(y, y * t - y * (1 - t), t)
     n = float(y.size)
     overall = y[t == 1].sum() - (t == 1).sum() * y[t == 0].sum() / (t == 0).sum()
     # the kink sits at x = number of persuadables (scikit-uplift's definition); a negative overall effect has
     # none, where scikit-uplift fails on a non-monotone x axis we start the plateau at 0
     return np.array([0.0, max(overall, 0.0), n]), np.array([0.0, overall, overall])
+
+
+def perfect_uplift_curve(y_true: Any, treatment: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Uplift curve of the best possible ranking of the observed data (see the module docstring)."""
+    y, _, t, binary = _check(y_true, np.zeros(np.size(y_true)), treatment)
+    return _uplift_points(y, _perfect_uplift_score(y, t, binary), t)
+
+
+def perfect_qini_curve(y_true: Any, treatment: Any, negative_effect: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Qini curve of the best possible ranking; ``negative_effect=False`` gives Radcliffe's 3-point optimum."""
+    y, _, t, _ = _check(y_true, np.zeros(np.size(y_true)), treatment)
+    return _perfect_qini_points(y, t, negative_effect)
 
 
 def _area(x: np.ndarray, v: np.ndarray) -> float:
@@ -189,16 +202,16 @@ def _normalised(x: np.ndarray, v: np.ndarray, xp: np.ndarray, vp: np.ndarray) ->
 def uplift_auc_score(y_true: Any, uplift: Any, treatment: Any) -> float:
     """Normalised area under the uplift curve: 0 for random, 1 for the perfect ranking."""
     y, u, t, binary = _check(y_true, uplift, treatment)
-    x, v = uplift_curve(y, u, t)
-    xp, vp = uplift_curve(y, _perfect_uplift_score(y, t, binary), t)
+    x, v = _uplift_points(y, u, t)
+    xp, vp = _uplift_points(y, _perfect_uplift_score(y, t, binary), t)
     return _normalised(x, v, xp, vp)
 
 
 def qini_auc_score(y_true: Any, uplift: Any, treatment: Any, negative_effect: bool = True) -> float:
     """Normalised area under the Qini curve (the Qini coefficient of Radcliffe 2007): 0 random, 1 perfect."""
     y, u, t, _ = _check(y_true, uplift, treatment)
-    x, v = qini_curve(y, u, t)
-    xp, vp = perfect_qini_curve(y, t, negative_effect)
+    x, v = _qini_points(y, u, t)
+    xp, vp = _perfect_qini_points(y, t, negative_effect)
     return _normalised(x, v, xp, vp)
 
 
