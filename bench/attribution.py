@@ -83,6 +83,19 @@ def synthetic_journeys(n: int, seed: int = SEED) -> pd.DataFrame:
     )
 
 
+def release_memory() -> None:
+    """Give freed memory back to the OS, so that the next measurement starts from what is really in use
+    (glibc keeps freed heap pages, Arrow keeps a pool; either would hide the next call's allocations)."""
+    gc.collect()
+    pa.default_memory_pool().release_unused()
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
 class PeakMemory:
     """Peak resident set size of this process while the block runs (sampled every 5 ms)."""
 
@@ -100,7 +113,7 @@ class PeakMemory:
             time.sleep(0.005)
 
     def __enter__(self) -> PeakMemory:
-        gc.collect()
+        release_memory()
         self.baseline = self._proc.memory_info().rss
         self.peak = self.baseline
         self._thread = threading.Thread(target=self._watch, daemon=True)

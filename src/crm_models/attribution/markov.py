@@ -68,24 +68,36 @@ def _window_codes(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Window code of every state of each path (before merging) and the number of windows per path.
 
-    ``codes1`` are channel codes shifted to ``1..K`` so that 0 pads paths shorter than the order.
+    ``codes1`` are channel codes shifted to ``1..K`` so that 0 pads paths shorter than the order. The
+    code of the window starting at touch ``i`` is ``sum_j codes1[i + j] * base ** (order - 1 - j)``,
+    computed with contiguous slices for all touches at once; windows that would run past their path's
+    end are dropped, and a path shorter than the order gets one zero-padded window.
     """
     lengths = np.diff(offsets)
     if order == 1:
         return codes1.astype(np.int64), lengths
     n_tokens = len(codes1)
-    first = offsets[:-1]
-    n_windows = np.maximum(lengths - order + 1, 1)
-    position = np.arange(n_tokens, dtype=np.int64) - np.repeat(first, lengths)
-    starts = np.flatnonzero(position < np.repeat(n_windows, lengths))
-    ends = np.repeat(offsets[1:], n_windows)
-    code = np.zeros(len(starts), dtype=np.int64)
-    padded = np.concatenate([codes1.astype(np.int64), np.zeros(order, np.int64)])
-    for j in range(order):
-        idx = starts + j
-        digit = np.where(idx < ends, padded[idx], 0)
-        code = code * base + digit
-    return code, n_windows
+    padded = np.zeros(n_tokens + order, dtype=np.int64)
+    padded[:n_tokens] = codes1
+    code = padded[:n_tokens] * base ** (order - 1)
+    for j in range(1, order):
+        code += padded[j : j + n_tokens] * base ** (order - 1 - j)
+    valid = np.ones(n_tokens, dtype=bool)
+    ends = offsets[1:]
+    for j in range(1, order):
+        has = lengths >= j
+        valid[ends[has] - j] = False  # windows starting in the last order-1 touches run past the end
+    short = np.flatnonzero((lengths < order) & (lengths > 0))
+    if short.size:
+        starts = offsets[:-1][short]
+        fixed = np.zeros(short.size, dtype=np.int64)
+        for j in range(order):
+            inside = j < lengths[short]
+            digit = np.where(inside, padded[np.minimum(starts + j, n_tokens)], 0)
+            fixed = fixed * base + digit
+        code[starts] = fixed
+        valid[starts] = True
+    return code[valid], np.maximum(lengths - order + 1, 1)
 
 
 def _block_counts(

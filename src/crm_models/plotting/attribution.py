@@ -1,0 +1,200 @@
+"""Attribution plots: credit by method, the Markov transition graph, removal effects, intervals, order choice.
+
+matplotlib is imported inside each function; every function returns the Axes (or Figure) it drew on.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+START, CONVERSION, NULL = "(start)", "(conversion)", "(null)"
+
+
+def _axes(ax: Any, figsize: tuple[float, float]) -> Any:
+    if ax is not None:
+        return ax
+    import matplotlib.pyplot as plt
+
+    _, ax = plt.subplots(figsize=figsize)
+    return ax
+
+
+def plot_credit_by_method(
+    table: pd.DataFrame,
+    measure: str = "conversion_share",
+    *,
+    truth: pd.Series | None = None,
+    methods: list[str] | None = None,
+    ax: Any = None,
+) -> Any:
+    """Grouped bars: each channel's credit under every method, side by side.
+
+    Parameters
+    ----------
+    table:
+        Long table from :func:`crm_models.attribution.compare_attribution` (``method``, ``channel`` and
+        the measure).
+    measure:
+        ``conversion_share`` (default), ``conversions``, ``value`` or ``value_share``.
+    truth:
+        Optional known credit per channel (same measure), drawn as black markers.
+    """
+    ax = _axes(ax, (10, 4.5))
+    wide = table.pivot(index="channel", columns="method", values=measure)
+    order = methods or [m for m in dict.fromkeys(table["method"]) if m in wide.columns]
+    wide = wide[order]
+    sort_by = "markov" if "markov" in wide.columns else order[-1]
+    wide = wide.sort_values(sort_by, ascending=False)
+    x = np.arange(len(wide))
+    width = 0.8 / max(len(order), 1)
+    for i, method in enumerate(order):
+        ax.bar(x + (i - (len(order) - 1) / 2) * width, wide[method].to_numpy(), width, label=method.replace("_", " "))
+    if truth is not None:
+        ax.scatter(x, truth.reindex(wide.index).to_numpy(), color="black", marker="D", zorder=5, label="true")
+    ax.set_xticks(x)
+    ax.set_xticklabels(wide.index, rotation=30, ha="right")
+    ax.set_ylabel(measure.replace("_", " "))
+    if measure.endswith("share"):
+        ax.yaxis.set_major_formatter(_percent())
+    ax.set_title("Credit by channel and method")
+    ax.legend(ncol=min(4, len(order) + (truth is not None)), fontsize="small", frameon=False)
+    return ax
+
+
+def _percent() -> Any:
+    from matplotlib.ticker import PercentFormatter
+
+    return PercentFormatter(1.0, decimals=0)
+
+
+def plot_removal_effects(result: Any, ax: Any = None) -> Any:
+    """Horizontal bars of each channel's removal effect, annotated with the conversion probability
+    with and without the channel."""
+    ax = _axes(ax, (7, 0.45 * len(result.removal_effects) + 1.5))
+    effects = result.removal_effects.sort_values("removal_effect")
+    y = np.arange(len(effects))
+    ax.barh(y, effects["removal_effect"].to_numpy(), color="#4C72B0")
+    for yi, (_, row) in zip(y, effects.iterrows()):
+        ax.text(
+            row["removal_effect"], yi,
+            f"  {result.conversion_probability:.1%} -> {row['conversion_probability_without']:.1%}",
+            va="center", fontsize="small",
+        )
+    ax.set_yticks(y)
+    ax.set_yticklabels(effects.index)
+    ax.xaxis.set_major_formatter(_percent())
+    ax.set_xlabel("drop in conversion probability when the channel is removed (relative)")
+    ax.set_xlim(0, max(1e-9, float(effects["removal_effect"].max())) * 1.45)
+    ax.set_title(f"Removal effects (Markov order {result.order})")
+    return ax
+
+
+def plot_credit_intervals(
+    intervals: pd.DataFrame, measure: str = "conversions", *, truth: pd.Series | None = None, ax: Any = None
+) -> Any:
+    """Point estimates with bootstrap intervals (from :func:`crm_models.attribution.bootstrap_attribution`)."""
+    ax = _axes(ax, (7, 0.45 * len(intervals) + 1.5))
+    frame = intervals.sort_values(measure)
+    y = np.arange(len(frame))
+    est = frame[measure].to_numpy()
+    lower = est - frame[f"{measure}_lower"].to_numpy()
+    upper = frame[f"{measure}_upper"].to_numpy() - est
+    ax.errorbar(est, y, xerr=np.vstack([lower, upper]), fmt="o", capsize=3, label="estimate and interval")
+    if truth is not None:
+        ax.scatter(truth.reindex(frame.index).to_numpy(), y, marker="D", color="black", zorder=5, label="true")
+    ax.set_yticks(y)
+    ax.set_yticklabels(frame.index)
+    level = intervals.attrs.get("level")
+    method = intervals.attrs.get("method", "")
+    title = f"{method} credit ({measure})"
+    if level:
+        title += f" with {level:.0%} bootstrap intervals"
+    ax.set_title(title)
+    ax.set_xlabel(measure)
+    ax.legend(frameon=False, fontsize="small")
+    return ax
+
+
+def plot_transition_graph(
+    result: Any, *, min_probability: float = 0.08, max_states: int = 12, ax: Any = None
+) -> Any:
+    """The Markov chain as a graph: ``(start)`` on the left, channels (or states) on a circle,
+    ``(conversion)`` and ``(null)`` on the right; arrows for transitions with probability at least
+    ``min_probability``, their width proportional to the probability. For orders above one, the
+    ``max_states`` busiest states are shown.
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import FancyArrowPatch
+
+    ax = _axes(ax, (9, 7))
+    transitions = result.transitions
+    traffic = transitions.groupby("to")["weight"].sum()
+    states = [s for s in traffic.drop([CONVERSION, NULL], errors="ignore").sort_values(ascending=False).index][:max_states]
+    n = len(states)
+    angles = np.linspace(np.pi / 2, np.pi / 2 - 2 * np.pi, n, endpoint=False)
+    pos = {s: (1.1 * np.cos(a), 1.1 * np.sin(a)) for s, a in zip(states, angles)}
+    pos[START] = (-2.0, 0.0)
+    pos[CONVERSION] = (2.0, 0.6)
+    pos[NULL] = (2.0, -0.6)
+    shown = transitions[
+        transitions["from"].isin(pos) & transitions["to"].isin(pos) & (transitions["probability"] >= min_probability)
+        & (transitions["from"] != transitions["to"])
+    ]
+    cmap = plt.get_cmap("viridis")
+    for _, row in shown.iterrows():
+        (x0, y0), (x1, y1) = pos[row["from"]], pos[row["to"]]
+        color = "#2a9d8f" if row["to"] == CONVERSION else ("#bbbbbb" if row["to"] == NULL else cmap(0.35))
+        arrow = FancyArrowPatch(
+            (x0, y0), (x1, y1), arrowstyle="-|>", mutation_scale=10, lw=0.5 + 6 * row["probability"],
+            color=color, alpha=0.75, connectionstyle="arc3,rad=0.15", shrinkA=14, shrinkB=14,
+        )
+        ax.add_patch(arrow)
+    for state, (x, y) in pos.items():
+        special = state in (START, CONVERSION, NULL)
+        ax.scatter([x], [y], s=2200 if special else 1800, color="#f4a261" if special else "#e9ecef",
+                   edgecolor="#333333", zorder=3)
+        label = state.replace(" > ", ">\n") if " > " in state else state.replace(" ", "\n")
+        ax.text(x, y, label, ha="center", va="center", fontsize=8, zorder=4)
+    ax.set_xlim(-2.5, 2.5)
+    ax.set_ylim(-1.45, 1.45)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    ax.set_title(f"Transition graph (order {result.order}; arrows with probability >= {min_probability:.0%})")
+    return ax
+
+
+def plot_order_selection(selection: Any, ax: Any = None) -> Any:
+    """Held-out and training log-likelihood per journey for each chain order."""
+    ax = _axes(ax, (6, 3.5))
+    table = selection.table
+    ax.errorbar(table.index, table["heldout_loglik"], yerr=table["heldout_se"].fillna(0.0), marker="o",
+                capsize=3, label="held out")
+    ax.plot(table.index, table["train_loglik"], marker="s", linestyle="--", label="training")
+    ax.axvline(selection.best_order, color="grey", linestyle=":", label=f"chosen: order {selection.best_order}")
+    ax.set_xticks(list(table.index))
+    ax.set_xlabel("Markov order")
+    ax.set_ylabel("log-likelihood per journey")
+    ax.set_title("Order selection by held-out likelihood")
+    ax.legend(frameon=False, fontsize="small")
+    return ax
+
+
+def plot_ordered_shapley(by_position: pd.DataFrame, ax: Any = None, max_positions: int = 6) -> Any:
+    """Stacked bars of ordered Shapley credit: how much of each channel's credit comes at each position."""
+    ax = _axes(ax, (8, 4))
+    frame = by_position.iloc[:, :max_positions].copy()
+    if by_position.shape[1] > max_positions:
+        frame[f"{max_positions + 1}+"] = by_position.iloc[:, max_positions:].sum(axis=1)
+    frame = frame.loc[frame.sum(axis=1).sort_values(ascending=False).index]
+    bottom = np.zeros(len(frame))
+    for column in frame.columns:
+        ax.bar(frame.index, frame[column].to_numpy(), bottom=bottom, label=f"position {column}")
+        bottom += frame[column].to_numpy()
+    ax.set_ylabel("conversions credited")
+    ax.set_title("Ordered Shapley credit by position of first appearance")
+    ax.tick_params(axis="x", rotation=30)
+    ax.legend(frameon=False, fontsize="small", ncol=2)
+    return ax
