@@ -29,8 +29,8 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from crm_models.datasets.demo_experiment import FEATURES, simulate_coupon_experiment  # noqa: E402
-from crm_models.uplift import (  # noqa: E402
+from crm_models.datasets.demo_experiment import FEATURES, simulate_coupon_experiment
+from crm_models.uplift import (
     ClassTransformation,
     DRLearner,
     SLearner,
@@ -91,7 +91,7 @@ def bench_fit(n: int, repeat: int, seed: int) -> list[dict[str, Any]]:
     from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 
     X, t, y, rev, tau = make_data(n, seed)
-    kw = dict(max_iter=50, max_leaf_nodes=8, min_samples_leaf=100, early_stopping=False, random_state=0)
+    kw = {"max_iter": 50, "max_leaf_nodes": 8, "min_samples_leaf": 100, "early_stopping": False, "random_state": 0}
     clf, reg = HistGradientBoostingClassifier(**kw), HistGradientBoostingRegressor(**kw)
     p = np.full(t.size, t.mean())
     rows: list[dict[str, Any]] = []
@@ -114,7 +114,7 @@ def bench_fit(n: int, repeat: int, seed: int) -> list[dict[str, Any]]:
         peers["DR-learner (revenue)"].append(
             ("causalml", lambda: BaseDRRegressor(learner=reg, treatment_effect_learner=reg)
              .fit_predict(X, t, rev, p=p, seed=0)))
-    except Exception as exc:  # pragma: no cover - depends on the environment
+    except Exception as exc:  # noqa: BLE001  # pragma: no cover - depends on the environment
         print(f"causalml unavailable: {exc!r}")
     try:
         from sklift.models import ClassTransformation as SkCT
@@ -124,7 +124,7 @@ def bench_fit(n: int, repeat: int, seed: int) -> list[dict[str, Any]]:
                                                                        method="vanilla").fit(X, y, t).predict(X)))
         peers["S-learner"].append(("scikit-uplift", lambda: SoloModel(clf, method="dummy").fit(X, y, t).predict(X)))
         peers["class transformation"].append(("scikit-uplift", lambda: SkCT(clf).fit(X, y, t).predict(X)))
-    except Exception as exc:  # pragma: no cover
+    except Exception as exc:  # noqa: BLE001  # pragma: no cover
         print(f"scikit-uplift unavailable: {exc!r}")
 
     for name, fn in ours.items():
@@ -137,7 +137,7 @@ def bench_fit(n: int, repeat: int, seed: int) -> list[dict[str, Any]]:
         for lib, pfn in peers[name]:
             try:
                 t_peer, ppred = timed(pfn, repeat)
-            except Exception as exc:  # a peer failing on this stack is a finding, not a crash
+            except Exception as exc:  # noqa: BLE001  (a peer failing on this stack is a finding)
                 print(f"{name:24s} {lib:12s} FAILED: {exc!r}")
                 rows.append({"task": f"fit+predict {name}", "library": lib, "seconds": float("nan"),
                              "ratio": float("nan"), "corr_with_ours": float("nan"),
@@ -170,7 +170,7 @@ def bench_metrics(n: int, repeat: int, seed: int) -> list[dict[str, Any]]:
         peers["qini_auc_score"].append(("scikit-uplift", lambda: sm.qini_auc_score(y, score, t)))
         peers["uplift_auc_score"].append(("scikit-uplift", lambda: sm.uplift_auc_score(y, score, t)))
         peers["uplift_at_k (30%)"].append(("scikit-uplift", lambda: sm.uplift_at_k(y, score, t, "overall", 0.3)))
-    except Exception as exc:  # pragma: no cover
+    except Exception as exc:  # noqa: BLE001  # pragma: no cover
         print(f"scikit-uplift metrics unavailable: {exc!r}")
     try:
         from causalml.metrics import auuc_score, qini_score
@@ -180,7 +180,7 @@ def bench_metrics(n: int, repeat: int, seed: int) -> list[dict[str, Any]]:
         # perfect curve), so only its time is comparable, not its value
         peers["qini_auc_score"].append(("causalml", lambda: float(qini_score(frame)["model"])))
         peers["uplift_auc_score"].append(("causalml", lambda: float(auuc_score(frame)["model"])))
-    except Exception as exc:  # pragma: no cover
+    except Exception as exc:  # noqa: BLE001  # pragma: no cover
         print(f"causalml metrics unavailable: {exc!r}")
     for name, fn in ours.items():
         t_ours, val = timed(fn, repeat)
@@ -190,7 +190,7 @@ def bench_metrics(n: int, repeat: int, seed: int) -> list[dict[str, Any]]:
         for lib, pfn in peers[name]:
             try:
                 t_peer, pval = timed(pfn, repeat)
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001
                 print(f"{name:24s} {lib:12s} FAILED: {exc!r}")
                 continue
             rows.append({"task": f"metric {name}", "library": lib, "seconds": t_peer, "ratio": t_peer / t_ours,

@@ -268,3 +268,47 @@ def test_plots_draw(demo_readout):
     assert ax3.get_legend() is not None
     for a in (ax, ax2, ax3):
         plt.close(a.figure)
+
+
+def test_duplicated_units_are_rejected():
+    experiment, _ = demo(1_000, 2)
+    doubled = pd.concat([experiment, experiment.iloc[:3].assign(variant="coupon_10")], ignore_index=True)
+    with pytest.raises(DataContractError, match="more than once") as err:
+        analyze_experiment(doubled, outcomes=["converted"])
+    assert err.value.column == "unit_id" and len(err.value.examples) == 6
+
+
+# ------------------------------------------------------------------------------------ invariants
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    n_c=st.integers(20, 200), n_t=st.integers(20, 200), p_c=st.floats(0.05, 0.95), p_t=st.floats(0.05, 0.95),
+    seed=st.integers(0, 1_000),
+)
+def test_readout_invariants(n_c, n_t, p_c, p_t, seed):
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame({
+        "variant": ["a"] * n_c + ["b"] * n_t,
+        "converted": np.r_[rng.uniform(size=n_c) < p_c, rng.uniform(size=n_t) < p_t].astype(int),
+        "spend": rng.gamma(2, 10, n_c + n_t),
+        "enrolled_at": pd.Timestamp("2025-01-01") + pd.to_timedelta(rng.permutation(n_c + n_t), unit="min"),
+    })
+    kw = dict(outcomes=["converted", "spend"], timestamp="enrolled_at", bayes_draws=500, sequential_looks=5)
+    if frame["converted"].nunique() < 2:
+        return
+    base = analyze_experiment(frame, control="a", **kw).table
+    # row order does not matter (the sequential replay follows the timestamps)
+    shuffled = analyze_experiment(frame.sample(frac=1, random_state=seed), control="a", **kw).table
+    pd.testing.assert_frame_equal(base, shuffled)
+    # every interval contains its estimate; adjusted p-values are ordered
+    assert (base["abs_ci_low"] <= base["abs_effect"] + 1e-12).all()
+    assert (base["abs_effect"] <= base["abs_ci_high"] + 1e-12).all()
+    assert (base["p_holm"] >= base["p_value"] - 1e-12).all() and (base["p_bh"] <= base["p_holm"] + 1e-12).all()
+    # swapping the roles of the arms flips the sign of the effect and mirrors the interval
+    flipped = analyze_experiment(frame, control="b", **kw).table
+    assert np.allclose(flipped["abs_effect"], -base["abs_effect"])
+    assert np.allclose(flipped["abs_ci_low"], -base["abs_ci_high"])
+    assert np.allclose(flipped["p_value"], base["p_value"])

@@ -32,7 +32,7 @@ def _one_thread():
         yield
 
 
-KW = dict(max_iter=40, max_leaf_nodes=8, min_samples_leaf=200, early_stopping=False, random_state=0)
+KW = {"max_iter": 40, "max_leaf_nodes": 8, "min_samples_leaf": 200, "early_stopping": False, "random_state": 0}
 
 
 def learners(binary: bool):

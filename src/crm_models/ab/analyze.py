@@ -22,8 +22,7 @@ import numpy as np
 import pandas as pd
 
 from crm_models.ab.bayes import bayesian_proportions
-from crm_models.ab.effects import cuped_adjust, mean_effect, proportion_effect, relative_effect
-from crm_models.ab.effects import _welch
+from crm_models.ab.effects import _welch, cuped_adjust, mean_effect, proportion_effect, relative_effect
 from crm_models.ab.multiplicity import benjamini_hochberg, holm
 from crm_models.ab.sequential import SequentialResult, msprt
 from crm_models.ab.srm import SRMResult, srm_test
@@ -72,9 +71,15 @@ def _validate(
     covariates: Mapping[str, Sequence[str]],
     arms: Sequence[str] | None,
     kinds: Mapping[str, str],
+    unit: str | None = None,
 ) -> tuple[list[str], str, dict[str, str]]:
     if not isinstance(data, pd.DataFrame):
         raise TypeError("data must be a pandas DataFrame (the experiment table)")
+    if unit is not None and unit in data.columns:
+        dup = data[unit].duplicated(keep=False)
+        if dup.any():
+            _fail("units appear more than once (a unit must be assigned to exactly one arm, once)", unit,
+                  "one row per unit", data.loc[dup].sort_values(unit))
     for col in [variant, *outcomes, *{c for cs in covariates.values() for c in cs}]:
         if col not in data.columns:
             _fail(f"column {col!r} not found in the experiment table", col, "required column",
@@ -161,6 +166,7 @@ def analyze_experiment(
     allocation: Mapping[str, float] | None = None,
     kinds: Mapping[str, str] | None = None,
     timestamp: str | None = None,
+    unit: str | None = "unit_id",
     alpha: float = 0.05,
     srm_threshold: float = 0.001,
     interval: str = "newcombe",
@@ -191,6 +197,8 @@ def analyze_experiment(
         ``{outcome: "proportion" | "mean"}``; default: ``proportion`` for 0/1 columns, ``mean`` otherwise.
     timestamp
         Enrolment-time column for the sequential replay (default: row order).
+    unit
+        Unit id column; when present, a unit listed twice is an error (it was counted in two arms or twice).
     alpha
         Level of the intervals and tests (0.05 gives 95 % intervals).
     sequential_tau
@@ -202,7 +210,7 @@ def analyze_experiment(
     """
     outcomes = [outcomes] if isinstance(outcomes, str) else list(outcomes)
     cov = _normalise_covariates(covariates, outcomes)
-    arm_list, control, kind_of = _validate(data, variant, outcomes, control, cov, arms, kinds or {})
+    arm_list, control, kind_of = _validate(data, variant, outcomes, control, cov, arms, kinds or {}, unit)
     labels = data[variant].astype(str).to_numpy()
     counts = pd.Series({a: int((labels == a).sum()) for a in arm_list})
     srm = srm_test(counts, allocation, threshold=srm_threshold)
@@ -236,7 +244,7 @@ def analyze_experiment(
                 eff = mean_effect(yc, yt, alpha)
                 var_c = yc.var(ddof=1) / yc.size
                 var_t = yt.var(ddof=1) / yt.size
-            rel, rel_se, rel_lo, rel_hi = relative_effect(eff, alpha, var_c, var_t)
+            rel, _rel_se, rel_lo, rel_hi = relative_effect(eff, alpha, var_c, var_t)
             row = {
                 "outcome": out,
                 "arm": arm,
@@ -339,7 +347,7 @@ def _verdict(readout: ExperimentReadout) -> str:
     srm = readout.srm
     if not srm.passed:
         lines.append("**" + srm.describe() + "**")
-    conf = int(round(100 * (1 - readout.alpha)))
+    conf = round(100 * (1 - readout.alpha))
     winners = []
     for r in readout.table.itertuples(index=False):
         kind = r.kind

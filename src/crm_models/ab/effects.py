@@ -22,11 +22,11 @@ from scipy import stats
 
 __all__ = [
     "Effect",
-    "wilson_interval",
-    "proportion_effect",
-    "mean_effect",
-    "relative_effect",
     "cuped_adjust",
+    "mean_effect",
+    "proportion_effect",
+    "relative_effect",
+    "wilson_interval",
 ]
 
 

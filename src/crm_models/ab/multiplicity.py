@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["holm", "benjamini_hochberg"]
+__all__ = ["benjamini_hochberg", "holm"]
 
 
 def _as_p(p_values) -> np.ndarray:

@@ -14,7 +14,7 @@ import math
 import numpy as np
 from scipy import optimize, stats
 
-__all__ = ["sample_size", "minimum_detectable_effect"]
+__all__ = ["minimum_detectable_effect", "sample_size"]
 
 
 def _check(alpha: float, power: float, ratio: float, comparisons: int) -> None:
@@ -76,7 +76,7 @@ def sample_size(
         var = sd**2 * (1 + 1 / ratio)
     else:
         raise ValueError(f"kind must be 'proportion' or 'mean', got {kind!r}")
-    return int(math.ceil(_zsum(alpha, power, comparisons) ** 2 * var / delta**2))
+    return math.ceil(_zsum(alpha, power, comparisons) ** 2 * var / delta**2)
 
 
 def minimum_detectable_effect(

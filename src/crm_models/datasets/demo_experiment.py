@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["simulate_coupon_experiment", "ARMS", "CONTROL", "OUTCOMES", "FEATURES", "COVARIATES"]
+__all__ = ["ARMS", "CONTROL", "COVARIATES", "FEATURES", "OUTCOMES", "simulate_coupon_experiment"]
 
 CONTROL = "control"
 ARMS = ("control", "coupon_10", "coupon_20")

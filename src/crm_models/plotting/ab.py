@@ -56,7 +56,7 @@ def plot_effect_forest(readout: Any, *, relative: bool = True, show_unadjusted: 
         from matplotlib.ticker import PercentFormatter
 
         ax.xaxis.set_major_formatter(PercentFormatter(1.0))
-    conf = int(round(100 * (1 - readout.alpha)))
+    conf = round(100 * (1 - readout.alpha))
     what = "relative lift vs " if relative else "absolute effect vs "
     ax.set_xlabel(f"{what}{readout.control} ({conf}% CI; grey: before CUPED)" if has_cuped
                   else f"{what}{readout.control} ({conf}% CI)")

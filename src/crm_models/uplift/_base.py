@@ -22,7 +22,7 @@ from sklearn.utils.validation import check_array, check_is_fitted
 
 from crm_models.exceptions import DataContractError, NotFittedError
 
-__all__ = ["BaseUpliftLearner", "check_treatment", "check_outcome", "default_estimator"]
+__all__ = ["BaseUpliftLearner", "check_outcome", "check_treatment", "default_estimator"]
 
 
 def default_estimator(binary: bool) -> BaseEstimator:
@@ -93,7 +93,7 @@ def check_treatment(treatment: Any, control: Any = 0, *, n: int | None = None,
             " Pass control=<label of the control group>", column=name, rule="control label present",
             examples=list(labels[:5]),
         )
-    arms = sorted((a for a in labels if not (a == control)), key=lambda v: (str(type(v)), v))
+    arms = sorted((a for a in labels if a != control), key=lambda v: (str(type(v)), v))
     if not arms:
         raise DataContractError("every unit is in the control group: nothing to compare", column=name,
                                 rule="at least one treated unit", examples=list(labels[:5]))

@@ -45,18 +45,18 @@ from crm_models.exceptions import DataContractError
 from crm_models.uplift._base import check_binary_treatment, check_outcome
 
 __all__ = [
-    "uplift_curve",
-    "qini_curve",
-    "perfect_uplift_curve",
-    "perfect_qini_curve",
-    "uplift_auc_score",
-    "qini_auc_score",
-    "uplift_at_k",
-    "uplift_by_decile",
-    "bootstrap_metric",
-    "permutation_null",
     "NullBand",
+    "bootstrap_metric",
+    "perfect_qini_curve",
+    "perfect_uplift_curve",
+    "permutation_null",
+    "qini_auc_score",
+    "qini_curve",
     "scores_by_arm",
+    "uplift_at_k",
+    "uplift_auc_score",
+    "uplift_by_decile",
+    "uplift_curve",
 ]
 
 
@@ -232,7 +232,7 @@ def _top_weights(u: np.ndarray, k: int) -> np.ndarray:
     return w
 
 
-def _k_size(k: float | int, n: int) -> int:
+def _k_size(k: float, n: int) -> int:
     kind = np.asarray(k).dtype.kind
     if kind == "i":
         if k <= 0 or k >= n:
@@ -245,7 +245,7 @@ def _k_size(k: float | int, n: int) -> int:
     raise ValueError(f"k must be an int or a float, got {type(k).__name__}")
 
 
-def uplift_at_k(y_true: Any, uplift: Any, treatment: Any, k: float | int = 0.3,
+def uplift_at_k(y_true: Any, uplift: Any, treatment: Any, k: float = 0.3,
                 strategy: str = "overall") -> float:
     """Uplift (treated mean minus control mean) among the top ``k`` units by predicted uplift.
 

@@ -25,7 +25,7 @@ import pandas as pd
 from crm_models.exceptions import NotFittedError
 from crm_models.uplift.metrics import _blocks, _check, _uplift_values
 
-__all__ = ["profit_curve", "TargetingPolicy", "compare_policies", "best_arm"]
+__all__ = ["TargetingPolicy", "best_arm", "compare_policies", "profit_curve"]
 
 
 def profit_curve(y_true: Any, score: Any, treatment: Any, *, cost: float, value: float,
