@@ -57,6 +57,10 @@ def test_lookback_grouping_collapse_and_max_touches():
     assert build_journeys(tp, aggregate=False, lookback=30).equals(build_journeys(tp, aggregate=False, lookback="30D"))
     collapsed = build_journeys(tp, aggregate=False, collapse_repeats=True).set_index(["customer_id", "journey"])
     assert collapsed.loc[("a", 0), "path"] == "Search > Email"
+    sessions = build_journeys(tp, aggregate=False, session_gap="2D").set_index(["customer_id", "journey"])
+    assert sessions.loc[("a", 0), "path"] == "Search > Email"  # the second Email came a day later
+    sessions = build_journeys(tp, aggregate=False, session_gap="12h").set_index(["customer_id", "journey"])
+    assert sessions.loc[("a", 0), "path"] == "Search > Email > Email"
     last_two = build_journeys(tp, aggregate=False, max_touches=2).set_index(["customer_id", "journey"])
     assert last_two.loc[("b", 0), "path"] == "Search > Direct"
     grouped = build_journeys(tp, channel_map={"Email": "Owned", "Direct": "Owned"}, aggregate=False)
@@ -186,3 +190,12 @@ def test_other_contract_errors():
         build_journeys(tp.assign(channel=tp["channel"].where(tp["channel"] != "Email", None)))
     with pytest.raises(DataContractError, match="lack the column"):
         build_journeys(tp.drop(columns="timestamp"))
+
+
+def test_package_docstring_example_runs():
+    import doctest
+
+    import crm_models.attribution as attribution
+
+    result = doctest.testmod(attribution, verbose=False)
+    assert result.attempted >= 4 and result.failed == 0

@@ -365,6 +365,7 @@ def build_journeys(
     lookback: Any = None,
     channel_map: dict[str, str] | None = None,
     collapse_repeats: bool = False,
+    session_gap: Any = None,
     max_touches: int | None = None,
     aggregate: bool = True,
     sep: str = OUTPUT_SEPARATOR,
@@ -393,6 +394,10 @@ def build_journeys(
         Channel grouping, ``{"Facebook": "Social", "Instagram": "Social"}``; unmapped channels stay.
     collapse_repeats:
         Merge consecutive touches on the same channel (one session per run of a channel).
+    session_gap:
+        Session rule: a touch on the same channel as the previous touch of the journey, less than this
+        long after it (``"30min"``, a ``pd.Timedelta`` or a number of days), belongs to the same session
+        and is dropped. ``collapse_repeats=True`` is the same rule with an unlimited gap.
     max_touches:
         Keep only the last ``max_touches`` touches of each journey.
     aggregate:
@@ -479,10 +484,16 @@ def build_journeys(
     )
     if lookback_seconds is not None:
         t = t.filter(t.timestamp >= t.end_ts - ibis.interval(seconds=int(round(lookback_seconds))))
-    if collapse_repeats:
+    if collapse_repeats or session_gap is not None:
         within = ibis.window(group_by=[t.customer_id, t.journey], order_by=[t.timestamp, t.conversion])
         previous = t.channel.lag().over(within)
-        t = t.filter(previous.isnull() | (previous != t.channel))
+        new_session = previous.isnull() | (previous != t.channel)
+        if not collapse_repeats:
+            gap_seconds = _to_seconds(session_gap)
+            previous_time = t.timestamp.lag().over(within)
+            elapsed = (t.timestamp.epoch_seconds() - previous_time.epoch_seconds()).cast("float64")
+            new_session = new_session | (elapsed >= gap_seconds)
+        t = t.filter(new_session)
     if max_touches is not None:
         backwards = ibis.window(
             group_by=[t.customer_id, t.journey], order_by=[t.timestamp.desc(), t.conversion.desc()]
