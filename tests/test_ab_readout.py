@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats
 
 from crm_models.ab import (
@@ -279,10 +281,6 @@ def test_duplicated_units_are_rejected():
 
 
 # ------------------------------------------------------------------------------------ invariants
-from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-
-
 @settings(max_examples=15, deadline=None)
 @given(
     n_c=st.integers(20, 200), n_t=st.integers(20, 200), p_c=st.floats(0.05, 0.95), p_t=st.floats(0.05, 0.95),
@@ -296,7 +294,7 @@ def test_readout_invariants(n_c, n_t, p_c, p_t, seed):
         "spend": rng.gamma(2, 10, n_c + n_t),
         "enrolled_at": pd.Timestamp("2025-01-01") + pd.to_timedelta(rng.permutation(n_c + n_t), unit="min"),
     })
-    kw = dict(outcomes=["converted", "spend"], timestamp="enrolled_at", bayes_draws=500, sequential_looks=5)
+    kw = {"outcomes": ["converted", "spend"], "timestamp": "enrolled_at", "bayes_draws": 500, "sequential_looks": 5}
     if frame["converted"].nunique() < 2:
         return
     base = analyze_experiment(frame, control="a", **kw).table
