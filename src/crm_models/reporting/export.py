@@ -9,6 +9,7 @@ inlined, so the file opens the same way from a laptop, an e-mail attachment or a
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import re
 from collections.abc import Mapping
@@ -47,6 +48,7 @@ def notebook_title(nb: Any, default: str = "Report") -> str:
     return default
 
 
+@functools.lru_cache(maxsize=1)
 def _exporter() -> Any:
     from nbconvert import HTMLExporter
 
