@@ -233,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
         "",
         f"Machine: {platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}.",
         "",
-        table.to_markdown(index=False, floatfmt=".3g") if _has_tabulate() else table.to_string(index=False),
+        _markdown_table(table),
         "",
     ]
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -244,13 +244,20 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _has_tabulate() -> bool:
-    try:
-        import tabulate  # noqa: F401
+def _markdown_table(table: pd.DataFrame) -> str:
+    """A GitHub markdown table (no tabulate dependency)."""
 
-        return True
-    except ImportError:
-        return False
+    def fmt(value: object) -> str:
+        if isinstance(value, float | np.floating):
+            return "" if np.isnan(value) else f"{value:,.3g}" if abs(value) < 1000 else f"{value:,.0f}"
+        if isinstance(value, int | np.integer):
+            return f"{value:,}"
+        return str(value)
+
+    header = "| " + " | ".join(table.columns) + " |"
+    rule = "|" + "|".join("---:" for _ in table.columns) + "|"
+    rows = ["| " + " | ".join(fmt(v) for v in row) + " |" for row in table.itertuples(index=False)]
+    return "\n".join([header, rule, *rows])
 
 
 if __name__ == "__main__":

@@ -97,6 +97,10 @@ def test_channel_attribution_column_names_and_list_paths():
     assert enc.value.sum() == 25
     lists = pd.DataFrame({"path": [["a", "b"], ("b",)], "conversions": [2, 1], "nulls": [1, 3]})
     assert encode_journeys(lists).codes.tolist() == [0, 1, 1]
+    canonical = build_journeys(pd.concat([frame, frame]), sep=">", conversions="total_conversions",
+                               nulls="total_null", value="total_conversion_value")
+    assert canonical.to_dict("list") == {"path": ["a > b", "b"], "conversions": [4.0, 2.0], "nulls": [2.0, 6.0],
+                                         "value": [40.0, 10.0]}
     other_sep = pd.DataFrame({"path": ["a|b", "b"], "conversions": [2, 1]})
     assert encode_journeys(other_sep, sep="|").codes.tolist() == [0, 1, 1]
 

@@ -374,6 +374,9 @@ def build_journeys(
     channel: str = "channel",
     conversion: str = "conversion",
     value: str | None = "value",
+    path: str | None = None,
+    conversions: str = "conversions",
+    nulls: str | None = "nulls",
 ) -> pd.DataFrame:
     """Turn canonical touchpoints into journeys, computed by the engine (ibis; DuckDB by default).
 
@@ -411,13 +414,31 @@ def build_journeys(
     customer_id, timestamp, channel, conversion, value:
         Column names in ``touchpoints``; ``value`` is optional (missing column: value 0).
 
+    path, conversions, nulls:
+        Aggregated journeys instead of touchpoints: when ``path`` names a column (or the frame has a
+        ``path`` column and no ``timestamp``), the frame is taken as one row per path, as in
+        ChannelAttribution (``path="path", conversions="total_conversions", nulls="total_null",
+        value="total_conversion_value"``), with ``sep`` the separator of its paths. It is validated and
+        returned in the canonical form (paths joined by ``" > "``, identical paths summed).
+
     Raises
     ------
     DataContractError
         Missing columns, missing ids/times/channels, conversion flags other than 0/1, negative values,
-        channel names that contain the separator or are named like the reserved chain states.
+        channel names that contain the separator or are named like the reserved chain states; for
+        aggregated journeys the errors of :func:`encode_journeys`.
     """
     import ibis
+
+    if isinstance(touchpoints, pd.DataFrame) and (
+        path is not None or ("path" in touchpoints.columns and timestamp not in touchpoints.columns)
+    ):
+        enc = encode_journeys(touchpoints, path=path or "path", conversions=conversions, nulls=nulls,
+                              value=value, sep=sep)
+        frame = enc.to_frame(OUTPUT_SEPARATOR)
+        frame = frame.groupby("path", as_index=False, sort=False)[["conversions", "nulls", "value"]].sum()
+        frame = frame.sort_values(["conversions", "nulls", "path"], ascending=[False, False, True], kind="stable")
+        return frame.reset_index(drop=True)
 
     lookback_seconds = _to_seconds(lookback)
     if max_touches is not None and max_touches < 1:
