@@ -42,7 +42,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from crm_models.clv import BetaGeoModel, GammaGammaModel, ParetoNBDModel  # noqa: E402
+from crm_models.clv import BetaGeoModel, GammaGammaModel, ParetoNBDModel
 
 SEED = 20261123
 SHARED = ROOT.parent / "shared" / "data"
@@ -90,7 +90,7 @@ def _lifetimes_fit(kind: str, frame: pd.DataFrame, queue: mp.Queue) -> None:
             model = lifetimes.GammaGammaFitter().fit(rep["frequency"], rep["monetary_value"])
             params = [model.params_[k] for k in ("p", "q", "v")]
         queue.put(("ok", time.perf_counter() - start, params))
-    except Exception as exc:  # report, do not hide: the parent prints it
+    except Exception as exc:  # noqa: BLE001 - any lifetimes failure is reported by the parent, not hidden
         queue.put(("error", time.perf_counter() - start, f"{type(exc).__name__}: {exc}"))
 
 
@@ -244,16 +244,15 @@ def main() -> None:
     lines = [
         "# CLV benchmark: crm_models vs lifetimes",
         "",
-        f"Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {platform.machine()}, {os.cpu_count()} CPUs, "
-        f"Python {platform.python_version()}, lifetimes {lifetimes.__version__}; command: "
-        f"`python bench/clv.py{' --quick' if args.quick else ''}{' --summary' if args.summary else ''}`.",
-        "Times are wall-clock seconds of `fit` on per-customer arrays (ours includes input checks and grouping of "
-        "identical rows). Both log-likelihoods are evaluated by crm_models' exact likelihood at each tool's "
-        "parameters. lifetimes runs in a child process with a "
-        f"{args.timeout:.0f} s limit.",
+        (f"Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {platform.machine()}, {os.cpu_count()} CPUs, "
+         f"Python {platform.python_version()}, lifetimes {lifetimes.__version__}; command: "
+         f"`python bench/clv.py{' --quick' if args.quick else ''}{' --summary' if args.summary else ''}`."),
+        ("Times are wall-clock seconds of `fit` on per-customer arrays (ours includes input checks and grouping of "
+         "identical rows). Both log-likelihoods are evaluated by crm_models' exact likelihood at each tool's "
+         f"parameters. lifetimes runs in a child process with a {args.timeout:.0f} s limit."),
         "",
-        "| data | customers | distinct rows | model | ours (s) | lifetimes (s) | ratio | LL ours | LL lifetimes "
-        "| max rel. param diff | ours | lifetimes |",
+        ("| data | customers | distinct rows | model | ours (s) | lifetimes (s) | ratio | LL ours | LL lifetimes "
+         "| max rel. param diff | ours | lifetimes |"),
         "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---|---|",
     ]
     for r in rows:

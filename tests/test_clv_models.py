@@ -111,7 +111,7 @@ def test_summary_aic_bic_and_intervals(cdnow):
 def test_grouped_weights_equal_expanded_rows(rng):
     truth = BetaGeoModel().with_params(r=0.4, alpha=5.0, a=0.8, b=2.5)
     x, tx, T = truth.simulate(3000, T=np.round(rng.uniform(5, 40, 3000)), seed=5)
-    x, tx = x, np.round(tx)
+    tx = np.round(tx)
     frame = pd.DataFrame({"x": x, "tx": np.minimum(tx, T), "T": T})
     grouped = frame.value_counts().rename("n").reset_index()
     a = BetaGeoModel().fit(frame["x"], frame["tx"], frame["T"])
@@ -166,7 +166,7 @@ def test_pareto_likelihood_equals_direct_integral(params):
     for x, tx, T in [(0, 0.0, 39.0), (2, 30.0, 39.0), (10, 5.0, 39.0), (1, 0.5, 0.6), (40, 38.0, 39.0)]:
         prefactor = special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha) + s * np.log(beta)
         alive = (alpha + T) ** -(r + x) * (beta + T) ** -s
-        dead, _ = integrate.quad(lambda u: (alpha + u) ** -(r + x) * (beta + u) ** -(s + 1), tx, T,
+        dead, _ = integrate.quad(lambda u, x=x: (alpha + u) ** -(r + x) * (beta + u) ** -(s + 1), tx, T,
                                  epsabs=0, epsrel=1e-12)
         expected = prefactor + np.log(alive + s * dead)
         assert model._loglik_rows([x], [tx], [T])[0] == pytest.approx(expected, rel=1e-8, abs=1e-9)

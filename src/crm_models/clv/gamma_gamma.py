@@ -21,7 +21,15 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
-from crm_models.clv._base import FitData, MLEModel, _as_float_array, _offending, _require_columns, as_output, group_rows
+from crm_models.clv._base import (
+    FitData,
+    MLEModel,
+    _as_float_array,
+    _offending,
+    _require_columns,
+    as_output,
+    group_rows,
+)
 from crm_models.exceptions import DataContractError
 
 
@@ -127,6 +135,7 @@ class GammaGammaModel(MLEModel):
         x, m, w = _check_spend(frequency, monetary_value, weights, fitting=True)
         (gx, gm), gw = group_rows(x, m, weights=w)
         self.spend_frequency_correlation_ = spend_frequency_correlation(x, m)
+        self.n_distinct_rows_ = len(gw)
         self._finish_fit(FitData({"x": gx, "m": gm}, gw, float(gw.sum())))
         return self
 

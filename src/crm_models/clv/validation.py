@@ -176,7 +176,7 @@ def ranking_metrics(expected: Any, actual: Any, *, top_share: float = 0.1) -> pd
     else:
         auc = np.nan
     rho = stats.spearmanr(e, a).statistic if np.ptp(e) > 0 and np.ptp(a) > 0 else np.nan
-    n_top = max(1, int(round(top_share * len(e))))
+    n_top = max(1, round(top_share * len(e)))
     order = np.argsort(-e, kind="stable")
     total = a.sum()
     capture = a[order[:n_top]].sum() / total if total > 0 else np.nan
