@@ -144,6 +144,12 @@ class BetaGeoModel(PurchaseModel):
         2F1(a+b-1-r, a-1; a+b+x-1; z)`` so that nothing overflows at large frequency.
         """
         x, tx, big_t = self._prepare(frequency, recency, T)
+        p_alive = np.asarray(self.probability_alive(x, tx, big_t), dtype=float)
+        out = np.maximum(self._expected_if_alive(t, x, big_t) * p_alive, 0.0)
+        return as_output(out, frequency, "expected_purchases")
+
+    def _expected_if_alive(self, t: Any, x: np.ndarray, big_t: np.ndarray) -> np.ndarray:
+        """E[Y(t) | alive at T, x, T] (FHL (10) without the P(alive) factor)."""
         t = np.asarray(t, dtype=float)
         r, alpha, a, b = self._p()
         d = self._shift
@@ -154,9 +160,7 @@ class BetaGeoModel(PurchaseModel):
         if abs(a - 1) < 1e-10:  # the a -> 1 limit: lead -> inf, bracket -> 0; nudge a
             a = 1 + 1e-8
         lead = (a + b + x + d - 1) / (a - 1)
-        p_alive = np.asarray(self.probability_alive(x, tx, big_t), dtype=float)
-        out = np.maximum(lead * bracket * p_alive, 0.0)
-        return as_output(out, frequency, "expected_purchases")
+        return lead * bracket
 
     def probability_of_n_purchases(self, t: Any, n: Any):
         """P(X(t) = n) for a randomly chosen customer, FHL (8); vectorized over ``t`` and ``n``."""

@@ -169,11 +169,15 @@ class ParetoNBDModel(PurchaseModel):
     def expected_purchases(self, t: Any, frequency: Any, recency: Any, T: Any):
         """E[Y(t) | x, t_x, T], FH05 (41): ``(r+x)(beta+T)/((alpha+T)(s-1)) [1 - ((beta+T)/(beta+T+t))^(s-1)] P(alive)``."""
         x, tx, big_t = self._prepare(frequency, recency, T)
+        p_alive = np.asarray(self.probability_alive(x, tx, big_t), dtype=float)
+        return as_output(np.maximum(self._expected_if_alive(t, x, big_t) * p_alive, 0.0), frequency,
+                         "expected_purchases")
+
+    def _expected_if_alive(self, t: Any, x: np.ndarray, big_t: np.ndarray) -> np.ndarray:
+        """E[Y(t) | alive at T, x, T] (FH05 (41) without the P(alive) factor)."""
         t = np.asarray(t, dtype=float)
         r, alpha, s, beta = self._p()
-        p_alive = np.asarray(self.probability_alive(x, tx, big_t), dtype=float)
-        out = (r + x) * (beta + big_t) / (alpha + big_t) * expm1_ratio(s - 1, np.log1p(t / (beta + big_t)))
-        return as_output(np.maximum(out * p_alive, 0.0), frequency, "expected_purchases")
+        return (r + x) * (beta + big_t) / (alpha + big_t) * expm1_ratio(s - 1, np.log1p(t / (beta + big_t)))
 
     def probability_of_n_purchases(self, t: Any, n: Any, n_nodes: int = 64):
         """P(X(t) = n) for a randomly chosen customer.

@@ -129,13 +129,14 @@ def customer_lifetime_value(
     keys = pd.MultiIndex.from_arrays([x, tx, big_t])
     codes, uniques = keys.factorize()
     ux, utx, ut = (np.asarray(uniques.get_level_values(i), dtype=float) for i in range(3))
+    # E[Y(t)] = P(alive) E[Y(t) | alive]: P(alive) does not depend on t, compute it once
+    p_alive = np.asarray(purchase_model.probability_alive(ux, utx, ut), dtype=float)
     previous = np.zeros(len(ux))
     discounted = np.zeros(len(ux))
     for t_k, f_k in zip(times, factors, strict=True):
-        current = np.asarray(purchase_model.expected_purchases(t_k, ux, utx, ut), dtype=float)
+        current = np.maximum(purchase_model._expected_if_alive(t_k, ux, ut) * p_alive, 0.0)
         discounted += (current - previous) * f_k
         previous = current
-    p_alive = np.asarray(purchase_model.probability_alive(ux, utx, ut), dtype=float)
     return pd.DataFrame(
         {
             "probability_alive": p_alive[codes],
