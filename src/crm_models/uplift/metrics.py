@@ -94,8 +94,9 @@ class _Blocks:
 
 
 def _blocks(y: np.ndarray, u: np.ndarray, t: np.ndarray) -> _Blocks:
-    # only sums at block ends are used, so the order inside a block of ties never matters
-    order = np.argsort(-u, kind="stable")
+    # only sums at block ends are used, so the order inside a block of ties never matters and the faster
+    # unstable sort is safe (for a continuous outcome the sums may differ in the last bit, nothing more)
+    order = np.argsort(-u)
     us, ys, ts = u[order], y[order], t[order]
     ends = np.r_[np.flatnonzero(np.diff(us) != 0), us.size - 1]
     cum_t = np.cumsum(ts)
@@ -104,6 +105,18 @@ def _blocks(y: np.ndarray, u: np.ndarray, t: np.ndarray) -> _Blocks:
     n = ends + 1
     n_t = cum_t[ends].astype(float)
     return _Blocks(n.astype(float), n_t, n - n_t, cum_yt[ends], cum_yc[ends], us[ends])
+
+
+def _blocks_discrete(y: np.ndarray, t: np.ndarray, level: np.ndarray, n_levels: int) -> _Blocks:
+    """Same as :func:`_blocks` for a score with few integer levels (0 = best), by counting instead of sorting."""
+    cnt = np.bincount(level, minlength=n_levels).astype(float)
+    cnt_t = np.bincount(level, weights=t.astype(float), minlength=n_levels)
+    sum_t = np.bincount(level, weights=y * t, minlength=n_levels)
+    sum_c = np.bincount(level, weights=y * (1 - t), minlength=n_levels)
+    keep = cnt > 0
+    n, n_t = np.cumsum(cnt)[keep], np.cumsum(cnt_t)[keep]
+    return _Blocks(n, n_t, n - n_t, np.cumsum(sum_t)[keep], np.cumsum(sum_c)[keep],
+                   -np.arange(n_levels, dtype=float)[keep])
 
 
 def _safe_div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -163,10 +176,15 @@ def _perfect_uplift_score(y: np.ndarray, t: np.ndarray, binary: bool) -> np.ndar
     return 2.0 * (y == t) + summand
 
 
-def _perfect_qini_points(y: np.ndarray, t: np.ndarray, negative_effect: bool) -> tuple[np.ndarray, np.ndarray]:
+def _perfect_qini_points(y: np.ndarray, t: np.ndarray, negative_effect: bool,
+                         binary: bool = False) -> tuple[np.ndarray, np.ndarray]:
     if not isinstance(negative_effect, bool):
         raise TypeError(f"negative_effect must be bool, got {type(negative_effect).__name__}")
     if negative_effect:
+        if binary:  # score y*t - y*(1-t) has three levels: 1 (treated responders), 0, -1 (control responders)
+            level = (1 - y * t + y * (1 - t)).astype(np.intp)
+            b = _blocks_discrete(y, t, level, 3)
+            return np.r_[0.0, b.n], np.r_[0.0, _qini_values(b)]
         return _qini_points(y, y * t - y * (1 - t), t)
     n = float(y.size)
     overall = y[t == 1].sum() - (t == 1).sum() * y[t == 0].sum() / (t == 0).sum()
@@ -175,16 +193,24 @@ def _perfect_qini_points(y: np.ndarray, t: np.ndarray, negative_effect: bool) ->
     return np.array([0.0, max(overall, 0.0), n]), np.array([0.0, overall, overall])
 
 
+def _perfect_uplift_points(y: np.ndarray, t: np.ndarray, binary: bool) -> tuple[np.ndarray, np.ndarray]:
+    score = _perfect_uplift_score(y, t, binary)
+    if binary:  # integer score in {0, 1, 2, 3}: count instead of sorting
+        b = _blocks_discrete(y, t, (3 - score).astype(np.intp), 4)
+        return np.r_[0.0, b.n], np.r_[0.0, _uplift_values(b)]
+    return _uplift_points(y, score, t)
+
+
 def perfect_uplift_curve(y_true: Any, treatment: Any) -> tuple[np.ndarray, np.ndarray]:
     """Uplift curve of the best possible ranking of the observed data (see the module docstring)."""
     y, _, t, binary = _check(y_true, np.zeros(np.size(y_true)), treatment)
-    return _uplift_points(y, _perfect_uplift_score(y, t, binary), t)
+    return _perfect_uplift_points(y, t, binary)
 
 
 def perfect_qini_curve(y_true: Any, treatment: Any, negative_effect: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """Qini curve of the best possible ranking; ``negative_effect=False`` gives Radcliffe's 3-point optimum."""
-    y, _, t, _ = _check(y_true, np.zeros(np.size(y_true)), treatment)
-    return _perfect_qini_points(y, t, negative_effect)
+    y, _, t, binary = _check(y_true, np.zeros(np.size(y_true)), treatment)
+    return _perfect_qini_points(y, t, negative_effect, binary)
 
 
 def _area(x: np.ndarray, v: np.ndarray) -> float:
@@ -203,15 +229,15 @@ def uplift_auc_score(y_true: Any, uplift: Any, treatment: Any) -> float:
     """Normalised area under the uplift curve: 0 for random, 1 for the perfect ranking."""
     y, u, t, binary = _check(y_true, uplift, treatment)
     x, v = _uplift_points(y, u, t)
-    xp, vp = _uplift_points(y, _perfect_uplift_score(y, t, binary), t)
+    xp, vp = _perfect_uplift_points(y, t, binary)
     return _normalised(x, v, xp, vp)
 
 
 def qini_auc_score(y_true: Any, uplift: Any, treatment: Any, negative_effect: bool = True) -> float:
     """Normalised area under the Qini curve (the Qini coefficient of Radcliffe 2007): 0 random, 1 perfect."""
-    y, u, t, _ = _check(y_true, uplift, treatment)
+    y, u, t, binary = _check(y_true, uplift, treatment)
     x, v = _qini_points(y, u, t)
-    xp, vp = _perfect_qini_points(y, t, negative_effect)
+    xp, vp = _perfect_qini_points(y, t, negative_effect, binary)
     return _normalised(x, v, xp, vp)
 
 
