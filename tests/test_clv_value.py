@@ -225,3 +225,19 @@ def test_validation_on_cdnow_holdout(shared_data):
     tracking = tracking_comparison(bg, transactions, calibration_end="1997-09-30", observation_end="1998-06-30")
     total = tracking[["actual", "expected"]].sum()
     assert total["expected"] == pytest.approx(total["actual"], rel=0.15)
+
+
+def test_demo_brand_pipeline_recovers_its_truth():
+    """make_demo -> customer_summary -> BG/NBD + Gamma-Gamma recovers the generating parameters."""
+    from crm_models.datasets import make_demo
+    from crm_models.summary import customer_summary
+
+    demo = make_demo(seed=11, n_customers=8_000)
+    purchases = demo.transactions[demo.transactions["amount"] > 0]  # the returns sit outside the model
+    summary = customer_summary(purchases, observation_end=demo.observation_end, time_unit="W")
+    truth = demo.truth["clv"]
+    bg = BetaGeoModel().fit_from_summary(summary).summary
+    gg = GammaGammaModel().fit_from_summary(summary).summary
+    for table, names in ((bg, ("r", "alpha", "a", "b")), (gg, ("p", "q", "gamma"))):
+        for name in names:
+            assert abs(table.loc[name, "estimate"] - truth[name]) < 3.5 * table.loc[name, "se"], (name, truth[name])
