@@ -36,6 +36,38 @@ class TransactionSource:
     last_epoch: float
 
 
+_BACKEND: Any = None
+
+
+def default_backend() -> Any:
+    """The DuckDB connection used for pandas frames and Parquet paths (created on first use).
+
+    Its progress bar is switched off: model code never prints, and DuckDB draws one on the terminal for
+    queries that run longer than two seconds.
+    """
+    global _BACKEND
+    if _BACKEND is None:
+        import ibis
+
+        backend = ibis.duckdb.connect()
+        backend.raw_sql("SET enable_progress_bar = false")
+        _BACKEND = backend
+    return _BACKEND
+
+
+def execute(expr: Any) -> pd.DataFrame:
+    """Run an ibis expression on its own backend, or on :func:`default_backend` when it has none."""
+    import ibis.common.exceptions as exc
+
+    try:
+        backend = expr._find_backend(use_default=False)
+    except exc.IbisError:
+        backend = None
+    if backend is None:
+        return default_backend().to_pandas(expr)
+    return expr.to_pandas()
+
+
 def to_ibis(transactions: Any) -> Any:
     """Return an ibis table for a pandas DataFrame, a Parquet path or an ibis table (unchanged)."""
     import ibis
@@ -47,7 +79,7 @@ def to_ibis(transactions: Any) -> Any:
         path = str(transactions)
         if os.path.isdir(path):  # a folder of Parquet parts (e.g. partitioned demo data)
             path = os.path.join(path, "*.parquet")
-        return ibis.read_parquet(path)
+        return default_backend().read_parquet(path)
     if isinstance(transactions, pd.DataFrame):
         return ibis.memtable(_clean_pandas(transactions))
     raise TypeError(
@@ -138,9 +170,7 @@ def prepare(transactions: Any) -> TransactionSource:
     if isinstance(schema["timestamp"], dt.Date):
         table = table.mutate(timestamp=table.timestamp.cast("timestamp"))
     table = table.mutate(_epoch=table.timestamp.epoch_seconds().cast("float64"))
-    bounds = table.aggregate(
-        first=table._epoch.min(), last=table._epoch.max(), n=table.count()
-    ).to_pandas()
+    bounds = execute(table.aggregate(first=table._epoch.min(), last=table._epoch.max(), n=table.count()))
     if int(bounds["n"].iloc[0]) == 0:
         raise DataContractError("transactions are empty", column="timestamp", rule="at least one row")
     return TransactionSource(

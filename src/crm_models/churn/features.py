@@ -20,7 +20,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from crm_models.churn._input import SECONDS_PER_DAY, TransactionSource, from_epoch, prepare, to_days, to_epoch
+from crm_models.churn._input import (
+    SECONDS_PER_DAY,
+    TransactionSource,
+    execute,
+    from_epoch,
+    prepare,
+    to_days,
+    to_epoch,
+)
 from crm_models.exceptions import DataContractError
 
 DEFAULT_WINDOWS = (30, 90, 180, 365)
@@ -135,7 +143,7 @@ def make_churn_dataset(
     expr = _feature_expression(source, c, horizon_days, lookback_days, windows)
     if with_label:
         expr = _attach_label(source, expr, c, horizon_days)
-    raw = expr.to_pandas()
+    raw = execute(expr)
     if raw.empty:
         raise DataContractError(
             f"no customer bought in the {lookback_days:g} days before the cutoff {cutoff_ts}",
@@ -248,11 +256,7 @@ def _feature_expression(
         ipt_min=gaps.gap.min(),
         first_day=gaps.day.min(),
         last_day=gaps.day.max(),
-    )
-    last_gap = (
-        gaps.mutate(rn=ibis.row_number().over(ibis.window(group_by="customer_id", order_by=ibis.desc("day"))))
-        .filter(lambda s: s.rn == 0)
-        .select("customer_id", ipt_last=lambda s: s.gap)
+        ipt_last=gaps.gap.argmax(gaps.day),
     )
 
     # returns and diversity over all rows before the cutoff
@@ -270,7 +274,6 @@ def _feature_expression(
     return_stats = returns.group_by("customer_id").aggregate(n_return_orders=returns.count())
 
     out = feats.left_join(gap_stats, "customer_id").select(~ibis.selectors.endswith("_right"))
-    out = out.left_join(last_gap, "customer_id").select(~ibis.selectors.endswith("_right"))
     out = out.left_join(row_stats, "customer_id").select(~ibis.selectors.endswith("_right"))
     out = out.left_join(return_stats, "customer_id").select(~ibis.selectors.endswith("_right"))
     return out

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin
 
-from crm_models.churn.reasons import describe_feature
+from crm_models.churn.reasons import formatter
 from crm_models.exceptions import DataContractError, NotFittedError
 
 CALIBRATIONS = ("auto", "isotonic", "sigmoid", None)
@@ -279,23 +279,37 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
 
 
 def top_reasons(contributions: pd.DataFrame, X: pd.DataFrame, top_n: int = 3) -> pd.DataFrame:
-    """The ``top_n`` features that push each customer's churn risk up most, phrased in words."""
-    values = contributions.to_numpy()
-    order = np.argsort(-values, axis=1, kind="stable")[:, :top_n]
-    features = np.asarray(contributions.columns)
-    rows = []
-    x_values = X.loc[:, list(contributions.columns)].to_numpy()
-    for i in range(len(values)):
-        texts = []
-        for j in order[i]:
-            if values[i, j] <= 0:
-                break
-            texts.append(describe_feature(str(features[j]), x_values[i, j]) + " (raises risk)")
-        texts += ["-"] * (top_n - len(texts))
-        if texts[0] == "-":
-            texts[0] = "no feature raises the risk above the average customer's"
-        rows.append(texts)
-    return pd.DataFrame(rows, index=contributions.index, columns=[f"reason_{k + 1}" for k in range(top_n)])
+    """The ``top_n`` features that push each customer's churn risk up most, phrased in words.
+
+    Only features with a positive contribution count as reasons; missing slots read ``"-"``. Vectorised
+    by feature: each feature's phrase builder is resolved once and applied to the rows that need it.
+    """
+    values = contributions.to_numpy(dtype=float)
+    n_rows, n_features = values.shape
+    k = min(top_n, n_features)
+    if k < n_features:
+        part = np.argpartition(-values, k - 1, axis=1)[:, :k]
+        within = np.argsort(-np.take_along_axis(values, part, axis=1), axis=1, kind="stable")
+        order = np.take_along_axis(part, within, axis=1)
+    else:
+        order = np.argsort(-values, axis=1, kind="stable")
+    chosen = np.take_along_axis(values, order, axis=1)
+    x_values = X.loc[:, list(contributions.columns)].to_numpy(dtype=float)
+    names = [str(c) for c in contributions.columns]
+    columns = {}
+    for slot in range(top_n):
+        texts = np.full(n_rows, "-", dtype=object)
+        if slot < k:
+            positive = chosen[:, slot] > 0
+            features = order[:, slot]
+            for j in np.unique(features[positive]):
+                rows = np.flatnonzero(positive & (features == j))
+                build = formatter(names[j])
+                texts[rows] = [build(v) + " (raises risk)" for v in x_values[rows, j]]
+        if slot == 0:
+            texts[texts == "-"] = "no feature raises the risk above the average customer's"
+        columns[f"reason_{slot + 1}"] = texts
+    return pd.DataFrame(columns, index=contributions.index)
 
 
 def _choose_calibration(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
+from functools import lru_cache
 
 _FIXED = {
     "recency_days": "last purchase {v:.0f} days ago",
@@ -56,17 +58,37 @@ def describe_feature(name: str, value: float) -> str:
         v = float(value)
     except (TypeError, ValueError):
         return f"{name} = {value}"
-    if math.isnan(v):
-        return f"{_unknown(name)}"
-    pct = f"{v:.0%}"
+    return formatter(name)(v)
+
+
+@lru_cache(maxsize=4096)
+def formatter(name: str) -> Callable[[float], str]:
+    """The phrase builder of one feature (resolved once per name, then applied to many values)."""
+    unknown = _unknown(name)
     if name in _FIXED:
-        return _FIXED[name].format(v=v, pct=pct)
+        template = _FIXED[name]
+
+        def fixed(v: float) -> str:
+            return unknown if math.isnan(v) else template.format(v=v, pct=f"{v:.0%}")
+
+        return fixed
     for pattern, template in _PATTERNS:
         match = pattern.match(name)
         if match:
-            trend = f"{'up' if v >= 0 else 'down'} {abs(math.expm1(v)):.0%}" if abs(v) < 20 else "changed"
-            return template.format(v=v, w=match.group(1), trend=trend)
-    return f"{name} = {v:.3g}"
+            window = match.group(1)
+
+            def windowed(v: float, template: str = template, window: str = window) -> str:
+                if math.isnan(v):
+                    return unknown
+                trend = f"{'up' if v >= 0 else 'down'} {abs(math.expm1(v)):.0%}" if abs(v) < 20 else "changed"
+                return template.format(v=v, w=window, trend=trend)
+
+            return windowed
+
+    def generic(v: float) -> str:
+        return unknown if math.isnan(v) else f"{name} = {v:.3g}"
+
+    return generic
 
 
 def _unknown(name: str) -> str:
