@@ -113,7 +113,11 @@ class BetaGeoModel(PurchaseModel):
 
     # ---- predictions -----------------------------------------------------------------------------
     def probability_alive(self, frequency: Any, recency: Any, T: Any):
-        """P(active at T | x, t_x, T), FHL (A.9 / eq. 11 of the 2005 technical note), stable in log space."""
+        """P(active at T | x, t_x, T) = 1 / (1 + [x > 0] a/(b+x-1) ((alpha+T)/(alpha+t_x))^(r+x)).
+
+        Fader, Hardie & Lee (2008), "Computing P(alive) using the BG/NBD model" (brucehardie.com/notes/021);
+        evaluated as a logistic of the log-odds, so it neither overflows at frequency 200+ nor divides 0 by 0.
+        """
         x, tx, big_t = self._prepare(frequency, recency, T)
         r, alpha, a, b = self._p()
         d = self._shift
