@@ -119,11 +119,11 @@ def relative_effect(effect: Effect, alpha: float = 0.05, var_control: float | No
                     var_treatment: float | None = None) -> tuple[float, float, float, float]:
     """Relative lift ``mean_t / mean_c - 1`` with a delta-method interval (Deng et al. 2018).
 
-    ``Var(m_t/m_c) ~= Var(m_t)/m_c^2 + m_t^2 Var(m_c)/m_c^4`` for independent arms. The variances of the
-    two arm means default to the ones implied by the effect's standard error split by arm, which the
-    caller passes explicitly (``var_control``/``var_treatment``: variances *of the means*).
+    ``Var(m_t/m_c) ~= Var(m_t)/m_c^2 + m_t^2 Var(m_c)/m_c^4`` for independent arms, where
+    ``var_control``/``var_treatment`` are the variances *of the arm means* (``s^2 / n``).
 
-    Returns ``(estimate, std_error, ci_low, ci_high)``; NaN when the control mean is zero.
+    Returns ``(estimate, std_error, ci_low, ci_high)``; NaN when the control mean is zero or a variance is
+    missing.
     """
     m0, m1 = effect.mean_control, effect.mean_treatment
     if m0 == 0 or var_control is None or var_treatment is None:
