@@ -241,3 +241,28 @@ def test_demo_brand_pipeline_recovers_its_truth():
     for table, names in ((bg, ("r", "alpha", "a", "b")), (gg, ("p", "q", "gamma"))):
         for name in names:
             assert abs(table.loc[name, "estimate"] - truth[name]) < 3.5 * table.loc[name, "se"], (name, truth[name])
+
+
+def test_plots_draw_and_return_axes(customers):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from crm_models.plotting.clv import (plot_clv_by_segment, plot_holdout_comparison,
+                                         plot_probability_alive_matrix, plot_tracking)
+
+    ax = plot_probability_alive_matrix(BG, max_frequency=10, T=39.0)
+    assert ax.images and ax.images[0].get_array().min() >= 0
+    table = holdout_comparison(BG, customers["frequency"], customers["recency"], customers["T"], [0, 1, 5, 0], 39.0)
+    assert len(plot_holdout_comparison(table).lines) == 2
+    tracking = pd.DataFrame({"actual": [1.0, 2.0, 3.0], "expected": [1.5, 2.0, 2.5], "holdout": [False, True, True]},
+                            index=pd.date_range("2024-01-07", periods=3, freq="W"))
+    tracking["actual_cumulative"] = tracking["actual"].cumsum()
+    tracking["expected_cumulative"] = tracking["expected"].cumsum()
+    assert len(plot_tracking(tracking, cumulative=True).lines) >= 2
+    clv = pd.Series([1.0, 5.0, 30.0, 0.0], index=customers.index)
+    segment = pd.Series(["a", "b", "b", "a"], index=customers.index)
+    ax = plot_clv_by_segment(clv, segment)
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["b", "a"]  # highest mean value first
+    plt.close("all")
