@@ -249,8 +249,12 @@ def test_plots_draw_and_return_axes(customers):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from crm_models.plotting.clv import (plot_clv_by_segment, plot_holdout_comparison,
-                                         plot_probability_alive_matrix, plot_tracking)
+    from crm_models.plotting.clv import (
+        plot_clv_by_segment,
+        plot_holdout_comparison,
+        plot_probability_alive_matrix,
+        plot_tracking,
+    )
 
     ax = plot_probability_alive_matrix(BG, max_frequency=10, T=39.0)
     assert ax.images and ax.images[0].get_array().min() >= 0
