@@ -61,20 +61,22 @@ class NameTable:
         self.end = self.start + self.length
         self._tables: dict[bool, tuple] = {}
 
-    def table(self, all_long: bool) -> tuple[list[np.ndarray], np.ndarray, int]:
-        """Words of the names (in the scheme of :func:`_words`), and a collision-free hash table."""
+    def table(self, all_long: bool) -> tuple[list[np.ndarray], np.ndarray, np.uint64] | None:
+        """Words of the names (in the scheme of :func:`_words`) and a collision-free multiply-shift
+        hash table over them, or ``None`` when two names cannot be told apart by the hash."""
         if all_long not in self._tables:
             words = _words(_unaligned_words(self.padded), self.start, self.end, self.length, self.n_words, all_long)
-            h = _hash(words, self.length)
-            size = len(self.names)
-            while True:  # smallest table size without collisions among the names
-                slots = h % np.uint64(size)
+            h = _hash(words)
+            found = None
+            for bits in range(max(1, int(np.ceil(np.log2(len(self.names) + 1)))), 21):
+                shift = np.uint64(64 - bits)
+                slots = (h >> shift).astype(np.int64)
                 if len(np.unique(slots)) == len(slots):
+                    lookup = np.full(1 << bits, -1, dtype=np.int16 if len(self.names) < 2**15 else np.int32)
+                    lookup[slots] = np.arange(len(self.names))
+                    found = (words, lookup, shift)
                     break
-                size += 1
-            lookup = np.full(size, -1, dtype=np.int64)
-            lookup[slots.astype(np.int64)] = np.arange(len(self.names))
-            self._tables[all_long] = (words, lookup, size)
+            self._tables[all_long] = found
         return self._tables[all_long]
 
 
@@ -86,22 +88,23 @@ def _words(view: np.ndarray, start: np.ndarray, end: np.ndarray, length: np.ndar
     *ends* at ``end`` (overlapping), so no masking is needed; otherwise bytes beyond the token are masked.
     """
     if all_long:
-        out = [view[start + 8 * w] for w in range(n_words - 1)]
+        out = [view[start + 8 * w] if w else view[start] for w in range(n_words - 1)]
         out.append(view[end - 8])
         return out
     out = []
     for w in range(n_words):
-        word = view[start + 8 * w]
+        word = view[start + 8 * w] if w else view[start]
         out.append(word & _MASKS[np.clip(length - 8 * w, 0, 8)])
     return out
 
 
-def _hash(words: list[np.ndarray], length: np.ndarray) -> np.ndarray:
-    with np.errstate(over="ignore"):
-        h = words[0] * _MIX
-        for word in words[1:]:
-            h = (h ^ word) * _MIX
-        return h ^ length.astype(np.uint64)
+def _hash(words: list[np.ndarray]) -> np.ndarray:
+    """Multiplicative mix of the words (in place on a fresh array)."""
+    h = np.multiply(words[0], _MIX)
+    for word in words[1:]:
+        np.bitwise_xor(h, word, out=h)
+        np.multiply(h, _MIX, out=h)
+    return h
 
 
 def split_encode(arr: pa.Array, sep: str, names: NameTable) -> tuple[np.ndarray, np.ndarray] | None:
@@ -114,36 +117,45 @@ def split_encode(arr: pa.Array, sep: str, names: NameTable) -> tuple[np.ndarray,
     if parts is None:
         return None
     data, offsets = parts
-    padded = np.zeros(len(data) + 2 * PAD + 8 * MAX_WORDS, dtype=np.uint8)
+    padded = np.empty(len(data) + 2 * PAD + 8 * MAX_WORDS, dtype=np.uint8)
+    padded[:PAD] = 0
     padded[PAD : PAD + len(data)] = data
+    padded[PAD + len(data) :] = 0
     view = _unaligned_words(padded)
-    n = len(offsets) - 1
-    sep_pos = np.flatnonzero(data == sep_bytes[0]) + PAD
-    offsets = offsets + PAD
+    index_type = np.int32 if len(padded) < 2**31 else np.int64
+    sep_pos = np.flatnonzero(data == sep_bytes[0]).astype(index_type)
+    sep_pos += PAD
+    offsets = (offsets + PAD).astype(index_type)
     n_sep = np.diff(np.searchsorted(sep_pos, offsets))
     n_tokens = n_sep + 1
     total = int(n_tokens.sum())
-    # tokens before each separator end at `left`, tokens after it start at `right`
-    spaced = (
-        len(sep_pos) > 0 and bool((padded[sep_pos - 1] == 32).all()) and bool((padded[sep_pos + 1] == 32).all())
+    # tokens before each separator end at `left`, tokens after it start at `right`; with ' > ' (checked
+    # for every separator at once: the three bytes around it) no trimming is needed inside a path
+    spaced = len(sep_pos) > 0 and bool(
+        np.all((view[sep_pos - 1] & np.uint64(0xFFFFFF)) == np.uint64(0x20 | (sep_bytes[0] << 8) | (0x20 << 16)))
     )
     left = sep_pos - 1 if spaced else sep_pos
     right = sep_pos + 2 if spaced else sep_pos + 1
     first_token = np.cumsum(n_tokens) - n_tokens
+    last_token = first_token + n_tokens - 1
     is_first = np.zeros(total, dtype=bool)
     is_first[first_token] = True
-    is_last = np.zeros(total, dtype=bool)
-    is_last[first_token + n_tokens - 1] = True
-    start = np.empty(total, dtype=np.int64)
-    end = np.empty(total, dtype=np.int64)
+    start = np.empty(total, dtype=index_type)
     start[is_first] = offsets[:-1]
     start[~is_first] = right
-    end[is_last] = offsets[1:]
-    end[~is_last] = left
+    end = np.empty(total, dtype=index_type)
+    if spaced:  # a token that is not the last of its path ends 3 bytes before the next one starts
+        np.subtract(start[1:], 3, out=end[:-1])
+        end[last_token] = offsets[1:]
+    else:
+        is_last = np.zeros(total, dtype=bool)
+        is_last[last_token] = True
+        end[is_last] = offsets[1:]
+        end[~is_last] = left
+    del is_first, left, right
     # trim whitespace: everywhere when the separator is not ' > ', else only at the ends of the strings
     if spaced:
-        head, tail = first_token, first_token + n_tokens - 1
-        candidates_start, candidates_end = head, tail
+        candidates_start, candidates_end = first_token, last_token
     else:
         candidates_start = candidates_end = np.arange(total)
     todo = candidates_start[(start[candidates_start] < end[candidates_start])
@@ -156,24 +168,29 @@ def split_encode(arr: pa.Array, sep: str, names: NameTable) -> tuple[np.ndarray,
     while todo.size:
         end[todo] -= 1
         todo = todo[(start[todo] < end[todo]) & _WHITESPACE[padded[end[todo] - 1]]]
-    if spaced:  # a ' > ' separator with more spaces around it: trim those too (rare; exactness first)
-        extra = (_WHITESPACE[padded[start]] | _WHITESPACE[padded[end - 1]]) & (start < end)
-        if extra.any():
-            return None
+    # (a token that keeps whitespace, e.g. after ' >  ', matches no known name, all of which are trimmed:
+    # the verification below sends such blocks to Arrow)
     length = end - start
-    if total == 0 or length.min() <= 0 or length.max() > 8 * names.n_words:
+    if total == 0:
         return None
-    all_long = bool(length.min() >= 8)
+    shortest = int(length.min())
+    if shortest <= 0:
+        return None
+    all_long = shortest >= 8
     words = _words(view, start, end, length, names.n_words, all_long)
     del start, end
-    name_words, lookup, size = names.table(all_long)
-    candidate = lookup[(_hash(words, length) % np.uint64(size)).astype(np.int64)]
-    if (candidate < 0).any():
+    prepared = names.table(all_long)
+    if prepared is None:
+        return None
+    name_words, lookup, shift = prepared
+    h = _hash(words)
+    np.right_shift(h, shift, out=h)
+    candidate = lookup[h.view(np.int64)]
+    if candidate.min() < 0:
         return None
     ok = names.length[candidate] == length
     for word, name_word in zip(words, name_words):
         ok &= name_word[candidate] == word
     if not ok.all():
         return None
-    dtype = np.int16 if len(names.names) < 2**15 else np.int32
-    return candidate.astype(dtype), n_tokens.astype(np.int64)
+    return candidate, n_tokens.astype(np.int64)

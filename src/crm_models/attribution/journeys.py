@@ -290,7 +290,9 @@ def encode_journeys(
     sorted_names = tuple(names[i] for i in order)
     remap = np.empty(len(names), dtype=np.int32)
     remap[order] = np.arange(len(names), dtype=np.int32)
-    codes = np.concatenate([remap[c] for c in code_chunks]) if code_chunks else np.zeros(0, np.int32)
+    identity = bool(np.array_equal(order, np.arange(len(names))))
+    codes = (np.concatenate([c if identity else remap[c] for c in code_chunks]) if code_chunks
+             else np.zeros(0, np.int32))
     codes = codes.astype(np.int16 if len(names) < 2**15 else np.int32, copy=False)
     del code_chunks
 

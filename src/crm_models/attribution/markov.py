@@ -112,7 +112,8 @@ def _block_counts(
     n_codes = base**order
     weight = conv + null
     if order == 1:
-        wcode = codes.astype(np.int32 if n_codes * n_codes < 2**31 else np.int64) + 1
+        wcode = codes.astype(np.int32 if n_codes * n_codes < 2**31 else np.int64)
+        wcode += 1
         n_windows = np.diff(offsets)
     else:
         wcode, n_windows = _window_codes(codes.astype(np.int64) + 1, offsets, order, base)
@@ -131,8 +132,11 @@ def _block_counts(
     first_code = merged[mfirst]
     last_code = merged[mlast]
     dummy = n_codes * n_codes
-    key = merged[:-1] * n_codes + merged[1:]
+    key = merged[:-1] * n_codes
+    key += merged[1:]
     key[mlast[:-1]] = dummy
+    if len(weight) and weight.min() == weight.max():  # one weight for all (e.g. one row per journey)
+        return first_code, last_code, key, float(weight[0])
     pair_weight = np.repeat(weight, mlast - mfirst + 1)[:-1]
     return first_code, last_code, key, pair_weight
 
@@ -180,8 +184,13 @@ def chain_counts(enc: EncodedJourneys, order: int = 1) -> ChainCounts:
             conv += np.bincount(last_code, weights=enc.conversions[lo:hi], minlength=n_codes)
             null += np.bincount(last_code, weights=enc.nulls[lo:hi], minlength=n_codes)
             val += np.bincount(last_code, weights=enc.value[lo:hi], minlength=n_codes)
-            pairs += np.bincount(key, weights=pair_weight, minlength=n_codes * n_codes + 1)
+            if isinstance(pair_weight, float):
+                pairs += pair_weight * np.bincount(key, minlength=n_codes * n_codes + 1)
+            else:
+                pairs += np.bincount(key, weights=pair_weight, minlength=n_codes * n_codes + 1)
         else:
+            if isinstance(pair_weight, float):
+                pair_weight = np.full(len(key), pair_weight)
             keep = (key != n_codes * n_codes) & (pair_weight > 0)
             uniq, inverse = np.unique(key[keep], return_inverse=True)
             sparse_keys.append(uniq)
