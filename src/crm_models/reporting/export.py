@@ -82,8 +82,28 @@ def render_html(nb: Any, meta: Mapping[str, Any] | None = None) -> str:
     }
     info.update(dict(meta or {}))
     info["css"] = report_css()
-    body, _ = _exporter().from_notebook_node(nb, resources={"crm": info})
+    body, _ = _exporter().from_notebook_node(_without_title(nb, info["title"]), resources={"crm": info})
     return body
+
+
+def _without_title(nb: Any, title: str) -> Any:
+    """A copy of ``nb`` whose first heading is dropped when it repeats the report header's title."""
+    import copy
+
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "markdown":
+            continue
+        lines = cell.source.splitlines()
+        for i, line in enumerate(lines):
+            match = re.match(r"^\s*#{1,6}\s+(.+?)\s*#*\s*$", line)
+            if match and match.group(1) == title:
+                trimmed = copy.deepcopy(nb)
+                trimmed.cells[index].source = "\n".join(lines[:i] + lines[i + 1 :])
+                return trimmed
+            if line.strip():
+                return nb
+        return nb
+    return nb
 
 
 def write_report(nb: Any, path: str | os.PathLike[str], meta: Mapping[str, Any] | None = None) -> Path:

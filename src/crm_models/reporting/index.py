@@ -124,8 +124,10 @@ def _window(manifest: Mapping[str, Any]) -> str:
     starts = [s for s in starts if s]
     ends = [e for e in ends if e]
     parts = []
-    if starts or ends:
-        parts.append(f"data from {min(starts) if starts else '?'} to {max(ends) if ends else '?'}")
+    if starts and ends:
+        parts.append(f"data from {min(starts)} to {max(ends)}")
+    elif ends:
+        parts.append(f"data up to {max(ends)}")
     if manifest.get("as_of"):
         parts.append(f"as of {manifest['as_of']}")
     return "; ".join(parts)
@@ -134,25 +136,30 @@ def _window(manifest: Mapping[str, Any]) -> str:
 def _kpi_cards(
     manifest: Mapping[str, Any], previous: Mapping[str, Mapping[str, Any] | None] | None, prefix: str
 ) -> str:
-    cards = []
+    """Headline numbers grouped by report; with ``previous`` (landing page), each shows its change."""
+    groups = []
     for nb in manifest.get("notebooks", []):
         before = None if previous is None else previous.get(nb["name"])
+        cards = []
         for name, value in nb.get("kpis", {}).items():
-            if previous is None:
-                kind, text = "none", ""
-            else:
+            delta = ""
+            if previous is not None:
                 kind, text = format_delta(name, value, None if before is None else before.get(name))
+                delta = f"<div class=\"crm-delta {kind}\">{html.escape(text)}</div>"
             cards.append(
                 "<div class=\"crm-kpi\">"
                 f"<div class=\"label\">{html.escape(kpi_label(name))}</div>"
-                f"<div class=\"value\">{html.escape(format_value(name, value))}</div>"
-                f"<div class=\"crm-delta {kind}\">{html.escape(text)}</div>"
-                f"<div class=\"source\">from <a href=\"{html.escape(prefix + nb['report'])}\">"
-                f"{html.escape(nb.get('title') or nb['name'])}</a></div></div>"
+                f"<div class=\"value\">{html.escape(format_value(name, value))}</div>{delta}</div>"
             )
-    if not cards:
+        if cards:
+            groups.append(
+                f"<h4 class=\"crm-kpi-group\"><a href=\"{html.escape(prefix + nb['report'])}\">"
+                f"{html.escape(nb.get('title') or nb['name'])}</a></h4>"
+                "<div class=\"crm-kpis\">" + "".join(cards) + "</div>"
+            )
+    if not groups:
         return "<p>No headline numbers were logged in this run.</p>"
-    return "<div class=\"crm-kpis\">" + "".join(cards) + "</div>"
+    return "".join(groups)
 
 
 def _reports_list(manifest: Mapping[str, Any], prefix: str) -> str:

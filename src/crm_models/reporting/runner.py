@@ -29,6 +29,7 @@ import hashlib
 import json
 import math
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -259,7 +260,8 @@ def executive_summary(nb: Any, limit: int = 2000) -> str:
             if prose:
                 text = "\n".join(prose)
                 break
-    text = text.strip()
+    # the box on the landing page is the summary: drop headings such as "### Executive summary"
+    text = "\n".join(ln for ln in text.strip().splitlines() if not re.match(r"^\s{0,3}#{1,6}\s", ln)).strip()
     if len(text) > limit:
         text = text[:limit].rsplit(" ", 1)[0] + " ..."
     return markdown2html(text) if text else ""
@@ -430,6 +432,9 @@ def _run_one(
         client.set_terminated(mlflow_run_id, "FAILED" if failed else "FINISHED")
     data = client.get_run(mlflow_run_id).data
     window = {k: data.tags.get(k) or data.params.get(k) for k in ("data_start", "data_end")}
+    if not window["data_end"]:  # fall back on the date the notebook was told to stop at
+        window["data_end"] = as_of or parameters.get("observation_end") or parameters.get("report_as_of")
+    window = {k: str(v) for k, v in window.items() if v}
     return NotebookResult(
         name=spec.name,
         title=title,
@@ -443,7 +448,7 @@ def _run_one(
         data_fingerprint=fingerprint,
         kpis=kpis_of(dict(data.metrics), dict(data.tags)),
         summary_html=executive_summary(nb),
-        data_window={k: v for k, v in window.items() if v},
+        data_window=window,
         models=_models_of_run(client, mlflow_run_id, dict(data.metrics), tracking_uri),
     )
 
