@@ -136,6 +136,10 @@ def test_readout_table_has_adjustments_and_verdict(demo_readout):
     assert readout.verdict.startswith("Sample ratio OK")
     assert "coupon_20" in readout.verdict
     assert ("converted", "coupon_20") in readout.sequential
+    # the detectable effect matches the power formula for the arm sizes
+    row = t.iloc[0]
+    assert row["mde_80"] == pytest.approx(minimum_detectable_effect(
+        int(row["n_control"]), row["mean_control"], ratio=row["n_arm"] / row["n_control"]))
 
 
 def test_srm_failure_is_the_headline():

@@ -11,6 +11,8 @@ Order of the read-out, on purpose:
    every (outcome, arm) comparison.
 5. An always-valid **mSPRT** (Johari et al. 2017) replay in enrolment order: when could the test have stopped.
 6. For conversion outcomes, a **Bayesian** read-out: probability to beat control and expected loss.
+7. The minimum detectable effect at 80 % power for each comparison (``mde_80``), so that "no significant
+   effect" can be told apart from "too small to tell".
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import pandas as pd
 from crm_models.ab.bayes import bayesian_proportions
 from crm_models.ab.effects import _welch, cuped_adjust, mean_effect, proportion_effect, relative_effect
 from crm_models.ab.multiplicity import benjamini_hochberg, holm
+from crm_models.ab.power import minimum_detectable_effect
 from crm_models.ab.sequential import SequentialResult, msprt
 from crm_models.ab.srm import SRMResult, srm_test
 from crm_models.exceptions import DataContractError
@@ -262,6 +265,7 @@ def analyze_experiment(
                 "rel_ci_high": rel_hi,
                 "p_value_unadjusted_method": eff.p_value,
                 "method": eff.method,
+                "mde_80": _mde(eff, kind_of[out], yc, alpha),
             }
             # CUPED on the pooled units of the two arms being compared
             cu_cols = cov.get(out, [])
@@ -335,6 +339,25 @@ def analyze_experiment(
     return readout
 
 
+def _mde(eff, kind: str, yc: np.ndarray, alpha: float) -> float:
+    """Smallest absolute effect this comparison detects with 80 % power (a non-significant result below it
+    says little)."""
+    ratio = eff.n_treatment / eff.n_control
+    try:
+        if kind == "proportion":
+            base = eff.mean_control
+            if not 0 < base < 1:
+                return float("nan")
+            return minimum_detectable_effect(eff.n_control, base, alpha=alpha, ratio=ratio)
+        sd = float(np.std(yc, ddof=1))
+        if sd <= 0:
+            return float("nan")
+        return minimum_detectable_effect(eff.n_control, eff.mean_control, alpha=alpha, kind="mean", sd=sd,
+                                         ratio=ratio)
+    except ValueError:
+        return float("nan")
+
+
 def _fmt(value: float, kind: str) -> str:
     if kind == "proportion":
         return f"{100 * value:+.2f} pp"
@@ -363,7 +386,8 @@ def _verdict(readout: ExperimentReadout) -> str:
                 winners.append(r)
         else:
             sig = (f"showed no clear effect on {r.outcome}: {eff}{method} ({conf}% CI {ci}; {rel}); "
-                   f"not significant after Holm (p = {r.p_holm:.3g})")
+                   f"not significant after Holm (p = {r.p_holm:.3g}); with these sample sizes only effects of "
+                   f"about {_fmt(r.mde_80, kind).lstrip('+')} or more were likely to be detected")
         extra = []
         if r.msprt_stop_fraction is not None and np.isfinite(r.msprt_stop_fraction or np.nan):
             extra.append(f"the always-valid sequential test could have stopped at "
