@@ -41,4 +41,6 @@ def test_churn_notebook_runs_logs_and_summarises(tmp_path, isolated_mlflow) -> N
     assert not re.search(r"\bC\d{4,}\b", text), "demo customer ids are pseudonymized"
     for kpi in ("kpi_high_risk_customers", "kpi_value_at_risk", "kpi_churn_auc"):
         assert list(isolated_mlflow.glob(f"*/*/metrics/{kpi}")), kpi
-    assert list(isolated_mlflow.glob("*/models/*/artifacts/MLmodel")) or list(isolated_mlflow.rglob("MLmodel"))
+    runs = {p.parent.parent.name for p in isolated_mlflow.glob("*/*/metrics/kpi_churn_auc")}
+    assert len(runs) == 1, "everything is logged into one run"
+    assert len(list(isolated_mlflow.glob("*/models/*/meta.yaml"))) == 1, "the model is logged once"

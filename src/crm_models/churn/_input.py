@@ -50,7 +50,10 @@ def default_backend() -> Any:
         import ibis
 
         backend = ibis.duckdb.connect()
-        backend.raw_sql("SET enable_progress_bar = false")
+        try:
+            backend.raw_sql("SET enable_progress_bar = false")
+        except Exception:  # noqa: BLE001 - in Jupyter without ipywidgets DuckDB refuses the setting (and draws no bar)
+            pass
         _BACKEND = backend
     return _BACKEND
 
