@@ -119,12 +119,13 @@ def plot_credit_intervals(
 
 
 def plot_transition_graph(
-    result: Any, *, min_probability: float = 0.08, max_states: int = 12, ax: Any = None
+    result: Any, *, min_probability: float = 0.08, max_states: int = 12, show_null: bool = False, ax: Any = None
 ) -> Any:
     """The Markov chain as a graph: ``(start)`` on the left, channels (or states) on a circle,
     ``(conversion)`` and ``(null)`` on the right; arrows for transitions with probability at least
-    ``min_probability``, their width proportional to the probability. For orders above one, the
-    ``max_states`` busiest states are shown.
+    ``min_probability``, their width proportional to the probability. Arrows into ``(conversion)`` are
+    always drawn (green, labelled with the probability); arrows into ``(null)`` only with
+    ``show_null=True``. For orders above one, the ``max_states`` busiest states are shown.
     """
     import matplotlib.pyplot as plt
     from matplotlib.patches import FancyArrowPatch
@@ -139,19 +140,29 @@ def plot_transition_graph(
     pos[START] = (-2.0, 0.0)
     pos[CONVERSION] = (2.0, 0.6)
     pos[NULL] = (2.0, -0.6)
+    into_conversion = transitions["to"] == CONVERSION
+    keep = (transitions["probability"] >= min_probability) | into_conversion
+    if not show_null:
+        keep &= transitions["to"] != NULL
     shown = transitions[
-        transitions["from"].isin(pos) & transitions["to"].isin(pos) & (transitions["probability"] >= min_probability)
-        & (transitions["from"] != transitions["to"])
+        transitions["from"].isin(pos) & transitions["to"].isin(pos) & keep & (transitions["from"] != transitions["to"])
     ]
+    conversion_probs = shown.loc[shown["to"] == CONVERSION, "probability"]
+    top_conversion = float(conversion_probs.max()) if len(conversion_probs) else 1.0
     cmap = plt.get_cmap("viridis")
     for _, row in shown.iterrows():
         (x0, y0), (x1, y1) = pos[row["from"]], pos[row["to"]]
-        color = "#2a9d8f" if row["to"] == CONVERSION else ("#bbbbbb" if row["to"] == NULL else cmap(0.35))
+        to_conversion = row["to"] == CONVERSION
+        color = "#2a9d8f" if to_conversion else ("#bbbbbb" if row["to"] == NULL else cmap(0.35))
+        width = 0.5 + (4 * row["probability"] / max(top_conversion, 1e-12) if to_conversion else 6 * row["probability"])
         arrow = FancyArrowPatch(
-            (x0, y0), (x1, y1), arrowstyle="-|>", mutation_scale=10, lw=0.5 + 6 * row["probability"],
-            color=color, alpha=0.75, connectionstyle="arc3,rad=0.15", shrinkA=14, shrinkB=14,
+            (x0, y0), (x1, y1), arrowstyle="-|>", mutation_scale=14, lw=width,
+            color=color, alpha=0.75, connectionstyle="arc3,rad=0.15", shrinkA=20, shrinkB=20,
         )
         ax.add_patch(arrow)
+        if to_conversion:
+            ax.annotate(f"{row['probability']:.0%}", xy=(x0, y0), xytext=(16, -24), textcoords="offset points",
+                        fontsize=7, color="#1d6f65", zorder=6)
     for state, (x, y) in pos.items():
         special = state in (START, CONVERSION, NULL)
         ax.scatter([x], [y], s=2200 if special else 1800, color="#f4a261" if special else "#e9ecef",
@@ -162,7 +173,8 @@ def plot_transition_graph(
     ax.set_ylim(-1.45, 1.45)
     ax.set_aspect("equal")
     ax.axis("off")
-    ax.set_title(f"Transition graph (order {result.order}; arrows with probability >= {min_probability:.0%})")
+    ax.set_title(f"Transition graph (order {result.order}; arrows with probability >= {min_probability:.0%}; "
+                 "green: to conversion)")
     return ax
 
 
