@@ -137,6 +137,10 @@ def test_multi_treatment_with_integer_labels_and_known_effects():
             assert np.corrcoef(pred[:, 0], tau[1])[0, 1] > 0.8
             assert np.corrcoef(pred[:, 1], tau[2])[0, 1] > 0.8
             assert pred[:, 1].mean() == pytest.approx(tau[2].mean(), abs=0.15)
+        if isinstance(model, DRLearner):
+            summary = model.summary
+            for arm in (1, 2):
+                assert summary.loc[arm, "ci_low"] <= tau[arm].mean() <= summary.loc[arm, "ci_high"]
     frame = scores_by_arm(y, pd.DataFrame(pred, columns=["1", "2"]), t, control=0)
     assert list(frame["arm"]) == ["1", "2"]
 

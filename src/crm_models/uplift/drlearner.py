@@ -17,6 +17,8 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pandas as pd
+from scipy import stats
 from sklearn.base import BaseEstimator, clone
 from sklearn.model_selection import StratifiedKFold
 
@@ -70,6 +72,8 @@ class DRLearner(BaseUpliftLearner):
         binary = self.binary_outcome_
         self.effect_models_ = {}
         self.pseudo_outcome_mean_ = {}
+        self.pseudo_outcome_se_ = {}
+        self.n_units_ = {}
         for arm in self.treatments_:
             m = t == arm
             pair = np.flatnonzero(m | c)
@@ -90,8 +94,31 @@ class DRLearner(BaseUpliftLearner):
                 tt, yy = tp[test], yp[test]
                 phi[test] = m1 - m0 + tt * (yy - m1) / e - (1 - tt) * (yy - m0) / (1 - e)
             self.pseudo_outcome_mean_[arm] = float(phi.mean())
+            self.pseudo_outcome_se_[arm] = float(phi.std(ddof=1) / np.sqrt(phi.size))
+            self.n_units_[arm] = (int(tp.sum()), int((1 - tp).sum()))
             self.effect_models_[arm] = regressor_like(self.effect_estimator).fit(Xp, phi)
         return self
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        """Average effect per arm: the cross-fitted AIPW estimate (mean pseudo-outcome) with a 95 % interval.
+
+        The mean of the doubly robust pseudo-outcomes is the augmented inverse-propensity-weighted estimator
+        of the average treatment effect (Robins, Rotnitzky & Zhao 1994); its standard error is the sample
+        standard deviation of the pseudo-outcomes over ``sqrt(n)``.
+        """
+        if not hasattr(self, "pseudo_outcome_mean_"):
+            from crm_models.exceptions import NotFittedError
+
+            raise NotFittedError("DRLearner is not fitted; call fit(X, treatment, y) first")
+        z = float(stats.norm.ppf(0.975))
+        rows = []
+        for arm in self.treatments_:
+            est, se = self.pseudo_outcome_mean_[arm], self.pseudo_outcome_se_[arm]
+            n_t, n_c = self.n_units_[arm]
+            rows.append({"arm": arm, "n_arm": n_t, "n_control": n_c, "ate": est, "std_error": se,
+                         "ci_low": est - z * se, "ci_high": est + z * se})
+        return pd.DataFrame(rows).set_index("arm")
 
     def _predict_matrix(self, X: np.ndarray) -> np.ndarray:
         return np.column_stack([np.asarray(self.effect_models_[a].predict(X), dtype=float)
