@@ -314,3 +314,14 @@ def test_readout_invariants(n_c, n_t, p_c, p_t, seed):
     assert np.allclose(flipped["abs_effect"], -base["abs_effect"])
     assert np.allclose(flipped["abs_ci_low"], -base["abs_ci_high"])
     assert np.allclose(flipped["p_value"], base["p_value"])
+
+
+def test_make_demo_experiment_reads_out():
+    from crm_models.datasets import make_demo
+
+    data = make_demo(3, 1_500)
+    truth = data.truth["experiment"]
+    readout = analyze_experiment(data.experiment, outcomes=truth["outcomes"], control=truth["control"],
+                                 covariates=truth["covariates"], timestamp="enrolled_at", bayes_draws=1_000)
+    assert set(readout.table["arm"]) == set(truth["arms"]) - {truth["control"]}
+    assert len(truth["unit_effect"]["converted"]["coupon_10"]) == len(data.experiment)
