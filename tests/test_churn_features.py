@@ -18,6 +18,9 @@ def _tiny() -> pd.DataFrame:
         ("a", "2024-01-11 10:00", 20.0, "a2", 2, "p1"),
         ("a", "2024-01-11 10:00", 5.0, "a2", 1, "p2"),
         ("a", "2024-01-21 10:00", 30.0, "a3", 3, "p3"),
+        ("e", "2024-01-02 10:00", 10.0, "e1", 1, "p1"),
+        ("e", "2024-01-12 10:00", 10.0, "e2", 1, "p1"),
+        ("e", "2024-01-17 10:00", 10.0, "e3", 1, "p1"),
         ("a", "2024-01-25 10:00", -6.0, "a4", 1, "p3"),
         ("a", "2024-02-15 10:00", 40.0, "a5", 1, "p1"),
         # customer b: one purchase, none after the cutoff -> churned
@@ -35,8 +38,11 @@ def _tiny() -> pd.DataFrame:
 
 def test_features_on_a_hand_made_table():
     ds = make_churn_dataset(_tiny(), "2024-02-01", horizon=30, lookback=180)
-    assert list(ds.X.index) == ["a", "b"]
-    assert ds.y.to_dict() == {"a": 0, "b": 1}
+    assert list(ds.X.index) == ["a", "b", "e"]
+    assert ds.y.to_dict() == {"a": 0, "b": 1, "e": 1}
+    e = ds.X.loc["e"]
+    assert (e["ipt_last"], e["ipt_max"], e["ipt_min"], e["ipt_mean"]) == (5.0, 10.0, 5.0, 7.5)
+    assert e["ipt_trend"] == pytest.approx(5.0 / 7.5)
     a = ds.X.loc["a"]
     assert a["n_orders"] == 3  # a4 is a return order
     assert a["recency_days"] == pytest.approx((pd.Timestamp("2024-02-01") - pd.Timestamp("2024-01-21 10:00")).days

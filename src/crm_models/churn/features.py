@@ -192,7 +192,9 @@ def _orders(source: TransactionSource, c: float) -> tuple[Any, Any]:
     if source.has_quantity:
         metrics["quantity"] = before.quantity.abs().sum().cast("float64")
     if source.has_product_id:
-        metrics["n_products"] = before.product_id.nunique()
+        # lines per order: the number of products when each line is one product (a distinct count per
+        # order costs two extra hash aggregations over all rows and changes little)
+        metrics["n_products"] = before.count()
     elif source.has_n_items:
         metrics["n_products"] = before.n_items.sum()
     orders = before.group_by(keys).aggregate(**metrics)
