@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import PROJECT_ROOT, machine_description, write_fragment  # noqa: E402
+from _common import PROJECT_ROOT, machine_description, write_fragment
 
 sys.path.insert(0, str(PROJECT_ROOT / "src"))
 
@@ -48,7 +48,7 @@ def ensure_data(n_customers: int) -> Path:
     if not (folder / "_manifest.json").exists():
         per_customer = expected_transactions_per_customer(SEED)
         print(f"generating demo data for about {n_customers:,} customers in {folder} ...", flush=True)
-        write_big_demo(folder, int(round(n_customers * per_customer)), seed=SEED)
+        write_big_demo(folder, round(n_customers * per_customer), seed=SEED)
     return folder
 
 
@@ -56,15 +56,27 @@ def pandas_features(tx: pd.DataFrame, cutoff: pd.Timestamp) -> pd.DataFrame:
     """The peer: RFM, window counts/spend and inter-purchase statistics with pandas groupby."""
     before = tx[(tx["timestamp"] < cutoff) & (tx["amount"] > 0)]
     age = (cutoff - before["timestamp"]) / pd.Timedelta(days=1)
-    frame = pd.DataFrame({"customer_id": before["customer_id"].to_numpy(), "age": age.to_numpy(),
-                          "amount": before["amount"].to_numpy()})
+    frame = pd.DataFrame(
+        {
+            "customer_id": before["customer_id"].to_numpy(),
+            "age": age.to_numpy(),
+            "amount": before["amount"].to_numpy(),
+        }
+    )
     grouped = frame.groupby("customer_id", sort=False)
-    out = grouped.agg(n_orders=("age", "size"), recency_days=("age", "min"), tenure_days=("age", "max"),
-                      spend_total=("amount", "sum"), order_value_mean=("amount", "mean"))
+    out = grouped.agg(
+        n_orders=("age", "size"),
+        recency_days=("age", "min"),
+        tenure_days=("age", "max"),
+        spend_total=("amount", "sum"),
+        order_value_mean=("amount", "mean"),
+    )
     for w in (30, 90, 180, 365):
         inside = frame["age"] <= w
         out[f"orders_{w}d"] = inside.groupby(frame["customer_id"], sort=False).sum()
-        out[f"spend_{w}d"] = frame["amount"].where(inside, 0.0).groupby(frame["customer_id"], sort=False).sum()
+        out[f"spend_{w}d"] = (
+            frame["amount"].where(inside, 0.0).groupby(frame["customer_id"], sort=False).sum()
+        )
     days = frame.assign(day=np.floor(-frame["age"])).drop_duplicates(["customer_id", "day"])
     days = days.sort_values(["customer_id", "day"])
     days["gap"] = days.groupby("customer_id", sort=False)["day"].diff()
@@ -94,14 +106,23 @@ def bench_size(n_customers: int, n_estimators: int) -> dict:
     t_peer = time.perf_counter() - start
     assert len(peer) == dataset.n_customers, (len(peer), dataset.n_customers)
 
-    model = ChurnModel(n_estimators=n_estimators, early_stopping_rounds=n_estimators)  # all rounds, like the peer
+    model = ChurnModel(
+        n_estimators=n_estimators, early_stopping_rounds=n_estimators
+    )  # all rounds, like the peer
     start = time.perf_counter()
     model.fit(dataset.X, dataset.y)
     t_train = time.perf_counter() - start
-    plain = xgb.XGBClassifier(n_estimators=model.n_trees_, learning_rate=model.learning_rate,
-                              max_depth=model.max_depth, min_child_weight=model.min_child_weight,
-                              subsample=model.subsample, colsample_bytree=model.colsample_bytree,
-                              tree_method="hist", n_jobs=1, random_state=0)
+    plain = xgb.XGBClassifier(
+        n_estimators=model.n_trees_,
+        learning_rate=model.learning_rate,
+        max_depth=model.max_depth,
+        min_child_weight=model.min_child_weight,
+        subsample=model.subsample,
+        colsample_bytree=model.colsample_bytree,
+        tree_method="hist",
+        n_jobs=1,
+        random_state=0,
+    )
     start = time.perf_counter()
     plain.fit(dataset.X.to_numpy(dtype="float32"), dataset.y.to_numpy())
     t_plain = time.perf_counter() - start
@@ -114,11 +135,21 @@ def bench_size(n_customers: int, n_estimators: int) -> dict:
     model.explain(sample)
     t_explain = time.perf_counter() - start
     return {
-        "customers": n_customers, "transactions": int(len(tx)), "active": dataset.n_customers,
-        "features": dataset.X.shape[1], "churn_rate": dataset.churn_rate,
-        "t_features": t_features, "t_read_pandas": t_read, "t_peer": t_peer,
-        "t_train": t_train, "t_plain": t_plain, "trees": model.n_trees_, "calibration": model.calibration_method_,
-        "scored": len(sample), "t_predict": t_predict, "t_explain": t_explain,
+        "customers": n_customers,
+        "transactions": len(tx),
+        "active": dataset.n_customers,
+        "features": dataset.X.shape[1],
+        "churn_rate": dataset.churn_rate,
+        "t_features": t_features,
+        "t_read_pandas": t_read,
+        "t_peer": t_peer,
+        "t_train": t_train,
+        "t_plain": t_plain,
+        "trees": model.n_trees_,
+        "calibration": model.calibration_method_,
+        "scored": len(sample),
+        "t_predict": t_predict,
+        "t_explain": t_explain,
     }
 
 
@@ -126,13 +157,17 @@ def to_markdown(rows: list[dict], quick: bool) -> str:
     lines = [
         "## Churn: feature building and training",
         "",
-        f"Machine: {machine_description()}. Demo data (BG/NBD + Gamma-Gamma truth), cutoff {CUTOFF:%Y-%m-%d}, "
-        f"horizon {HORIZON} days{' (quick run)' if quick else ''}. Single-threaded xgboost (the default; see "
-        "`ChurnModel.n_jobs`). Times in seconds; ratio = peer time / ours.",
+        (
+            f"Machine: {machine_description()}. Demo data (BG/NBD + Gamma-Gamma truth), cutoff {CUTOFF:%Y-%m-%d}, "
+            f"horizon {HORIZON} days{' (quick run)' if quick else ''}. Single-threaded xgboost (the default; see "
+            "`ChurnModel.n_jobs`). Times in seconds; ratio = peer time / ours."
+        ),
         "",
-        "| customers | transactions | active at cutoff | features: ours (ibis/DuckDB, all) | pandas peer (subset) "
-        "| ratio | pandas read | train: ChurnModel | plain XGBClassifier | overhead | trees | predict 100k "
-        "| explain 100k |",
+        (
+            "| customers | transactions | active at cutoff | features: ours (ibis/DuckDB, all) | pandas peer (subset) "
+            "| ratio | pandas read | train: ChurnModel | plain XGBClassifier | overhead | trees | predict 100k "
+            "| explain 100k |"
+        ),
         "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
@@ -142,8 +177,14 @@ def to_markdown(rows: list[dict], quick: bool) -> str:
             f"| {r['t_read_pandas']:.1f} | {r['t_train']:.1f} | {r['t_plain']:.1f} "
             f"| {r['t_train'] / r['t_plain']:.2f}x | {r['trees']} | {r['t_predict']:.2f} | {r['t_explain']:.1f} |"
         )
-    lines += ["", "Our feature time includes reading the Parquet folder and fitting BG/NBD on the snapshot; "
-              "the pandas peer starts from a frame already in memory.", ""]
+    lines += [
+        "",
+        (
+            "Our feature time includes reading the Parquet folder and fitting BG/NBD on the snapshot; "
+            "the pandas peer starts from a frame already in memory."
+        ),
+        "",
+    ]
     return "\n".join(lines)
 
 

@@ -24,7 +24,7 @@ from crm_models.churn import (
 )
 from crm_models.exceptions import DataContractError, NotFittedError
 
-FAST = dict(n_estimators=80, learning_rate=0.15, early_stopping_rounds=15)
+FAST = {"n_estimators": 80, "learning_rate": 0.15, "early_stopping_rounds": 15}
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +44,7 @@ def fitted(training) -> ChurnModel:
 
 
 def test_fit_follows_the_sklearn_contract(training, fitted):
-    X, y, _ = training
+    X, _, _ = training
     assert fitted.validation_strategy_ == "time"  # the latest snapshot is held out
     assert fitted.n_valid_ == int((training[2] == training[2].max()).sum())
     assert fitted.calibration_method_ in ("isotonic", "sigmoid")

@@ -9,8 +9,8 @@ import pytest
 matplotlib = pytest.importorskip("matplotlib")
 matplotlib.use("Agg")
 
-from crm_models.churn import BacktestResult, churn_decisions  # noqa: E402
-from crm_models.plotting import churn as plots  # noqa: E402
+from crm_models.churn import BacktestResult, churn_decisions
+from crm_models.plotting import churn as plots
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ Time is handled as epoch seconds inside the expressions, so tz-aware and naive t
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass
 from typing import Any
@@ -18,7 +19,13 @@ import pandas as pd
 from crm_models.exceptions import DataContractError
 
 REQUIRED = ("customer_id", "timestamp", "amount")
-OPTIONAL = ("order_id", "quantity", "product_id", "channel", "n_items")  # n_items: distinct products of an order
+OPTIONAL = (
+    "order_id",
+    "quantity",
+    "product_id",
+    "channel",
+    "n_items",
+)  # n_items: distinct products of an order
 SECONDS_PER_DAY = 86_400.0
 
 
@@ -50,10 +57,9 @@ def default_backend() -> Any:
         import ibis
 
         backend = ibis.duckdb.connect()
-        try:
+        # in Jupyter without ipywidgets DuckDB refuses the setting (and draws no bar there anyway)
+        with contextlib.suppress(Exception):
             backend.raw_sql("SET enable_progress_bar = false")
-        except Exception:  # noqa: BLE001 - in Jupyter without ipywidgets DuckDB refuses the setting (and draws no bar)
-            pass
         _BACKEND = backend
     return _BACKEND
 

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
-from crm_models.churn._input import SECONDS_PER_DAY, prepare, to_days, to_epoch
+from crm_models.churn._input import SECONDS_PER_DAY, from_epoch, prepare, to_days, to_epoch, to_ibis
 from crm_models.churn.features import ChurnDataset, make_churn_dataset
 from crm_models.churn.metrics import calibration_table, churn_scores
 from crm_models.churn.model import ChurnModel
@@ -101,17 +101,12 @@ def backtest(
     data_end
         End of the observation period when later than the last transaction (see ``make_churn_dataset``).
     """
-    import ibis.expr.types as ir
-
-    from crm_models.churn._input import to_ibis
-
     horizon_days = to_days(horizon)
     step_days = to_days(train_step)
-    table = to_ibis(transactions) if not isinstance(transactions, ir.Table) else transactions
+    table = to_ibis(transactions)  # converted once, shared by every snapshot
     source = prepare(table)
     template = model if model is not None else ChurnModel()
-    cut_list = sorted(pd.Timestamp(c).tz_localize(None) if pd.Timestamp(c).tzinfo is None
-                      else pd.Timestamp(c).tz_convert("UTC").tz_localize(None) for c in _as_list(cutoffs))
+    cut_list = sorted(_naive_utc(c) for c in _as_list(cutoffs))
     if not cut_list:
         raise ValueError("backtest needs at least one cutoff")
 
@@ -119,7 +114,9 @@ def backtest(
 
     def dataset(c: pd.Timestamp) -> ChurnDataset:
         if c not in cache:
-            cache[c] = make_churn_dataset(table, c, horizon_days, lookback, use_bgnbd=use_bgnbd, data_end=data_end)
+            cache[c] = make_churn_dataset(
+                table, c, horizon_days, lookback, use_bgnbd=use_bgnbd, data_end=data_end
+            )
         return cache[c]
 
     metric_rows: list[dict[str, Any]] = []
@@ -137,7 +134,7 @@ def backtest(
         if not train_cuts:
             raise DataContractError(
                 f"no training snapshot fits before cutoff {c}: the first label window would start before the "
-                f"data ({pd.Timestamp(0, unit='s') + pd.Timedelta(seconds=source.first_epoch)})",
+                f"data ({from_epoch(source.first_epoch)})",
                 column="timestamp",
                 rule="cutoff - horizon > first transaction",
                 examples=[str(c)],
@@ -155,8 +152,14 @@ def backtest(
         p_model = fitted.predict_proba(test.X[columns])[:, 1]
         y = test.y.to_numpy()
         scored = pd.DataFrame(
-            {"cutoff": c, "customer_id": test.X.index, "churned": y, "model": p_model, "model_margin": margin,
-             "recency": test.X["recency_days"].rank(pct=True).to_numpy()}
+            {
+                "cutoff": c,
+                "customer_id": test.X.index,
+                "churned": y,
+                "model": p_model,
+                "model_margin": margin,
+                "recency": test.X["recency_days"].rank(pct=True).to_numpy(),
+            }
         )
         scorers: dict[str, tuple[np.ndarray, np.ndarray | None]] = {
             "model": (margin, p_model),
@@ -198,6 +201,11 @@ def backtest(
         models=models,
         notes=notes,
     )
+
+
+def _naive_utc(moment: Any) -> pd.Timestamp:
+    stamp = pd.Timestamp(moment)
+    return stamp if stamp.tzinfo is None else stamp.tz_convert("UTC").tz_localize(None)
 
 
 def _as_list(cutoffs: Any) -> list[Any]:

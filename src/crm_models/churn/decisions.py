@@ -53,10 +53,14 @@ def risk_tiers(
     else:
         high, med = thresholds
         if not 0.0 <= med <= high <= 1.0:
-            raise ValueError(f"thresholds must be (high, medium) with 0 <= medium <= high <= 1, got {thresholds}")
+            raise ValueError(
+                f"thresholds must be (high, medium) with 0 <= medium <= high <= 1, got {thresholds}"
+            )
         tiers[p >= med] = "medium"
         tiers[p >= high] = "high"
-    return pd.Series(pd.Categorical(tiers, categories=list(TIERS), ordered=True), index=index, name="risk_tier")
+    return pd.Series(
+        pd.Categorical(tiers, categories=list(TIERS), ordered=True), index=index, name="risk_tier"
+    )
 
 
 def value_at_risk(proba: Any, value: Any) -> np.ndarray:
@@ -97,7 +101,10 @@ def churn_decisions(
         series = clv[clv_column] if isinstance(clv, pd.DataFrame) else clv
         if isinstance(clv, pd.DataFrame) and clv_column not in clv:
             raise DataContractError(
-                "the CLV frame lacks the value column", column=clv_column, rule="present", examples=clv.head(3)
+                "the CLV frame lacks the value column",
+                column=clv_column,
+                rule="present",
+                examples=clv.head(3),
             )
         value = series.astype(float).reindex(out.index)
         missing = value.isna()

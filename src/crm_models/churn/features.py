@@ -388,7 +388,9 @@ def bgnbd_features(X: pd.DataFrame, horizon_days: float, *, required: bool = Fal
     if model is None:
         return None
     p_alive = np.clip(np.asarray(model.probability_alive(frequency, recency, T), dtype="float64"), 0.0, 1.0)
-    expected = np.asarray(model.expected_purchases(horizon_days / 7.0, frequency, recency, T), dtype="float64")
+    expected = np.asarray(
+        model.expected_purchases(horizon_days / 7.0, frequency, recency, T), dtype="float64"
+    )
     # P(no purchase in the horizon t): dead, or alive with no Poisson event in t (BG/NBD customers only
     # drop out right after a purchase, so an alive customer without purchases stays alive). With
     # lambda | x, T ~ Gamma(r + x, alpha + T): E[exp(-lambda t)] = ((alpha + T) / (alpha + T + t))^(r + x).
@@ -397,7 +399,11 @@ def bgnbd_features(X: pd.DataFrame, horizon_days: float, *, required: bool = Fal
     quiet = np.exp((r + frequency) * (np.log(alpha + T) - np.log(alpha + T + t)))
     p_none = (1.0 - p_alive) + p_alive * quiet
     return pd.DataFrame(
-        {"bg_p_alive": p_alive, "bg_expected_purchases": expected, "bg_p_no_purchase": np.clip(p_none, 0.0, 1.0)},
+        {
+            "bg_p_alive": p_alive,
+            "bg_expected_purchases": expected,
+            "bg_p_no_purchase": np.clip(p_none, 0.0, 1.0),
+        },
         index=X.index,
     )
 
@@ -417,9 +423,14 @@ def make_training_set(
     from crm_models.churn._input import to_ibis
 
     table = to_ibis(transactions)
-    sets = [make_churn_dataset(table, c, horizon, lookback, **kwargs) for c in sorted(pd.to_datetime(list(cutoffs)))]
+    sets = [
+        make_churn_dataset(table, c, horizon, lookback, **kwargs)
+        for c in sorted(pd.to_datetime(list(cutoffs)))
+    ]
     columns = [c for c in sets[0].X.columns if all(c in s.X for s in sets)]
     X = pd.concat([s.X[columns] for s in sets])
     y = pd.concat([s.y for s in sets])
-    time = pd.Series(np.concatenate([np.full(len(s.X), s.cutoff) for s in sets]), index=X.index, name="cutoff")
+    time = pd.Series(
+        np.concatenate([np.full(len(s.X), s.cutoff) for s in sets]), index=X.index, name="cutoff"
+    )
     return X, y, time

@@ -149,8 +149,8 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
         self.calibration_method_, self.calibrator_, self.calibration_scores_ = _choose_calibration(
             margin_valid, y_arr[valid_idx], self.calibration, self.random_state
         )
-        self.n_train_ = int(len(train_idx))
-        self.n_valid_ = int(len(valid_idx))
+        self.n_train_ = len(train_idx)
+        self.n_valid_ = len(valid_idx)
         self.churn_rate_ = float(y_arr.mean())
         return self
 
@@ -187,7 +187,7 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
         valid = np.zeros(n, dtype=bool)
         for label in (0, 1):
             idx = np.flatnonzero(y == label)
-            take = max(1, int(round(len(idx) * self.validation_fraction)))
+            take = max(1, round(len(idx) * self.validation_fraction))
             valid[rng.choice(idx, size=take, replace=False)] = True
         return np.flatnonzero(~valid), np.flatnonzero(valid), "random"
 

@@ -92,6 +92,6 @@ def formatter(name: str) -> Callable[[float], str]:
 
 
 def _unknown(name: str) -> str:
-    if name.startswith("ipt_") or name.startswith("recency_over_ipt") or name in ("recency_z", "ipt_trend"):
+    if name.startswith(("ipt_", "recency_over_ipt")) or name in ("recency_z", "ipt_trend"):
         return "only one purchase day so far (no rhythm yet)"
     return f"{name} unknown"

@@ -15,8 +15,9 @@ import pandas as pd
 
 from crm_models.churn.metrics import calibration_table, gain_curve
 from crm_models.churn.reasons import describe_feature
+from crm_models.plotting.style import DIVERGING_CMAP, NEGATIVE, NEUTRAL, OKABE_ITO, POSITIVE
 
-_COLORS = {"model": "#1f77b4", "recency": "#ff7f0e", "bgnbd": "#2ca02c", "BG/NBD": "#2ca02c"}
+_COLORS = {"model": OKABE_ITO[0], "recency": OKABE_ITO[1], "bgnbd": OKABE_ITO[2], "BG/NBD": OKABE_ITO[2]}
 
 
 def _axes(ax: Any, ncols: int = 1, figsize: tuple[float, float] = (6.0, 4.5)) -> tuple[Any, Any]:
@@ -57,11 +58,15 @@ def plot_lift_gain(y: Any, scores: Mapping[str, Any], *, figsize: tuple[float, f
         gains = gain_curve(y, score)
         ax_gain.plot(gains["share_targeted"], gains["share_captured"], label=name, color=_COLORS.get(name))
         keep = gains["share_targeted"] >= 0.02
-        ax_lift.plot(gains.loc[keep, "share_targeted"], gains.loc[keep, "lift"], label=name,
-                     color=_COLORS.get(name))
+        ax_lift.plot(
+            gains.loc[keep, "share_targeted"], gains.loc[keep, "lift"], label=name, color=_COLORS.get(name)
+        )
     ax_gain.plot([0, 1], [0, 1], ls=":", color="grey", lw=1, label="random")
-    ax_gain.set(xlabel="share of customers targeted (highest risk first)", ylabel="share of churners captured",
-                title="Cumulative gains")
+    ax_gain.set(
+        xlabel="share of customers targeted (highest risk first)",
+        ylabel="share of churners captured",
+        title="Cumulative gains",
+    )
     ax_lift.axhline(1.0, ls=":", color="grey", lw=1)
     ax_lift.axvline(0.1, ls="--", color="grey", lw=0.8)
     ax_lift.set(xlabel="share of customers targeted", ylabel="lift over random", title="Lift")
@@ -76,10 +81,17 @@ def plot_calibration(y: Any, probas: Mapping[str, Any], *, n_bins: int = 10, ax:
     _, ax = _axes(ax)
     for name, proba in probas.items():
         table = calibration_table(y, proba, n_bins)
-        ax.plot(table["mean_predicted"], table["observed_rate"], marker="o", label=name, color=_COLORS.get(name))
+        ax.plot(
+            table["mean_predicted"], table["observed_rate"], marker="o", label=name, color=_COLORS.get(name)
+        )
     ax.plot([0, 1], [0, 1], ls=":", color="grey", lw=1, label="perfectly calibrated")
-    ax.set(xlabel="predicted churn probability", ylabel="observed churn rate", title="Calibration",
-           xlim=(0, 1), ylim=(0, 1))
+    ax.set(
+        xlabel="predicted churn probability",
+        ylabel="observed churn rate",
+        title="Calibration",
+        xlim=(0, 1),
+        ylim=(0, 1),
+    )
     ax.legend(loc="best", fontsize=8)
     return ax
 
@@ -90,7 +102,11 @@ def plot_backtest(result: Any, metric: str = "roc_auc", *, ax: Any = None) -> An
     table = result.compare(metric)
     for name in table.columns:
         ax.plot(table.index, table[name], marker="o", label=name, color=_COLORS.get(name))
-    ax.set(xlabel="cutoff", ylabel=metric.replace("_", " "), title=f"Backtest: {metric.replace('_', ' ')} by cutoff")
+    ax.set(
+        xlabel="cutoff",
+        ylabel=metric.replace("_", " "),
+        title=f"Backtest: {metric.replace('_', ' ')} by cutoff",
+    )
     ax.legend(loc="best", fontsize=8)
     ax.figure.autofmt_xdate()
     return ax
@@ -108,9 +124,9 @@ def plot_shap_summary(
     features = [c for c in X.columns if c in explanation.columns]
     contrib = explanation[features]
     order = contrib.abs().mean().sort_values(ascending=False).index[:max_features][::-1]
-    fig, ax = _axes(ax, figsize=(7.5, 0.45 * len(order) + 1.5))
+    _, ax = _axes(ax, figsize=(7.5, 0.45 * len(order) + 1.5))
     rng = np.random.default_rng(seed)
-    cmap = plt.get_cmap("coolwarm")
+    cmap = plt.get_cmap(DIVERGING_CMAP)
     for row, feature in enumerate(order):
         values = contrib[feature].to_numpy()
         colour = X[feature].rank(pct=True).fillna(0.5).to_numpy()
@@ -149,9 +165,15 @@ def plot_waterfall(
     start = float(explanation_row["base_value"])
     position = start
     for row, (label, value) in enumerate(items):
-        ax.barh(row, value, left=position, color="#d62728" if value > 0 else "#2ca02c")
-        ax.text(position + value, row, f" {value:+.2f}", va="center", fontsize=8,
-                ha="left" if value >= 0 else "right")
+        ax.barh(row, value, left=position, color=NEGATIVE if value > 0 else POSITIVE)
+        ax.text(
+            position + value,
+            row,
+            f" {value:+.2f}",
+            va="center",
+            fontsize=8,
+            ha="left" if value >= 0 else "right",
+        )
         position += value
     ax.set_yticks(range(len(items)), labels=[label for label, _ in items])
     ax.invert_yaxis()
@@ -169,9 +191,9 @@ def plot_risk_tiers(decisions: pd.DataFrame, *, ax: Any = None) -> Any:
         customers=("churn_probability", "size"), value_at_risk=("value_at_risk", "sum")
     )
     positions = np.arange(len(grouped))
-    ax.bar(positions - 0.2, grouped["customers"], width=0.4, label="customers", color="#7f7f7f")
+    ax.bar(positions - 0.2, grouped["customers"], width=0.4, label="customers", color=NEUTRAL)
     twin = ax.twinx()
-    twin.bar(positions + 0.2, grouped["value_at_risk"], width=0.4, label="value at risk", color="#d62728")
+    twin.bar(positions + 0.2, grouped["value_at_risk"], width=0.4, label="value at risk", color=NEGATIVE)
     ax.set_xticks(positions, labels=[str(t) for t in grouped.index])
     ax.set(ylabel="customers", title="Risk tiers")
     twin.set_ylabel("value at risk")
