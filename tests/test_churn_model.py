@@ -90,8 +90,9 @@ def test_reasons_read_as_words():
     assert describe_feature("recency_days", 120.4) == "last purchase 120 days ago"
     assert describe_feature("orders_90d", 2) == "2 orders in the last 90 days"
     assert "x their usual gap" in describe_feature("recency_over_ipt", 3.2)
-    assert describe_feature("ipt_mean", float("nan")).startswith("only one purchase day")
-    assert "down" in describe_feature("spend_trend_90d", -1.0)
+    assert describe_feature("ipt_mean", float("nan")) == "ipt mean: no rhythm yet (only one purchase day)"
+    assert describe_feature("spend_trend_90d", -1.0) == "spend in the last 90 days down 63% vs the 90 before"
+    assert "more than 10x" in describe_feature("spend_trend_180d", 12.0)
 
 
 def test_bad_inputs_raise_clear_errors(training):

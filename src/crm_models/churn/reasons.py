@@ -80,7 +80,7 @@ def formatter(name: str) -> Callable[[float], str]:
             def windowed(v: float, template: str = template, window: str = window) -> str:
                 if math.isnan(v):
                     return unknown
-                trend = f"{'up' if v >= 0 else 'down'} {abs(math.expm1(v)):.0%}" if abs(v) < 20 else "changed"
+                trend = _trend(v)
                 return template.format(v=v, w=window, trend=trend)
 
             return windowed
@@ -91,7 +91,17 @@ def formatter(name: str) -> Callable[[float], str]:
     return generic
 
 
+def _trend(log_ratio: float) -> str:
+    """Words for ``log1p(now) - log1p(before)``: "up 35%", "down 80%", "more than 10x"."""
+    change = math.expm1(log_ratio)
+    if change > 9.0:
+        return "more than 10x higher"
+    if change < -0.995:
+        return "down to almost nothing"
+    return f"{'up' if change >= 0 else 'down'} {abs(change):.0%}"
+
+
 def _unknown(name: str) -> str:
     if name.startswith(("ipt_", "recency_over_ipt")) or name in ("recency_z", "ipt_trend"):
-        return "only one purchase day so far (no rhythm yet)"
-    return f"{name} unknown"
+        return f"{name.replace('_', ' ')}: no rhythm yet (only one purchase day)"
+    return f"{name.replace('_', ' ')} unknown"
