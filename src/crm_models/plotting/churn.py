@@ -17,7 +17,21 @@ from crm_models.churn.metrics import calibration_table, gain_curve
 from crm_models.churn.reasons import describe_feature
 from crm_models.plotting.style import DIVERGING_CMAP, NEGATIVE, NEUTRAL, OKABE_ITO, POSITIVE
 
-_COLORS = {"model": OKABE_ITO[0], "recency": OKABE_ITO[1], "bgnbd": OKABE_ITO[2], "BG/NBD": OKABE_ITO[2]}
+_COLORS = {
+    "model": OKABE_ITO[0],
+    "recency": OKABE_ITO[1],
+    "bgnbd": OKABE_ITO[2],
+    "BG/NBD": OKABE_ITO[2],
+    "bgnbd_p0": OKABE_ITO[3],
+    "BG/NBD P(no purchase)": OKABE_ITO[3],
+}
+_METRIC_LABELS = {
+    "roc_auc": "ROC AUC",
+    "pr_auc": "PR AUC (average precision)",
+    "brier": "Brier score",
+    "lift_top_decile": "lift in the top decile",
+    "capture_top_decile": "share of churners in the top decile",
+}
 
 
 def _axes(ax: Any, ncols: int = 1, figsize: tuple[float, float] = (6.0, 4.5)) -> tuple[Any, Any]:
@@ -102,11 +116,8 @@ def plot_backtest(result: Any, metric: str = "roc_auc", *, ax: Any = None) -> An
     table = result.compare(metric)
     for name in table.columns:
         ax.plot(table.index, table[name], marker="o", label=name, color=_COLORS.get(name))
-    ax.set(
-        xlabel="cutoff",
-        ylabel=metric.replace("_", " "),
-        title=f"Backtest: {metric.replace('_', ' ')} by cutoff",
-    )
+    label = _METRIC_LABELS.get(metric, metric.replace("_", " "))
+    ax.set(xlabel="cutoff", ylabel=label, title=f"Backtest: {label} by cutoff")
     ax.legend(loc="best", fontsize=8)
     ax.figure.autofmt_xdate()
     return ax
@@ -198,5 +209,5 @@ def plot_risk_tiers(decisions: pd.DataFrame, *, ax: Any = None) -> Any:
     ax.set(ylabel="customers", title="Risk tiers")
     twin.set_ylabel("value at risk")
     handles = ax.get_legend_handles_labels()[0] + twin.get_legend_handles_labels()[0]
-    ax.legend(handles, ["customers", "value at risk"], loc="upper left", fontsize=8)
+    ax.legend(handles, ["customers", "value at risk"], loc="upper right", fontsize=8, framealpha=0.9)
     return ax
