@@ -228,7 +228,8 @@ def main() -> None:
             print(f"{row['model']:<12} {row['customers']:>9,} customers ({row['distinct_rows']:>8} distinct): "
                   f"ours {fmt_time(row, 'ours_s')} s, lifetimes {fmt_time(row, 'lifetimes_s')} s "
                   f"[{row['status']}], ratio {'>' if row['status'] == 'timeout' else ''}{row['ratio']:.1f}x, "
-                  f"LL ours {row['ll_ours']:.2f} vs lifetimes {row['ll_lifetimes']:.2f}, "
+                  f"LL ours {row['ll_ours']:.2f} vs lifetimes {row['ll_lifetimes']:.2f} "
+                  f"(diff {row['ll_ours'] - row['ll_lifetimes']:+.1e}), "
                   f"max param diff {row['max_param_rel_diff']:.2e}", flush=True)
     summary_rows = []
     if args.summary:
@@ -252,15 +253,16 @@ def main() -> None:
          f"parameters. lifetimes runs in a child process with a {args.timeout:.0f} s limit."),
         "",
         ("| data | customers | distinct rows | model | ours (s) | lifetimes (s) | ratio | LL ours | LL lifetimes "
-         "| max rel. param diff | ours | lifetimes |"),
-        "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---|---|",
+         "| LL ours - lifetimes | max rel. param diff | ours | lifetimes |"),
+        "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---|---|",
     ]
     for r in rows:
         ratio = f"{'>' if r['status'] == 'timeout' else ''}{r['ratio']:.1f}x"
         lines.append(
             f"| {r['data']} | {r['customers']:,} | {r['distinct_rows']:,} | {r['model']} | {fmt_time(r, 'ours_s')} | "
             f"{fmt_time(r, 'lifetimes_s')} ({r['status']}) | {ratio} | {r['ll_ours']:.2f} | {r['ll_lifetimes']:.2f} | "
-            f"{r['max_param_rel_diff']:.1e} | {r['ours_params']} | {r['lifetimes_params']} |"
+            f"{r['ll_ours'] - r['ll_lifetimes']:+.2e} | {r['max_param_rel_diff']:.1e} | {r['ours_params']} | "
+            f"{r['lifetimes_params']} |"
         )
     if summary_rows:
         lines += ["", "Summary building (per-customer frequency/recency/T/monetary value from transactions, daily):",
