@@ -15,6 +15,7 @@ it is missing. It is driven over the DevTools protocol with ``websocket-client``
 from __future__ import annotations
 
 import base64
+import contextlib
 import itertools
 import json
 import os
@@ -148,10 +149,8 @@ class Browser:
         path.write_bytes(base64.b64decode(shot["data"]))
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(Exception):  # the browser may already be gone
             self.call("Browser.close")
-        except Exception:  # noqa: BLE001 - the browser may already be gone
-            pass
         try:
             self.proc.wait(timeout=10)
         except subprocess.TimeoutExpired:

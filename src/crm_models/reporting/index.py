@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import math
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -44,7 +45,7 @@ def format_value(name: str, value: Any) -> str:
         number = float(value)
     except (TypeError, ValueError):
         return str(value)
-    if number != number:
+    if math.isnan(number):
         return "n/a"
     lowered = name.lower()
     if "pct" in lowered or "percent" in lowered:
@@ -153,7 +154,7 @@ def _kpi_cards(
             )
         if cards:
             groups.append(
-                f"<h4 class=\"crm-kpi-group\"><a href=\"{html.escape(prefix + nb['report'])}\">"
+                f"<h4 class=\"crm-kpi-group\"><a href=\"{html.escape(nb.get('href') or prefix + nb['report'])}\">"
                 f"{html.escape(nb.get('title') or nb['name'])}</a></h4>"
                 "<div class=\"crm-kpis\">" + "".join(cards) + "</div>"
             )
@@ -171,9 +172,14 @@ def _reports_list(manifest: Mapping[str, Any], prefix: str) -> str:
             f"{html.escape((nb.get('error_message') or '').splitlines()[0][:200] if nb.get('error_message') else '')}</p>"
         )
         summary = f"<div class=\"crm-summary\">{nb['summary_html']}</div>" if nb.get("summary_html") else ""
+        earlier = ""
+        if nb.get("from_earlier_run"):
+            earlier = (f"<p class=\"crm-meta\">Not part of the latest run; this report is from run "
+                       f"{html.escape(nb['run_id'])} ({html.escape(_when(nb.get('started')))}).</p>")
         items.append(
-            f"<li><h3><a href=\"{html.escape(prefix + nb['report'])}\">{html.escape(nb.get('title') or nb['name'])}</a> "
-            f"{_status_badge(ok)}</h3>{error}{summary}</li>"
+            f"<li><h3><a href=\"{html.escape(nb.get('href') or prefix + nb['report'])}\">"
+            f"{html.escape(nb.get('title') or nb['name'])}</a> "
+            f"{_status_badge(ok)}</h3>{earlier}{error}{summary}</li>"
         )
     return "<ul class=\"crm-reports\" style=\"list-style:none;padding-left:0\">" + "".join(items) + "</ul>"
 
@@ -213,11 +219,13 @@ def _previous_kpis(
         found: dict[str, Any] | None = None
         try:
             prior = previous_run(
-                manifest["suite"], nb["name"], manifest["run_id"], tracking_uri=tracking_uri, experiment=experiment
+                manifest["suite"], nb["name"], nb.get("run_id") or manifest["run_id"], tracking_uri=tracking_uri,
+                experiment=experiment,
             )
             found = prior.kpis if prior is not None else None
         except Exception:  # noqa: BLE001 - MLflow store gone: use the manifests on disk
-            older = [m for m in manifests if m.get("suite") == manifest["suite"] and m["started"] < manifest["started"]]
+            started = nb.get("started") or manifest["started"]
+            older = [m for m in manifests if m.get("suite") == manifest["suite"] and m["started"] < started]
             for m in older:
                 match = [x for x in m.get("notebooks", []) if x["name"] == nb["name"] and x.get("status") == "ok"]
                 if match:
@@ -245,6 +253,24 @@ def _runs_table(manifests: list[Mapping[str, Any]], prefix: str) -> str:
     )
 
 
+def _latest_view(runs: list[Mapping[str, Any]]) -> dict[str, Any]:
+    """The latest run of a suite, completed with the newest report of every notebook it did not run
+    (a run with ``--only`` must not hide the other reports)."""
+    latest = runs[0]
+    entries: dict[str, dict[str, Any]] = {}
+    for run in runs:
+        for nb in run.get("notebooks", []):
+            if nb["name"] in entries:
+                continue
+            entry = dict(nb)
+            entry.update(run_id=run["run_id"], started=run.get("started"), href=f"{run['run_id']}/{nb['report']}",
+                         from_earlier_run=run is not latest)
+            entries[nb["name"]] = entry
+    view = dict(latest)
+    view["notebooks"] = list(entries.values())
+    return view
+
+
 def render_index(
     reports_dir: str | os.PathLike[str], *, tracking_uri: str | None = None, experiment: str | None = None
 ) -> str:
@@ -260,10 +286,11 @@ def render_index(
     parts.append(
         f"<p class=\"crm-meta\">Updated {html.escape(_when(manifests[0].get('finished')))}</p></header><main>"
     )
-    latest_by_suite: dict[str, Mapping[str, Any]] = {}
+    by_suite: dict[str, list[Mapping[str, Any]]] = {}
     for m in manifests:
-        latest_by_suite.setdefault(m.get("suite", ""), m)
-    for suite, manifest in latest_by_suite.items():
+        by_suite.setdefault(m.get("suite", ""), []).append(m)
+    for suite, runs in by_suite.items():
+        manifest = _latest_view(runs)
         prefix = f"{manifest['run_id']}/"
         previous = _previous_kpis(manifest, manifests, tracking_uri, experiment)
         failed = [nb for nb in manifest.get("notebooks", []) if nb.get("status") != "ok"]

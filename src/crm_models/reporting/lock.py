@@ -14,7 +14,7 @@ import socket
 import sys
 import time
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Self, TextIO
 
 LOCK_NAME = ".crm-run.lock"
 
@@ -114,7 +114,7 @@ class RunLock:
             self._handle.close()
             self._handle = None
 
-    def __enter__(self) -> RunLock:
+    def __enter__(self) -> Self:
         self.acquire()
         return self
 
