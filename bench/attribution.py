@@ -24,6 +24,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Self
 
 import numpy as np
 import pandas as pd
@@ -33,7 +34,7 @@ import pyarrow.compute as pc
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from crm_models.attribution import encode_journeys, markov_attribution  # noqa: E402
+from crm_models.attribution import encode_journeys, markov_attribution
 
 N_CHANNELS = 10
 MAX_LENGTH = 20
@@ -112,7 +113,7 @@ class PeakMemory:
             self.peak = max(self.peak, self._proc.memory_info().rss)
             time.sleep(0.005)
 
-    def __enter__(self) -> PeakMemory:
+    def __enter__(self) -> Self:
         release_memory()
         self.baseline = self._proc.memory_info().rss
         self.peak = self.baseline
@@ -236,12 +237,12 @@ def main(argv: list[str] | None = None) -> int:
     lines = [
         "# Markov attribution: crm_models (exact) vs ChannelAttribution (simulation)",
         "",
-        f"Synthetic journeys: {N_CHANNELS} channels, path length 1-{MAX_LENGTH}, one row per journey, seed {SEED}. "
-        "Both tools in one process; times include parsing the path strings; wall and CPU (process) time, "
+        (f"Synthetic journeys: {N_CHANNELS} channels, path length 1-{MAX_LENGTH}, one row per journey, seed {SEED}. "
+         "Both tools in one process; times include parsing the path strings; wall and CPU (process) time, "
         "the fastest of `--repeat` runs (up to 1M journeys). Memory: peak RSS increase during "
         "the call (5 ms sampling); `ours_peak_rss_mb` is the whole process, input data included. "
         "`share_distance`: half the L1 distance between the two tools' credit shares; `max_rel_error`: the "
-        "largest relative difference of a channel's credit. ChannelAttribution defaults (nsim_start=1e5).",
+         "largest relative difference of a channel's credit. ChannelAttribution defaults (nsim_start=1e5)."),
         "",
         f"Machine: {platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}.",
         "",

@@ -199,7 +199,7 @@ def test_other_contract_errors():
 def test_package_docstring_example_runs():
     import doctest
 
-    import crm_models.attribution as attribution
+    from crm_models import attribution
 
     result = doctest.testmod(attribution, verbose=False)
     assert result.attempted >= 4 and result.failed == 0

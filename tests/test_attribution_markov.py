@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from itertools import pairwise
 
 import numpy as np
 import pandas as pd
@@ -28,7 +29,7 @@ def _reference_chain(journeys: pd.DataFrame, order: int) -> dict:
         if total == 0:
             continue
         weights[START][merged[0]] += total
-        for a, b in zip(merged[:-1], merged[1:]):
+        for a, b in pairwise(merged):
             weights[a][b] += total
         weights[merged[-1]][CONV] += conv
         weights[merged[-1]][NULL] += null
@@ -145,7 +146,7 @@ def test_deterministic_and_independent_of_row_order(rng):
 
 
 def test_sparse_state_space_path_matches_dense(rng, monkeypatch):
-    import crm_models.attribution.markov as markov
+    from crm_models.attribution import markov
 
     journeys = _random_journeys(rng, 300, channels="abcdef", max_len=8)
     dense = markov_attribution(journeys, order=3)

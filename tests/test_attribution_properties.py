@@ -120,7 +120,7 @@ def test_demo_touchpoints_follow_the_contract_and_are_deterministic(demo):
 
 
 def test_exact_markov_recovers_the_known_channel_effects(demo):
-    touchpoints, truth, journeys = demo
+    _, truth, journeys = demo
     result = markov_attribution(journeys, order=1)
     # the observed conversion rate is a binomial estimate of the chain's true probability
     p, n = truth["conversion_probability"], truth["n_journeys"]

@@ -18,7 +18,12 @@ from crm_models.attribution.journeys import (
     build_journeys,
     encode_journeys,
 )
-from crm_models.attribution.markov import MarkovAttribution, OrderSelection, markov_attribution, select_markov_order
+from crm_models.attribution.markov import (
+    MarkovAttribution,
+    OrderSelection,
+    markov_attribution,
+    select_markov_order,
+)
 from crm_models.attribution.shapley import MAX_EXACT_CHANNELS, ShapleyAttribution, shapley_attribution
 from crm_models.attribution.uncertainty import (
     ALL_METHODS,

@@ -445,7 +445,7 @@ def build_journeys(
     lookback_seconds = _to_seconds(lookback)
     if max_touches is not None and max_touches < 1:
         raise ValueError(f"max_touches must be at least 1, got {max_touches}")
-    t, con = _as_ibis_table(touchpoints)
+    t, _connection = _as_ibis_table(touchpoints)  # keep the DuckDB connection alive while we query
     columns = set(t.columns)
     for col in (customer_id, timestamp, channel, conversion):
         if col not in columns:
@@ -506,7 +506,7 @@ def build_journeys(
         journey_value=(t.value * t.conversion).sum().over(whole),
     )
     if lookback_seconds is not None:
-        t = t.filter(t.timestamp >= t.end_ts - ibis.interval(seconds=int(round(lookback_seconds))))
+        t = t.filter(t.timestamp >= t.end_ts - ibis.interval(seconds=round(lookback_seconds)))
     if collapse_repeats or session_gap is not None:
         within = ibis.window(group_by=[t.customer_id, t.journey], order_by=[t.timestamp, t.conversion])
         previous = t.channel.lag().over(within)
