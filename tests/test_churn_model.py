@@ -93,6 +93,8 @@ def test_reasons_read_as_words():
     assert describe_feature("ipt_mean", float("nan")) == "ipt mean: no rhythm yet (only one purchase day)"
     assert describe_feature("spend_trend_90d", -1.0) == "spend in the last 90 days down 63% vs the 90 before"
     assert "more than 10x" in describe_feature("spend_trend_180d", 12.0)
+    assert "more than 10x" in describe_feature("spend_trend_180d", 1e6)
+    assert "almost nothing" in describe_feature("spend_trend_30d", -1e6)
 
 
 def test_bad_inputs_raise_clear_errors(training):

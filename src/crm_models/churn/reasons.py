@@ -93,9 +93,9 @@ def formatter(name: str) -> Callable[[float], str]:
 
 def _trend(log_ratio: float) -> str:
     """Words for ``log1p(now) - log1p(before)``: "up 35%", "down 80%", "more than 10x"."""
-    change = math.expm1(log_ratio)
-    if change > 9.0:
+    if log_ratio > math.log(10.0):
         return "more than 10x higher"
+    change = math.expm1(log_ratio)
     if change < -0.995:
         return "down to almost nothing"
     return f"{'up' if change >= 0 else 'down'} {abs(change):.0%}"
