@@ -2,7 +2,8 @@
 
 Opens ``index.html``, every run page and every report, and asserts: no console errors, no uncaught
 exceptions, no failed or remote requests, every image decoded, every chart drawn. Screenshots are saved
-under ``$CRM_TEST_ARTIFACTS`` (default ``reports/_screenshots``) for a human to look at.
+under ``$CRM_TEST_ARTIFACTS`` (default ``reports/_screenshots``), in ``fixture-reports/`` or
+``given-reports/``, for a human to look at (CI can keep that folder as a build artifact).
 
 By default the test checks the fixture suite published by ``test_reporting_runner.published_runs`` (a
 working report with a chart, a failed one, the run page and the landing page). Set ``CRM_REPORTS_DIR`` to
@@ -174,8 +175,11 @@ def reports_dir() -> Path:
 @pytest.mark.notebook
 def test_reports_render_offline_in_chromium(reports_dir, tmp_path):
     executable = _chromium()
-    shots = Path(os.environ.get("CRM_TEST_ARTIFACTS") or PROJECT / "reports" / "_screenshots")
+    base = Path(os.environ.get("CRM_TEST_ARTIFACTS") or PROJECT / "reports" / "_screenshots")
+    shots = base / ("given-reports" if os.environ.get("CRM_REPORTS_DIR") else "fixture-reports")
     shots.mkdir(parents=True, exist_ok=True)
+    for old in shots.glob("*.png"):  # only this test's previous screenshots
+        old.unlink()
     pages = [reports_dir / "index.html"] + sorted(
         p for p in reports_dir.glob("*/*.html") if not p.parent.name.startswith(("_", "."))
     )

@@ -215,6 +215,17 @@ def test_champion_alias_comparison_and_promotion(runs):
     assert promote_if_better(name, v2.version, "logloss", greater_is_better=False, tracking_uri=uri)
     assert str(get_champion(name, tracking_uri=uri).version) == str(v2.version)
 
+    # what the landing page shows for a run that registered a model
+    from crm_models.reporting.index import _models_table
+    from crm_models.reporting.runner import _models_of_run
+
+    models = _models_of_run(client, first, dict(client.get_run(first).data.metrics), uri)
+    assert [(m["name"], m["version"], m["is_champion"], m["champion_version"]) for m in models] == [
+        (name, str(v1.version), False, str(v2.version))
+    ]
+    table = _models_table({"notebooks": [{"models": models}]})
+    assert "champion is version 2" in table and "auc: 0.7 (champion 0.65)" in table
+
 
 def test_history_finds_the_previous_run(runs):
     store = runs

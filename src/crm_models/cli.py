@@ -10,6 +10,7 @@ Exit codes (stable; for cron, systemd and CI):
 
     0  success: every notebook ran and its report is published
     1  a notebook failed: its report shows the error; the other notebooks still ran
+       (also: an unexpected internal error, e.g. the MLflow store is unreachable)
     2  bad configuration: suite file, parameter, --as-of date or kernel is invalid; nothing ran
     3  bad data: the input data broke the data contract or a data file is missing
     4  busy: another run holds the lock on the reports folder (refused, or waited longer than --wait)
@@ -162,7 +163,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``crm`` command; returns the exit code (see the module docstring)."""
     from crm_models.exceptions import ConfigurationError, DataContractError
     from crm_models.reporting.lock import LockBusyError
-    from crm_models.reporting.runner import EXIT_BAD_CONFIG, EXIT_BAD_DATA, EXIT_LOCKED
+    from crm_models.reporting.runner import EXIT_BAD_CONFIG, EXIT_BAD_DATA, EXIT_LOCKED, EXIT_NOTEBOOK_FAILED
 
     args = build_parser().parse_args(argv)
     try:
@@ -189,6 +190,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as exc:  # e.g. make_demo(n_customers=3)
         print(f"crm: configuration error: {exc}", file=sys.stderr)
         return EXIT_BAD_CONFIG
+    except Exception:  # noqa: BLE001 - e.g. the MLflow store is unreachable: say so, exit like a failure
+        import traceback
+
+        traceback.print_exc()
+        print("crm: internal error (see the traceback above); no new reports were published", file=sys.stderr)
+        return EXIT_NOTEBOOK_FAILED
     return EXIT_BAD_CONFIG  # pragma: no cover - argparse requires a command
 
 
