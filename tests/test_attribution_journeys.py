@@ -86,6 +86,8 @@ def test_conversion_sorts_after_a_touch_at_the_same_instant():
     journeys = build_journeys(tp)
     assert journeys["path"].tolist() == ["A > B"]
     assert journeys["value"].tolist() == [0.0]
+    utc = tp.assign(timestamp=tp["timestamp"].dt.tz_localize("UTC"))  # tz-aware times work the same
+    assert build_journeys(utc).equals(journeys)
 
 
 def test_channel_attribution_column_names_and_list_paths():

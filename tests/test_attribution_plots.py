@@ -1,0 +1,51 @@
+"""Attribution plots draw on the given Axes and return it (smoke tests on a small example)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+matplotlib = pytest.importorskip("matplotlib")
+matplotlib.use("Agg")
+
+from crm_models.attribution import (  # noqa: E402
+    bootstrap_attribution,
+    compare_attribution,
+    markov_attribution,
+    select_markov_order,
+    shapley_attribution,
+)
+from crm_models.plotting import attribution as plots  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def journeys() -> pd.DataFrame:
+    rng = np.random.default_rng(4)
+    paths = [" > ".join(rng.choice(["Search", "Email", "Social", "Direct"], rng.integers(1, 5))) for _ in range(300)]
+    frame = pd.DataFrame({"path": paths, "conversions": rng.integers(0, 3, 300).astype(float),
+                          "nulls": rng.integers(0, 4, 300).astype(float)})
+    frame["value"] = frame["conversions"] * 30.0
+    return frame
+
+
+def test_every_plot_returns_its_axes(journeys):
+    import matplotlib.pyplot as plt
+
+    markov = markov_attribution(journeys, order=2)
+    table = compare_attribution(journeys)
+    truth = table[table["method"] == "linear"].set_index("channel")["conversion_share"]
+    calls = [
+        lambda ax: plots.plot_credit_by_method(table, truth=truth, ax=ax),
+        lambda ax: plots.plot_removal_effects(markov, ax=ax),
+        lambda ax: plots.plot_transition_graph(markov, ax=ax, show_null=True),
+        lambda ax: plots.plot_transition_graph(markov_attribution(journeys), ax=ax),
+        lambda ax: plots.plot_credit_intervals(bootstrap_attribution(journeys, "linear", n_boot=5), ax=ax),
+        lambda ax: plots.plot_order_selection(select_markov_order(journeys, orders=(1, 2), n_splits=2), ax=ax),
+        lambda ax: plots.plot_ordered_shapley(shapley_attribution(journeys, "ordered").by_position, ax=ax),
+    ]
+    for call in calls:
+        fig, ax = plt.subplots()
+        assert call(ax) is ax
+        assert ax.get_title()
+        plt.close(fig)
