@@ -9,14 +9,14 @@ import pytest
 matplotlib = pytest.importorskip("matplotlib")
 matplotlib.use("Agg")
 
-from crm_models.attribution import (  # noqa: E402
+from crm_models.attribution import (
     bootstrap_attribution,
     compare_attribution,
     markov_attribution,
     select_markov_order,
     shapley_attribution,
 )
-from crm_models.plotting import attribution as plots  # noqa: E402
+from crm_models.plotting import attribution as plots
 
 
 @pytest.fixture(scope="module")
