@@ -216,13 +216,19 @@ def main() -> None:
     parser.add_argument("--summary", action="store_true", help="also benchmark summary building")
     parser.add_argument("--timeout", type=float, default=900.0, help="time limit per lifetimes fit (s)")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "clv.md")
+    parser.add_argument("--models", default="bgnbd,pareto,gg", help="comma list of bgnbd, pareto, gg")
+    parser.add_argument("--sizes", default=None,
+                        help="comma list of simulated sizes (0 = the CDNOW sample); default 0,100000,1000000")
     args = parser.parse_args()
 
-    sizes = [("CDNOW", None), ("simulated", 100_000)] + ([] if args.quick else [("simulated", 1_000_000)])
+    if args.sizes:
+        sizes = [("CDNOW", None) if int(s) == 0 else ("simulated", int(s)) for s in args.sizes.split(",")]
+    else:
+        sizes = [("CDNOW", None), ("simulated", 100_000)] + ([] if args.quick else [("simulated", 1_000_000)])
     rows = []
     for label, n in sizes:
         frame = cdnow_summary() if n is None else simulated_summary(n)
-        for kind in ("bgnbd", "pareto", "gg"):
+        for kind in args.models.split(","):
             row = compare(kind, frame, args.timeout, label)
             rows.append(row)
             print(f"{row['model']:<12} {row['customers']:>9,} customers ({row['distinct_rows']:>8} distinct): "
@@ -247,7 +253,7 @@ def main() -> None:
         "",
         (f"Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {platform.machine()}, {os.cpu_count()} CPUs, "
          f"Python {platform.python_version()}, lifetimes {lifetimes.__version__}; command: "
-         f"`python bench/clv.py{' --quick' if args.quick else ''}{' --summary' if args.summary else ''}`."),
+         f"`python {' '.join(sys.argv)}`."),
         ("Times are wall-clock seconds of `fit` on per-customer arrays (ours includes input checks and grouping of "
          "identical rows). Both log-likelihoods are evaluated by crm_models' exact likelihood at each tool's "
          f"parameters. lifetimes runs in a child process with a {args.timeout:.0f} s limit."),
