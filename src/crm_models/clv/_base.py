@@ -44,7 +44,10 @@ def _as_float_array(values: Any, name: str) -> np.ndarray:
             f"{name} must be one column (array or Series), got a DataFrame", column=name, rule="one-dimensional"
         )
     try:
-        arr = np.asarray(values, dtype=float)
+        if isinstance(values, pd.Series | pd.Index):  # nullable dtypes: pd.NA becomes NaN, caught below
+            arr = values.to_numpy(dtype=float, na_value=np.nan)
+        else:
+            arr = np.asarray(values, dtype=float)
     except (TypeError, ValueError) as exc:
         raise DataContractError(f"{name} must be numeric", column=name, rule="numeric values") from exc
     if arr.ndim == 0:
