@@ -215,14 +215,21 @@ def test_champion_alias_comparison_and_promotion(runs):
     assert promote_if_better(name, v2.version, "logloss", greater_is_better=False, tracking_uri=uri)
     assert str(get_champion(name, tracking_uri=uri).version) == str(v2.version)
 
+    from crm_models.tracking import track_champion
+
+    v3 = _version(client, name, first)  # logloss 0.4 > champion's 0.3: stays out
+    table = track_champion(name, v3.version, {"logloss": 0.4, "auc": 0.7}, primary="logloss",
+                           greater_is_better={"logloss": False}, tracking_uri=uri)
+    assert table.attrs == {"promoted": False, "champion_version": str(v2.version)}
+    assert table.set_index("metric").loc["logloss", "better"] is False
+
     # what the landing page shows for a run that registered a model
     from crm_models.reporting.index import _models_table
     from crm_models.reporting.runner import _models_of_run
 
     models = _models_of_run(client, first, dict(client.get_run(first).data.metrics), uri)
-    assert [(m["name"], m["version"], m["is_champion"], m["champion_version"]) for m in models] == [
-        (name, str(v1.version), False, str(v2.version))
-    ]
+    found = sorted((m["name"], m["version"], m["is_champion"], m["champion_version"]) for m in models)
+    assert found == sorted((name, str(v), False, str(v2.version)) for v in (v1.version, v3.version))
     table = _models_table({"notebooks": [{"models": models}]})
     assert "champion is version 2" in table and "auc: 0.7 (champion 0.65)" in table
 

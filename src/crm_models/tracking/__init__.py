@@ -26,6 +26,7 @@ from crm_models.tracking.registry import (
     promote_if_better,
     register_model,
     set_champion,
+    track_champion,
 )
 
 __all__ = [
@@ -47,4 +48,5 @@ __all__ = [
     "register_model",
     "set_champion",
     "set_tags",
+    "track_champion",
 ]

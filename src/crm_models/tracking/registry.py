@@ -1,12 +1,14 @@
 """Model registry: versioned models with a ``champion`` alias, and comparison with the champion.
 
-Typical use in a notebook, after fitting::
+Typical use in a notebook, after fitting and logging the metrics of this run::
 
     info = log_sklearn_model(model, name="churn_model", input_example=X.head(),
                              registered_model_name="crm_churn")
-    comparison = compare_with_champion("crm_churn", {"auc": auc, "brier": brier},
-                                       greater_is_better={"brier": False})
-    promote_if_better("crm_churn", info.registered_model_version, metric="auc")
+    comparison = track_champion("crm_churn", info.registered_model_version, {"auc": auc, "brier": brier},
+                                primary="auc", greater_is_better={"brier": False})
+    display(comparison)   # this run vs the champion; comparison.attrs["promoted"] says if the alias moved
+
+(``compare_with_champion`` and ``promote_if_better`` are the two halves, for finer control.)
 
 The champion's metrics are read from the MLflow run that produced the champion version.
 """
@@ -29,6 +31,7 @@ __all__ = [
     "promote_if_better",
     "register_model",
     "set_champion",
+    "track_champion",
 ]
 
 
@@ -115,7 +118,9 @@ def compare_with_champion(
                 "champion_version": None if champion is None else str(champion.version),
             }
         )
-    return pd.DataFrame(rows, columns=["metric", "current", "champion", "difference", "better", "champion_version"])
+    table = pd.DataFrame(rows, columns=["metric", "current", "champion", "difference", "better", "champion_version"])
+    table["better"] = pd.Series([row["better"] for row in rows], index=table.index, dtype=object)  # True/False/None
+    return table
 
 
 def promote_if_better(
@@ -153,3 +158,28 @@ def model_versions_of_run(run_id: str, *, tracking_uri: str | None = None) -> li
         return list(client.search_model_versions(f"run_id = '{run_id}'"))
     except Exception:  # noqa: BLE001 - a registry query must never break a report
         return []
+
+
+def track_champion(
+    name: str,
+    version: int | str,
+    metrics: Mapping[str, float],
+    *,
+    primary: str,
+    greater_is_better: Mapping[str, bool] | bool = True,
+    tracking_uri: str | None = None,
+) -> Any:
+    """Compare this run's ``metrics`` with the champion's, then promote ``version`` if it wins on ``primary``.
+
+    Returns the comparison DataFrame (see ``compare_with_champion``), made *before* any promotion, with
+    ``attrs["promoted"]`` (bool) and ``attrs["champion_version"]`` (after the decision).
+    """
+    if primary not in metrics:
+        raise ValueError(f"the primary metric {primary!r} is not among the metrics {sorted(metrics)}")
+    comparison = compare_with_champion(name, metrics, greater_is_better=greater_is_better, tracking_uri=tracking_uri)
+    higher = greater_is_better if isinstance(greater_is_better, bool) else greater_is_better.get(primary, True)
+    promoted = promote_if_better(name, version, primary, greater_is_better=higher, tracking_uri=tracking_uri)
+    champion = get_champion(name, tracking_uri=tracking_uri)
+    comparison.attrs["promoted"] = promoted
+    comparison.attrs["champion_version"] = None if champion is None else str(champion.version)
+    return comparison
