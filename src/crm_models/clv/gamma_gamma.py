@@ -111,7 +111,7 @@ class GammaGammaModel(MLEModel):
         pu = p * ux
         log_gmx = np.log(g + m * x)
         log_m = np.log(m)
-        # FH13 (3): f(m | p, q, gamma, x) = Gamma(px+q)/(Gamma(px)Gamma(q)) gamma^q m^(px-1) x^px / (gamma+mx)^(px+q)
+        # FH13 section 3, marginal density of the mean spend: f(m | p, q, gamma, x) = Gamma(px+q)/(Gamma(px)Gamma(q)) gamma^q m^(px-1) x^px / (gamma+mx)^(px+q)
         c_u = special.gammaln(pu + q) - special.gammaln(pu) - special.gammaln(q) + q * np.log(g) + pu * np.log(ux)
         ll = c_u[inv] + (p * x - 1) * log_m - (p * x + q) * log_gmx
         if not need_grad:

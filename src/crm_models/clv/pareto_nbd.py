@@ -11,7 +11,7 @@ References
 
 Likelihood, hypergeometric route in log space
 ---------------------------------------------
-FH05 (22) writes the likelihood as ``Gamma(r+x) alpha^r beta^s / Gamma(r) * [ (alpha+T)^-(r+x)
+FH05 (18)-(20) write the likelihood as ``Gamma(r+x) alpha^r beta^s / Gamma(r) * [ (alpha+T)^-(r+x)
 (beta+T)^-s + s/(r+s+x) * (H(t_x) - H(T)) ]`` with ``H(y) = 2F1(r+s+x, s+1; r+s+x+1; z_y) /
 (alpha+y)^(r+s+x)`` and ``z_y = (alpha-beta)/(alpha+y)`` (FH05 uses the mirrored form when alpha <
 beta; the integral representation shows that the one above holds for any ``z_y < 1``). The Euler
@@ -116,7 +116,7 @@ class ParetoNBDModel(PurchaseModel):
         _, _, _, is_ = data.pairs("tx")
         e1 = terms["T"][it]
         lse = np.logaddexp(e1, terms["tx"][is_])
-        # FH05 (22): log L = log Gamma(r+x) - log Gamma(r) + r log alpha + s log beta + log[bracket]
+        # FH05 (18): log L = log Gamma(r+x) - log Gamma(r) + r log alpha + s log beta + log[bracket]
         ll = (special.gammaln(r + ux) - special.gammaln(r))[inv] + r * np.log(alpha) + s * np.log(beta) + lse
         if not need_grad:
             return ll, None
@@ -152,7 +152,7 @@ class ParetoNBDModel(PurchaseModel):
         return ll - prefactor
 
     def probability_alive(self, frequency: Any, recency: Any, T: Any):
-        """P(active at T | x, t_x, T), FH05 (18): the "alive at T" share of the likelihood bracket."""
+        """P(active at T | x, t_x, T) (FH05, section on P(alive)): the "alive at T" share of the likelihood bracket."""
         x, tx, big_t = self._prepare(frequency, recency, T)
         r, alpha, s, beta = self._p()
         l_t = -(r + x) * np.log(alpha + big_t) - s * np.log(beta + big_t)
@@ -160,7 +160,7 @@ class ParetoNBDModel(PurchaseModel):
         return as_output(p, frequency, "probability_alive")
 
     def expected_purchases_new_customer(self, t: Any):
-        """E[X(t)] for a randomly chosen customer, FH05 (17): ``r beta/(alpha (s-1)) [1 - (beta/(beta+t))^(s-1)]``."""
+        """E[X(t)] for a randomly chosen customer, FH05 (27): ``r beta/(alpha (s-1)) [1 - (beta/(beta+t))^(s-1)]``."""
         r, alpha, s, beta = self._p()
         t = np.asarray(t, dtype=float)
         out = r * beta / alpha * expm1_ratio(s - 1, np.log1p(t / beta))

@@ -3,7 +3,7 @@
 References
 ----------
 * Fader, P. S., & Hardie, B. G. S. (2007). How to project customer retention. *Journal of
-  Interactive Marketing* 21(1), 76-90. Equations cited as FH07 (n).
+  Interactive Marketing* 21(1), 76-90 (FH07), section 3.
 * Fader, P. S., & Hardie, B. G. S. (2010). Customer-base valuation in a contractual setting: the
   perils of ignoring heterogeneity. *Marketing Science* 29(1), 85-93 (discounted expected residual
   lifetime, DERL).
@@ -12,10 +12,10 @@ Each customer renews at the end of every period with probability ``1 - theta``, 
 beta)`` across customers. Periods are discrete (months, years): ``T`` is the period in which the
 customer churns (``T >= 1``).
 
-* ``P(T = t) = B(alpha+1, beta+t-1) / B(alpha, beta)`` (FH07 eq. 7),
-* ``S(t) = B(alpha, beta+t) / B(alpha, beta)`` (FH07 eq. 8),
-* retention rate ``r_t = S(t)/S(t-1) = (beta+t-1)/(alpha+beta+t-1)`` (FH07 eq. 9),
-* log-likelihood ``sum_t n_t log P(T=t) + n_alive log S(t_end)`` (FH07 eq. 10), with per-customer
+* ``P(T = t) = B(alpha+1, beta+t-1) / B(alpha, beta)``,
+* ``S(t) = B(alpha, beta+t) / B(alpha, beta)``,
+* retention rate ``r_t = S(t)/S(t-1) = (beta+t-1)/(alpha+beta+t-1)``,
+* log-likelihood ``sum_t n_t log P(T=t) + n_alive log S(t_end)`` (FH07 section 4), with per-customer
   data: churned customers contribute ``log P(T = tenure)``, active ones ``log S(tenure)``.
 """
 
@@ -129,14 +129,14 @@ class ShiftedBetaGeoModel(MLEModel):
 
     # ---- predictions -----------------------------------------------------------------------------
     def survival(self, t: Any):
-        """S(t) = B(alpha, beta+t)/B(alpha, beta), FH07 (8): share of a cohort still active after t periods."""
+        """S(t) = B(alpha, beta+t)/B(alpha, beta) (FH07 section 3): share of a cohort still active after t periods."""
         a, b = self._p()
         t = np.asarray(t, dtype=float)
         out = np.exp(special.betaln(a, b + t) - special.betaln(a, b))
         return out if out.ndim else float(out)
 
     def churn_probability(self, t: Any):
-        """P(T = t) = B(alpha+1, beta+t-1)/B(alpha, beta) for t >= 1, FH07 (7)."""
+        """P(T = t) = B(alpha+1, beta+t-1)/B(alpha, beta) for t >= 1 (FH07 section 3)."""
         a, b = self._p()
         t = np.asarray(t, dtype=float)
         if np.any(t < 1):
@@ -145,7 +145,7 @@ class ShiftedBetaGeoModel(MLEModel):
         return out if out.ndim else float(out)
 
     def retention_rate(self, t: Any):
-        """r_t = (beta+t-1)/(alpha+beta+t-1), FH07 (9): share of period t-1 survivors who renew at t (rises with t)."""
+        """r_t = (beta+t-1)/(alpha+beta+t-1) (FH07 section 3): share of period t-1 survivors who renew at t (rises with t)."""
         a, b = self._p()
         t = np.asarray(t, dtype=float)
         out = (b + t - 1) / (a + b + t - 1)
