@@ -217,7 +217,7 @@ class ModifiedBetaGeoModel(BetaGeoModel):
     """MBG/NBD (Batislam, Denizel & Filiztekin 2007): BG/NBD where a customer may also drop out right
     after the first purchase, so customers with no repeat purchase can be inactive.
 
-    Likelihood (Batislam et al. 2007, eq. 3): ``L = B(a, b+x+1)/B(a,b) Gamma(r+x) alpha^r /
+    Likelihood (Batislam et al. 2007, Appendix A): ``L = B(a, b+x+1)/B(a,b) Gamma(r+x) alpha^r /
     (Gamma(r) (alpha+T)^(r+x)) + B(a+1, b+x)/B(a,b) Gamma(r+x) alpha^r / (Gamma(r) (alpha+t_x)^(r+x))``.
     P(alive) = ``1 / (1 + a/(b+x) ((alpha+T)/(alpha+t_x))^(r+x))``; the expectations follow from
     FHL (9)-(10) with a posterior ``Beta(a, b+x+1)`` for the dropout probability.
