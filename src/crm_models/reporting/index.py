@@ -120,8 +120,9 @@ def _status_badge(ok: bool, text: str | None = None) -> str:
 
 
 def _window(manifest: Mapping[str, Any]) -> str:
-    starts = [nb.get("data_window", {}).get("data_start") for nb in manifest.get("notebooks", [])]
-    ends = [nb.get("data_window", {}).get("data_end") for nb in manifest.get("notebooks", [])]
+    current = [nb for nb in manifest.get("notebooks", []) if not nb.get("from_earlier_run")]
+    starts = [nb.get("data_window", {}).get("data_start") for nb in current]
+    ends = [nb.get("data_window", {}).get("data_end") for nb in current]
     starts = [s for s in starts if s]
     ends = [e for e in ends if e]
     parts = []
