@@ -34,30 +34,32 @@ def risk_tiers(
     """Assign ``high`` / ``medium`` / ``low`` tiers.
 
     By probability (default): ``p >= thresholds[0]`` is high, ``p >= thresholds[1]`` medium. By capacity:
-    the ``capacity`` customers with the highest probability are high (e.g. "the 500 we can call"), the
-    next ``medium_capacity`` (default: ``capacity``) medium. Ties are broken by input order.
+    the ``capacity`` customers with the highest probability are high (e.g. "the 500 we can call"); of the
+    others, the next ``medium_capacity`` are medium when it is given, else those with
+    ``p >= thresholds[1]`` (so a likely churner beyond the capacity is never called "low"). Ties are broken
+    by input order.
     """
     p = np.asarray(proba, dtype=float)
     if index is None and isinstance(proba, pd.Series):
         index = proba.index
     if np.isnan(p).any():
         raise ValueError("churn probabilities contain missing values")
+    high_cut, medium_cut = thresholds
+    if not 0.0 <= medium_cut <= high_cut <= 1.0:
+        raise ValueError(f"thresholds must be (high, medium) with 0 <= medium <= high <= 1, got {thresholds}")
     tiers = np.full(len(p), "low", dtype=object)
     if capacity is not None:
-        if capacity < 0:
-            raise ValueError(f"capacity must be >= 0, got {capacity}")
-        medium = capacity if medium_capacity is None else medium_capacity
+        if capacity < 0 or (medium_capacity is not None and medium_capacity < 0):
+            raise ValueError(f"capacities must be >= 0, got {capacity} and {medium_capacity}")
         order = np.argsort(-p, kind="stable")
-        tiers[order[capacity : capacity + medium]] = "medium"
+        if medium_capacity is None:
+            tiers[p >= medium_cut] = "medium"
+        else:
+            tiers[order[capacity : capacity + medium_capacity]] = "medium"
         tiers[order[:capacity]] = "high"
     else:
-        high, med = thresholds
-        if not 0.0 <= med <= high <= 1.0:
-            raise ValueError(
-                f"thresholds must be (high, medium) with 0 <= medium <= high <= 1, got {thresholds}"
-            )
-        tiers[p >= med] = "medium"
-        tiers[p >= high] = "high"
+        tiers[p >= medium_cut] = "medium"
+        tiers[p >= high_cut] = "high"
     return pd.Series(
         pd.Categorical(tiers, categories=list(TIERS), ordered=True), index=index, name="risk_tier"
     )
