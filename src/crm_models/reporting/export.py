@@ -82,8 +82,20 @@ def render_html(nb: Any, meta: Mapping[str, Any] | None = None) -> str:
     }
     info.update(dict(meta or {}))
     info["css"] = report_css()
-    body, _ = _exporter().from_notebook_node(_without_title(nb, info["title"]), resources={"crm": info})
+    body, _ = _exporter().from_notebook_node(_for_readers(nb, info["title"]), resources={"crm": info})
     return body
+
+
+def _for_readers(nb: Any, title: str) -> Any:
+    """Drop Papermill's error markers (the report's banner and error box say it in words) and the
+    heading that repeats the report's title."""
+    import copy
+
+    markers = [i for i, c in enumerate(nb.cells) if "papermill-error-cell-tag" in c.metadata.get("tags", [])]
+    if markers:
+        nb = copy.deepcopy(nb)
+        nb.cells = [c for i, c in enumerate(nb.cells) if i not in set(markers)]
+    return _without_title(nb, title)
 
 
 def _without_title(nb: Any, title: str) -> Any:
