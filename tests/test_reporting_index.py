@@ -65,3 +65,25 @@ def test_index_from_manifests_falls_back_when_mlflow_is_unavailable(tmp_path, mo
     assert "<script" not in page
     run_page = (tmp_path / "20240101-000000-weekly" / "index.html").read_text()
     assert 'href="rfm.html"' in run_page and "vs previous run" not in run_page
+
+
+def test_back_dated_runs_are_compared_with_back_dated_runs(monkeypatch):
+    from crm_models.tracking import history
+
+    def run(suite_run, start, as_of=None, status="ok"):
+        tags = {history.TAG_AS_OF: as_of} if as_of else {}
+        return history.NotebookRun(run_id=suite_run, suite="s", notebook="n", suite_run=suite_run,
+                                   start_time=start, status=status, tags=tags)
+
+    newest_first = [
+        run("backfill-2", 50, as_of="2024-05-31"),
+        run("weekly-3", 40),
+        run("backfill-1", 30, as_of="2024-04-30"),
+        run("weekly-2", 20, status="failed"),
+        run("weekly-1", 10),
+    ]
+    monkeypatch.setattr(history, "notebook_runs", lambda *a, **k: newest_first)
+    assert history.previous_run("s", "n", "weekly-3").suite_run == "weekly-1"  # skips back-fills and failures
+    assert history.previous_run("s", "n", "backfill-2").suite_run == "backfill-1"
+    assert history.previous_run("s", "n", "backfill-1") is None
+    assert history.previous_run("s", "n", "weekly-1") is None

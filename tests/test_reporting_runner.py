@@ -73,12 +73,15 @@ def published_runs() -> dict:
     reports = base / "reports"
     first = run_suite(suite, reports_dir=reports, tracking_uri=uri, progress=False, only=["value", "fail"])
     first_index = (reports / "index.html").read_text(encoding="utf-8")
-    second = run_suite(
-        suite, reports_dir=reports, tracking_uri=uri, progress=False, as_of="2024-06-30", keep=1,
-        only=["value", "bad_data"],
+    second = run_suite(suite, reports_dir=reports, tracking_uri=uri, progress=False, keep=1, only=["value", "bad_data"])
+    second_index = (reports / "index.html").read_text(encoding="utf-8")
+    folders_after_second = sorted(p.name for p in reports.iterdir() if p.is_dir() and not p.name.startswith("."))
+    third = run_suite(  # back-dated; a notebook that stops at once keeps it cheap
+        suite, reports_dir=reports, tracking_uri=uri, progress=False, as_of="2024-06-30", only=["bad_data"]
     )
     return {"base": base, "data": data, "uri": uri, "reports": reports, "first": first, "second": second,
-            "first_index": first_index}
+            "third": third, "first_index": first_index, "second_index": second_index,
+            "folders_after_second": folders_after_second}
 
 
 @pytest.fixture(scope="module")
@@ -110,16 +113,19 @@ def test_failing_notebook_does_not_stop_the_others_and_sets_the_exit_code(runs):
 
 
 def test_bad_data_and_as_of_and_retention(runs):
-    second, reports = runs["second"], runs["reports"]
-    assert second.exit_code == 3  # the only failure is a DataContractError
-    assert [p.name for p in reports.iterdir() if p.is_dir() and not p.name.startswith(".")] == [second.run_id]
+    second, third, reports = runs["second"], runs["third"], runs["reports"]
+    assert second.exit_code == 3 and third.exit_code == 3  # the only failures are DataContractErrors
+    assert runs["folders_after_second"] == [second.run_id]  # keep=1 removed the first run's folder
     assert not list(reports.glob(".staging-*")) and not list(reports.glob("*.tmp"))
-    value = {nb.name: nb for nb in second.notebooks}["value"]
-    run = _client(runs["uri"]).get_run(value.mlflow_run_id)
+    bad = third.notebooks[0]
+    assert bad.error_name == "DataContractError"
+    run = _client(runs["uri"]).get_run(bad.mlflow_run_id)
     assert run.data.params["nb.report_as_of"] == "2024-06-30"
     assert run.data.tags["crm_as_of"] == "2024-06-30"
-    manifest = json.loads((reports / second.run_id / "run.json").read_text())
+    manifest = json.loads((reports / third.run_id / "run.json").read_text())
     assert manifest["as_of"] == "2024-06-30" and manifest["exit_code"] == 3
+    index = (reports / "index.html").read_text(encoding="utf-8")
+    assert "as of 2024-06-30" in index and "Not part of the latest run" in index  # value.html from run B
 
 
 def test_mlflow_run_holds_params_fingerprint_commit_metrics_and_report(runs):
@@ -152,7 +158,7 @@ def test_report_is_offline_and_has_no_code(runs):
 
 def test_landing_page_kpis_change_and_links(runs):
     reports, second = runs["reports"], runs["second"]
-    index = (reports / "index.html").read_text(encoding="utf-8")
+    index = runs["second_index"]
     assert "Active customers" in index and "Keep going" not in index and "keep going" in index
     assert "vs previous run" in index or "unchanged since the previous run" in index
     assert f'href="{second.run_id}/value.html"' in index and f'href="{second.run_id}/index.html"' in index

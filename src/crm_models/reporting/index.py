@@ -81,6 +81,8 @@ def format_delta(name: str, current: Any, previous: Any) -> tuple[str, str]:
     if ("pct" in lowered or "percent" in lowered) or (_is_share(name) and -1 <= now <= 1 and -1 <= before <= 1):
         scale = 1.0 if ("pct" in lowered or "percent" in lowered) else 100.0
         text = f"{arrow} {diff * scale:+,.1f} points vs previous run ({format_value(name, before)})"
+    elif before != 0 and abs(100 * diff / abs(before)) < 0.05:
+        return "flat", f"\u2248 unchanged since the previous run ({format_value(name, before)})"
     elif before != 0:
         text = f"{arrow} {100 * diff / abs(before):+,.1f} % vs previous run ({format_value(name, before)})"
     else:

@@ -115,19 +115,28 @@ def previous_run(
     tracking_uri: str | None = None,
     successful_only: bool = True,
 ) -> NotebookRun | None:
-    """The latest run of ``notebook`` in ``suite`` that belongs to an earlier suite run than the given one."""
+    """The run of ``notebook`` in ``suite`` to compare suite run ``before_suite_run`` with.
+
+    Regular runs are compared with the latest earlier regular run; back-dated runs (``--as-of``) with the
+    run of the latest earlier as-of date, so that a back-fill never shows up as this week's change.
+    """
     runs = notebook_runs(suite, notebook, experiment=experiment, tracking_uri=tracking_uri)
     current = [r for r in runs if r.suite_run == before_suite_run]
     cutoff = min((r.start_time for r in current), default=None)
+    as_of = current[0].tags.get(TAG_AS_OF) if current else None
+    candidates = []
     for run in runs:
-        if run.suite_run == before_suite_run:
+        if run.suite_run == before_suite_run or (successful_only and run.status != "ok"):
             continue
-        if cutoff is not None and run.start_time >= cutoff:
-            continue
-        if successful_only and run.status != "ok":
-            continue
-        return run
-    return None
+        other = run.tags.get(TAG_AS_OF)
+        if as_of is None:
+            if other is None and (cutoff is None or run.start_time < cutoff):
+                candidates.append(run)
+        elif other is not None and other < as_of:
+            candidates.append(run)
+    if as_of is not None:
+        candidates.sort(key=lambda r: (r.tags.get(TAG_AS_OF, ""), r.start_time), reverse=True)
+    return candidates[0] if candidates else None
 
 
 def _quote(value: str) -> str:
