@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from pathlib import Path
 
@@ -68,22 +67,36 @@ def test_second_run_refuses_while_the_first_holds_the_lock(tmp_path, hello_suite
 
 
 @pytest.mark.notebook
-def test_second_run_waits_for_the_first_then_publishes(tmp_path, hello_suite, monkeypatch, capsys):
-    monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")  # a file store starts instantly; sqlite is tested elsewhere
+def test_two_runs_at_once_the_second_waits_and_both_publish(tmp_path, hello_suite):
+    """Two real ``crm run`` processes on the same reports folder: one queues behind the other."""
+    import json
+    import os
+    import subprocess
+    import sys
+
     reports = tmp_path / "reports"
-    outcome: dict[str, int] = {}
-    lock = RunLock(reports, label="first")
-    lock.acquire()
-    args = ["run", str(hello_suite), "--reports-dir", str(reports), "--wait", "120", "--no-progress",
-            "--tracking-uri", (tmp_path / "mlruns").as_uri()]
-    worker = threading.Thread(target=lambda: outcome.setdefault("code", main(args)))
-    worker.start()
-    time.sleep(1.0)
-    assert worker.is_alive() and not (reports / "index.html").exists()  # queued behind the first run
-    lock.release()
-    worker.join(timeout=120)
-    assert outcome.get("code") == 0
-    assert "waiting for the run that holds" in capsys.readouterr().err
-    runs = [p for p in reports.iterdir() if p.is_dir() and not p.name.startswith(".")]
-    assert len(runs) == 1 and (runs[0] / "hello.html").is_file() and (runs[0] / "run.json").is_file()
-    assert "hello.html" in (reports / "index.html").read_text(encoding="utf-8")
+    env = {**os.environ, "MLFLOW_ALLOW_FILE_STORE": "true"}  # a file store starts at once; sqlite is tested elsewhere
+    args = [sys.executable, "-m", "crm_models.cli", "run", str(hello_suite), "--reports-dir", str(reports),
+            "--wait", "120", "--no-progress", "--tracking-uri", (tmp_path / "mlruns").as_uri()]
+    first = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lock_file = reports / ".crm-run.lock"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:  # start the second run once the first holds the lock
+        try:
+            if json.loads(lock_file.read_text() or "{}").get("pid") == first.pid:
+                break
+        except (OSError, ValueError):
+            pass
+        time.sleep(0.05)
+    second = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _, err1 = first.communicate(timeout=180)
+    _, err2 = second.communicate(timeout=180)
+    assert first.returncode == 0, err1[-2000:]
+    assert second.returncode == 0, err2[-2000:]
+    assert "waiting for the run that holds" in err2 and f"pid {first.pid}" in err2
+    runs = sorted(p for p in reports.iterdir() if p.is_dir() and not p.name.startswith("."))
+    assert len(runs) == 2
+    for run in runs:
+        assert (run / "hello.html").stat().st_size > 1000 and json.loads((run / "run.json").read_text())["exit_code"] == 0
+    index = (reports / "index.html").read_text(encoding="utf-8")
+    assert all(f'href="{run.name}/index.html"' in index for run in runs)
