@@ -27,6 +27,7 @@ from typing import Any
 EXIT_HELP = """exit codes:
   0  success: every notebook ran and its report is published
   1  a notebook failed: its report shows the error; the other notebooks still ran
+     (also an unexpected internal error, e.g. the MLflow store is unreachable)
   2  bad configuration: suite file, parameter, --as-of date or kernel is invalid; nothing ran
   3  bad data: the input data broke the data contract or a data file is missing
   4  busy: another run holds the lock on the reports folder (refused, or waited longer than --wait)
