@@ -86,6 +86,24 @@ def test_explain_contributions_add_up_to_the_margin(training, fitted):
     assert "raises risk" in explained.loc[risky, "reason_1"]
 
 
+def test_explain_adds_up_with_a_bgnbd_prior(frame):
+    pytest.importorskip("crm_models.clv")
+    X, y, time = make_training_set(frame, ["2023-02-01", "2023-03-01"], 60, use_bgnbd=True)
+    if "bg_p_no_purchase" not in X:
+        pytest.skip("BG/NBD did not converge on this sample")
+    model = ChurnModel(**FAST).fit(X, y, time=time)
+    assert model.prior_ == "bg_p_no_purchase"
+    explained = model.explain(X.iloc[:200])
+    features = list(model.feature_names_in_)
+    total = explained[features].sum(axis=1) + explained["base_value"]
+    np.testing.assert_allclose(total, model.decision_function(X.iloc[:200]), rtol=1e-5, atol=1e-4)
+    assert np.ptp(explained["base_value"].to_numpy()) < 1e-4  # one base value: the prior is a contribution
+    no_prior = ChurnModel(**FAST, prior=None).fit(X, y, time=time)
+    assert no_prior.prior_ is None
+    with pytest.raises(DataContractError, match="prior"):
+        ChurnModel(**FAST, prior="not_a_column").fit(X, y, time=time)
+
+
 def test_reasons_read_as_words():
     assert describe_feature("recency_days", 120.4) == "last purchase 120 days ago"
     assert describe_feature("orders_90d", 2) == "2 orders in the last 90 days"

@@ -16,6 +16,7 @@ from crm_models.churn.reasons import formatter
 from crm_models.exceptions import DataContractError, NotFittedError
 
 CALIBRATIONS = ("auto", "isotonic", "sigmoid", None)
+AUTO_PRIOR = "bg_p_no_purchase"
 
 
 class ChurnModel(ClassifierMixin, BaseEstimator):
@@ -39,6 +40,14 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
         held-out rows are the latest snapshots (a time-ordered split); otherwise a stratified random split.
     min_churners
         Fewer churners (or fewer non-churners) than this in ``y`` raises ``DataContractError``.
+    prior
+        Name of a probability column of ``X`` whose log-odds is every customer's starting margin: the trees
+        then learn corrections to that prior instead of starting from the average (boosting from a prior).
+        ``"auto"`` uses ``"bg_p_no_purchase"`` (BG/NBD's probability of no purchase in the horizon) when
+        ``X`` has it, else no prior; ``None`` never uses one. In the Online Retail and demo backtests the
+        BG/NBD prior raised top-decile lift and never lowered ROC AUC by more than noise. Missing values
+        start at the training churn rate. ``explain`` adds the prior's centred log-odds to that feature's
+        contribution, so contributions still add up to the margin. The column used is ``prior_``.
     n_jobs, random_state
         Threads for xgboost (``None``: all cores) and the seed of every random step. The default is one
         thread: xgboost's OpenMP threads spin while they wait, and on a busy shared machine two threads were
@@ -61,6 +70,7 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
         min_churners: int = 20,
         n_jobs: int | None = 1,
         random_state: int = 0,
+        prior: str | None = "auto",
     ) -> None:
         self.n_estimators = n_estimators
         self.learning_rate = learning_rate
@@ -76,6 +86,7 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
         self.min_churners = min_churners
         self.n_jobs = n_jobs
         self.random_state = random_state
+        self.prior = prior
 
     # ------------------------------------------------------------------ fit
     def fit(self, X: pd.DataFrame, y: Any, time: Any = None) -> ChurnModel:
@@ -87,7 +98,7 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
         import xgboost as xgb
 
         self._check_settings()
-        X = self._as_frame(X)
+        X = self._as_frame(X, fitted_columns=False)
         y_arr = _as_labels(y, len(X))
         n_pos = int(y_arr.sum())
         n_neg = int(len(y_arr) - n_pos)
@@ -107,13 +118,28 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
         train_idx, valid_idx, strategy = self._split(y_arr, time)
         self.validation_strategy_ = strategy
         weights = self._weights(y_arr)
+        self.prior_rate_ = float(y_arr[train_idx].mean())
+        if self.prior == "auto":
+            self.prior_ = AUTO_PRIOR if AUTO_PRIOR in X.columns else None
+        else:
+            self.prior_ = self.prior
+        prior_margin = self._prior_margin(X)
+        self.prior_offset_ = 0.0 if prior_margin is None else float(prior_margin[train_idx].mean())
         feature_names = [_safe_name(c) for c in X.columns]
         values = X.to_numpy(dtype="float32")
         dtrain = xgb.DMatrix(
-            values[train_idx], label=y_arr[train_idx], weight=weights[train_idx], feature_names=feature_names
+            values[train_idx],
+            label=y_arr[train_idx],
+            weight=weights[train_idx],
+            feature_names=feature_names,
+            base_margin=None if prior_margin is None else prior_margin[train_idx],
         )
         dvalid = xgb.DMatrix(
-            values[valid_idx], label=y_arr[valid_idx], weight=weights[valid_idx], feature_names=feature_names
+            values[valid_idx],
+            label=y_arr[valid_idx],
+            weight=weights[valid_idx],
+            feature_names=feature_names,
+            base_margin=None if prior_margin is None else prior_margin[valid_idx],
         )
         params = {
             "objective": "binary:logistic",
@@ -145,7 +171,7 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
         self.n_trees_ = self.best_iteration_ + 1
         self.validation_logloss_ = np.asarray(history["valid"]["logloss"], dtype=float)
 
-        margin_valid = self._margin(values[valid_idx])
+        margin_valid = self._margin(X.iloc[valid_idx])
         self.calibration_method_, self.calibrator_, self.calibration_scores_ = _choose_calibration(
             margin_valid, y_arr[valid_idx], self.calibration, self.random_state
         )
@@ -203,12 +229,12 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
         if not hasattr(self, "booster_"):
             raise NotFittedError("this ChurnModel is not fitted yet; call fit(X, y) first")
 
-    def _as_frame(self, X: Any) -> pd.DataFrame:
+    def _as_frame(self, X: Any, *, fitted_columns: bool = True) -> pd.DataFrame:
         if isinstance(X, pd.DataFrame):
             frame = X
         else:
             frame = pd.DataFrame(np.asarray(X, dtype=float))
-        if hasattr(self, "feature_names_in_"):
+        if fitted_columns and hasattr(self, "feature_names_in_"):
             expected = list(self.feature_names_in_)
             missing = [c for c in expected if c not in frame.columns]
             if missing:
@@ -229,17 +255,38 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
             )
         return frame
 
-    def _margin(self, values: np.ndarray) -> np.ndarray:
+    def _prior_margin(self, frame: pd.DataFrame) -> np.ndarray | None:
+        """Log-odds of the prior probability column (``None`` without a prior)."""
+        if self.prior_ is None:
+            return None
+        if self.prior_ not in frame.columns:
+            raise DataContractError(
+                "the prior column is not among the features",
+                column=str(self.prior_),
+                rule="prior names a probability column of X",
+                examples=list(frame.columns[:8]),
+            )
+        p = frame[self.prior_].to_numpy(dtype=float)
+        p = np.where(np.isfinite(p), p, self.prior_rate_)
+        p = np.clip(p, 1e-4, 1 - 1e-4)
+        return np.log(p) - np.log1p(-p)
+
+    def _dmatrix(self, frame: pd.DataFrame) -> Any:
         import xgboost as xgb
 
         names = [_safe_name(c) for c in self.feature_names_in_]
-        dm = xgb.DMatrix(np.asarray(values, dtype="float32"), feature_names=names)
+        return xgb.DMatrix(
+            frame.to_numpy(dtype="float32"), feature_names=names, base_margin=self._prior_margin(frame)
+        )
+
+    def _margin(self, frame: pd.DataFrame) -> np.ndarray:
+        dm = self._dmatrix(frame)
         return self.booster_.predict(dm, output_margin=True, iteration_range=(0, self.n_trees_))
 
     def decision_function(self, X: Any) -> np.ndarray:
         """The booster's raw margin (log-odds before calibration) for each row."""
         self._check_fitted()
-        return self._margin(self._as_frame(X).to_numpy(dtype="float32"))
+        return self._margin(self._as_frame(X))
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Calibrated probabilities, shape ``(n, 2)``: columns stay / churn."""
@@ -261,16 +308,18 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
         risk most, in plain words ("last purchase 120 days ago"). Contributions explain the uncalibrated
         margin; calibration is monotone, so their ranking carries over to the probability.
         """
-        import xgboost as xgb
-
         self._check_fitted()
         frame = self._as_frame(X)
-        names = [_safe_name(c) for c in self.feature_names_in_]
-        dm = xgb.DMatrix(frame.to_numpy(dtype="float32"), feature_names=names)
+        dm = self._dmatrix(frame)
         contribs = self.booster_.predict(dm, pred_contribs=True, iteration_range=(0, self.n_trees_))
         features = list(self.feature_names_in_)
         out = pd.DataFrame(contribs[:, :-1], index=frame.index, columns=features)
-        out["base_value"] = contribs[:, -1]
+        bias = contribs[:, -1]  # includes each row's prior margin (xgboost adds base_margin to the bias)
+        prior_margin = self._prior_margin(frame)
+        if prior_margin is not None:
+            out[self.prior_] += prior_margin - self.prior_offset_
+            bias = bias - prior_margin + self.prior_offset_
+        out["base_value"] = bias
         margin = self.booster_.predict(dm, output_margin=True, iteration_range=(0, self.n_trees_))
         out["margin"] = margin
         out["churn_probability"] = _apply_calibration(self.calibrator_, self.calibration_method_, margin)
