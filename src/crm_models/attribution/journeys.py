@@ -14,6 +14,8 @@ paths), so millions of journeys stay cheap.
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,6 +41,7 @@ PARSE_CHUNK_ROWS = 20_000  # paths parsed per block (cache-sized blocks are much
 SAMPLE_ROWS = 2_000  # paths parsed by Arrow to learn the channel names
 ARROW_CHUNK_ROWS = 500_000  # block size when Arrow parses lists of channels
 SEPARATOR_SAMPLE_ROWS = 10_000
+PARSE_THREADS = min(4, os.cpu_count() or 1)  # threads for the byte-level parser
 
 
 @dataclass(frozen=True)
@@ -245,16 +248,32 @@ def encode_journeys(
             if name:
                 lookup.setdefault(name, len(lookup))
     block = PARSE_CHUNK_ROWS if strings is not None else ARROW_CHUNK_ROWS
-    for lo in range(0, n, block):
+    starts = list(range(0, n, block))
+    prepared: dict[int, tuple[np.ndarray, np.ndarray] | None] = {}
+    if strings is not None and lookup:
+        # the byte-level path on all blocks first, on a few threads (numpy releases the GIL)
+        table = NameTable(list(lookup))
+        table.table(True), table.table(False)  # build the shared lookup tables before the threads read them
+        workers = min(PARSE_THREADS, len(starts))
+
+        def fast_block(lo: int) -> tuple[np.ndarray, np.ndarray] | None:
+            return split_encode(strings.slice(lo, min(n, lo + block) - lo), sep, table)
+
+        if workers > 1:
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                prepared = dict(zip(starts, pool.map(fast_block, starts)))
+        else:
+            prepared = {lo: fast_block(lo) for lo in starts}
+    for lo in starts:
         hi = min(n, lo + block)
-        if strings is not None and lookup:
-            if table is None or len(table.names) != len(lookup):
-                table = NameTable(list(lookup))
+        fast = prepared.get(lo)
+        if fast is None and strings is not None and lookup and table is not None and len(table.names) != len(lookup):
+            table = NameTable(list(lookup))  # names learned from an earlier block: try the fast path again
             fast = split_encode(strings.slice(lo, hi - lo), sep, table)
-            if fast is not None:
-                code_chunks.append(fast[0])
-                length_chunks.append(fast[1])
-                continue
+        if fast is not None:
+            code_chunks.append(fast[0])
+            length_chunks.append(fast[1])
+            continue
         if strings is None:
             lists = pa.array([list(map(str, p)) for p in raw.iloc[lo:hi]], type=pa.list_(pa.string()))
         else:
