@@ -175,6 +175,7 @@ def plot_waterfall(
     _, ax = _axes(ax, figsize=(8.0, 0.45 * len(items) + 1.8))
     start = float(explanation_row["base_value"])
     position = start
+    reached = [start]
     for row, (label, value) in enumerate(items):
         ax.barh(row, value, left=position, color=NEGATIVE if value > 0 else POSITIVE)
         ax.text(
@@ -186,6 +187,10 @@ def plot_waterfall(
             ha="left" if value >= 0 else "right",
         )
         position += value
+        reached.append(position)
+    low, high = min(reached), max(reached)
+    pad = 0.15 * max(high - low, 1e-6)  # room for the value labels at both ends
+    ax.set_xlim(low - pad, high + pad)
     ax.set_yticks(range(len(items)), labels=[label for label, _ in items])
     ax.invert_yaxis()
     ax.axvline(start, color="grey", ls=":", lw=1)
