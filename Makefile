@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-dev
 
-.PHONY: setup demo test lab bench mlflow-ui clean-reports
+.PHONY: setup demo test lab bench mlflow-ui clean-reports chromium report-index browser-test
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -13,9 +13,9 @@ $(VENV)/bin/python:
 
 $(STAMP): pyproject.toml | $(VENV)/bin/python
 	@if [ -x $(VENV)/bin/uv ]; then \
-	  $(VENV)/bin/uv pip install --python $(PY) -e ".[dev]"; \
+	  $(VENV)/bin/uv pip install --compile-bytecode --python $(PY) -e ".[dev]"; \
 	else \
-	  $(PY) -m pip install -e ".[dev]"; \
+	  $(PY) -m pip install --compile -e ".[dev]"; \
 	fi
 	$(PY) -m ipykernel install --sys-prefix --name crm-models --display-name "crm_models (.venv)" >/dev/null
 	touch $(STAMP)
@@ -27,13 +27,17 @@ demo: $(STAMP)
 
 $(VENV)/.installed-spark: pyproject.toml | $(STAMP)
 	@if [ -x $(VENV)/bin/uv ]; then \
-	  $(VENV)/bin/uv pip install --python $(PY) -e ".[dev,spark]"; \
+	  $(VENV)/bin/uv pip install --compile-bytecode --python $(PY) -e ".[dev,spark]"; \
 	else \
-	  $(PY) -m pip install -e ".[dev,spark]"; \
+	  $(PY) -m pip install --compile -e ".[dev,spark]"; \
 	fi
 	touch $@
 
-test: $(STAMP) $(VENV)/.installed-spark
+# Chromium (Debian's package) for the real-browser report test; the test skips with a reason if this fails.
+chromium:
+	-@bash scripts/install-chromium.sh
+
+test: $(STAMP) $(VENV)/.installed-spark chromium
 	$(PY) -m pytest -n 2 --dist loadfile
 
 lab: $(STAMP)
@@ -49,6 +53,12 @@ $(VENV)/.installed-bench: pyproject.toml | $(STAMP)
 
 bench: $(VENV)/.installed-bench
 	$(PY) bench/run_all.py
+
+report-index: $(STAMP)
+	$(VENV)/bin/crm report-index
+
+browser-test: $(STAMP) chromium
+	CRM_REPORTS_DIR=reports $(PY) -m pytest tests/test_browser_reports.py -q
 
 mlflow-ui: $(STAMP)
 	$(VENV)/bin/mlflow ui --backend-store-uri sqlite:///$(CURDIR)/experiments/mlflow.db --workers 1

@@ -125,7 +125,8 @@ def log_table(frame: Any, artifact_file: str) -> None:
         path = Path(tmp) / Path(artifact_file).name
         frame.to_csv(path, index=True)
         with active_run():
-            mlflow.log_artifact(str(path), artifact_path=str(Path(artifact_file).parent) or None)
+            folder = Path(artifact_file).parent.as_posix()
+            mlflow.log_artifact(str(path), artifact_path=None if folder in ("", ".") else folder)
 
 
 def log_sklearn_model(
