@@ -377,12 +377,14 @@ def bgnbd_features(X: pd.DataFrame, horizon_days: float, *, required: bool = Fal
     T = np.where(T <= 0, 1.0 / 7.0, T)
     from crm_models.exceptions import ConvergenceError
 
+    if not required and (frequency > 0).sum() < 2:
+        return None  # nobody (or one customer) bought twice: BG/NBD is not identified
     model = None
     for penalizer in (0.0, 0.01):
         try:
             model = BetaGeoModel(penalizer=penalizer).fit(frequency, recency, T)
             break
-        except ConvergenceError:
+        except (ConvergenceError, ValueError):  # ValueError covers DataContractError
             if required and penalizer > 0:
                 raise
     if model is None:
