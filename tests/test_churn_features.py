@@ -56,6 +56,7 @@ def test_features_on_a_hand_made_table():
     assert a["n_distinct_products"] == 3
     assert a["recency_over_ipt"] == pytest.approx(a["recency_days"] / 10.0)
     assert a["bg_frequency"] == 2
+    assert a["season_share"] == 0.0 and a["orders_same_season_last_year"] == 0  # January buyer, February window
     assert a["bg_recency_weeks"] == pytest.approx(20 / 7)
     b = ds.X.loc["b"]
     assert b["n_orders"] == 1 and np.isnan(b["ipt_mean"])

@@ -188,6 +188,7 @@ def _orders(source: TransactionSource, c: float) -> tuple[Any, Any]:
         "age": before.age.max(),  # the order's first line (largest age = earliest)
         "amount": before.amount.sum(),
         "epoch": before._epoch.min(),
+        "ts": before.timestamp.min(),
     }
     if source.has_quantity:
         metrics["quantity"] = before.quantity.abs().sum().cast("float64")
@@ -237,6 +238,11 @@ def _feature_expression(
     year = 365.0
     same_season = (p.age <= year) & (p.age > year - horizon_days)
     agg["orders_same_season_last_year"] = count_if(same_season)
+    # seasonal buyer: share of all past orders placed in the calendar stretch the horizon covers (any year)
+    cutoff_doy = float(pd.Timestamp(from_epoch(c)).dayofyear)
+    doy = p.ts.day_of_year().cast("float64")
+    offset = (doy - cutoff_doy + 366.0) % 366.0
+    agg["season_share"] = ibis.ifelse(offset < min(horizon_days, 366.0), 1.0, 0.0).mean()
     weekday = (p.epoch / SECONDS_PER_DAY + 3).floor() % 7  # 1970-01-01 was a Thursday -> Monday = 0
     agg["weekend_share"] = ibis.ifelse(weekday >= 5, 1.0, 0.0).mean()
     if source.has_quantity:
@@ -347,6 +353,7 @@ def _derived_features(
         X["n_channels"] = num["n_channels"]
     # seasonality
     X["orders_same_season_last_year"] = num["orders_same_season_last_year"]
+    X["season_share"] = num["season_share"]
     X["weekend_share"] = num["weekend_share"]
     # BG/NBD inputs (weeks): repeat purchase days, time of last repeat, age
     X["bg_frequency"] = num["n_purchase_days"] - 1.0

@@ -36,6 +36,7 @@ _FIXED = {
     "n_channels": "bought through {v:.0f} channel(s)",
     "orders_same_season_last_year": "{v:.0f} orders in this season last year",
     "weekend_share": "{pct} of orders at weekends",
+    "season_share": "{pct} of past orders in this season of the year",
     "bg_frequency": "{v:.0f} repeat purchase days",
     "bg_recency_weeks": "last repeat purchase {v:.0f} weeks after the first",
     "bg_T_weeks": "first purchase {v:.0f} weeks ago",
