@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from churn_synth import synthetic_transactions
 from crm_models.churn import make_churn_dataset, make_training_set
+from crm_models.churn._synthetic import rhythm_transactions as synthetic_transactions
 from crm_models.exceptions import DataContractError
 
 

@@ -7,7 +7,6 @@ import pandas as pd
 import pytest
 from sklearn.base import clone
 
-from churn_synth import synthetic_transactions
 from crm_models.churn import (
     ChurnModel,
     action_table,
@@ -22,6 +21,7 @@ from crm_models.churn import (
     risk_tiers,
     value_at_risk,
 )
+from crm_models.churn._synthetic import rhythm_transactions as synthetic_transactions
 from crm_models.exceptions import DataContractError, NotFittedError
 
 FAST = {"n_estimators": 80, "learning_rate": 0.15, "early_stopping_rounds": 15}

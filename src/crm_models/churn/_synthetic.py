@@ -1,4 +1,4 @@
-"""A small seeded generator of canonical transactions for the churn tests.
+"""A small seeded generator of canonical transactions with purchase rhythms (tests and examples).
 
 Customers buy in a rhythm of their own (a period between a week and four months, with jitter) from their
 arrival until they drop out. Recency alone is then misleading: 60 silent days are alarming for a weekly
@@ -11,8 +11,9 @@ import numpy as np
 import pandas as pd
 
 
-def synthetic_transactions(seed: int = 7, n_customers: int = 2_000, days: int = 730,
-                           start: str = "2022-01-01") -> pd.DataFrame:
+def rhythm_transactions(
+    seed: int = 7, n_customers: int = 2_000, days: int = 730, start: str = "2022-01-01"
+) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     period = np.exp(rng.uniform(np.log(7), np.log(120), n_customers))
     birth = rng.uniform(0, days * 0.6, n_customers)
@@ -29,13 +30,15 @@ def synthetic_transactions(seed: int = 7, n_customers: int = 2_000, days: int = 
     amount = np.round(spend[owner] * rng.lognormal(0, 0.3, owner.size), 2)
     returned = rng.random(owner.size) < 0.03
     amount = np.where(returned, -0.5 * amount, amount)
-    frame = pd.DataFrame({
-        "customer_id": [f"c{i:05d}" for i in owner],
-        "timestamp": pd.Timestamp(start) + pd.to_timedelta(np.round(times * 86_400), unit="s"),
-        "amount": amount,
-        "quantity": rng.integers(1, 6, owner.size).astype(float),
-        "product_id": rng.integers(0, 50, owner.size).astype(str),
-    })
+    frame = pd.DataFrame(
+        {
+            "customer_id": [f"c{i:05d}" for i in owner],
+            "timestamp": pd.Timestamp(start) + pd.to_timedelta(np.round(times * 86_400), unit="s"),
+            "amount": amount,
+            "quantity": rng.integers(1, 6, owner.size).astype(float),
+            "product_id": rng.integers(0, 50, owner.size).astype(str),
+        }
+    )
     frame = frame.sort_values("timestamp", kind="stable").reset_index(drop=True)
     frame["order_id"] = [f"o{i}" for i in range(len(frame))]
     return frame
