@@ -14,8 +14,6 @@ paths), so millions of journeys stay cheap.
 
 from __future__ import annotations
 
-import os
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,7 +39,6 @@ PARSE_CHUNK_ROWS = 20_000  # paths parsed per block (cache-sized blocks are much
 SAMPLE_ROWS = 2_000  # paths parsed by Arrow to learn the channel names
 ARROW_CHUNK_ROWS = 500_000  # block size when Arrow parses lists of channels
 SEPARATOR_SAMPLE_ROWS = 10_000
-PARSE_THREADS = min(4, os.cpu_count() or 1)  # threads for the byte-level parser
 
 
 @dataclass(frozen=True)
@@ -251,19 +248,10 @@ def encode_journeys(
     starts = list(range(0, n, block))
     prepared: dict[int, tuple[np.ndarray, np.ndarray] | None] = {}
     if strings is not None and lookup:
-        # the byte-level path on all blocks first, on a few threads (numpy releases the GIL)
+        # the byte-level path on every block first (threads do not help: the blocks are cache-sized and
+        # numpy holds the GIL for most of these small operations)
         table = NameTable(list(lookup))
-        table.table(True), table.table(False)  # build the shared lookup tables before the threads read them
-        workers = min(PARSE_THREADS, len(starts))
-
-        def fast_block(lo: int) -> tuple[np.ndarray, np.ndarray] | None:
-            return split_encode(strings.slice(lo, min(n, lo + block) - lo), sep, table)
-
-        if workers > 1:
-            with ThreadPoolExecutor(max_workers=workers) as pool:
-                prepared = dict(zip(starts, pool.map(fast_block, starts)))
-        else:
-            prepared = {lo: fast_block(lo) for lo in starts}
+        prepared = {lo: split_encode(strings.slice(lo, min(n, lo + block) - lo), sep, table) for lo in starts}
     for lo in starts:
         hi = min(n, lo + block)
         fast = prepared.get(lo)
