@@ -2,11 +2,16 @@
 
 A suite run (``crm run``) opens one MLflow run per notebook and exports ``MLFLOW_RUN_ID`` and
 ``MLFLOW_TRACKING_URI`` to the notebook's kernel; the ``log_*`` functions here then write into that
-run. Used interactively (no suite run), they open a run of their own in the project's store.
+run. Used interactively (no suite run), they open a run of their own in the project's store (or the
+one ``MLFLOW_TRACKING_URI`` names; artifacts then live beside that store).
+
+``log_clv_model`` (the CLV models as a pyfunc model) is loaded on first use: it imports MLflow.
 """
 
 from crm_models.tracking.mlflow_helpers import (
     active_run,
+    artifact_location_for,
+    current_tracking_uri,
     data_fingerprint,
     default_tracking_uri,
     git_commit,
@@ -21,6 +26,8 @@ from crm_models.tracking.mlflow_helpers import (
 from crm_models.tracking.registry import (
     CHAMPION_ALIAS,
     champion_metrics,
+    champion_table,
+    champion_verdict,
     compare_with_champion,
     get_champion,
     promote_if_better,
@@ -32,7 +39,11 @@ from crm_models.tracking.registry import (
 __all__ = [
     "CHAMPION_ALIAS",
     "active_run",
+    "artifact_location_for",
+    "current_tracking_uri",
     "champion_metrics",
+    "champion_table",
+    "champion_verdict",
     "compare_with_champion",
     "data_fingerprint",
     "default_tracking_uri",
@@ -41,6 +52,7 @@ __all__ = [
     "log_figure",
     "log_kpis",
     "log_metrics",
+    "log_clv_model",
     "log_params",
     "log_sklearn_model",
     "log_table",
@@ -50,3 +62,11 @@ __all__ = [
     "set_tags",
     "track_champion",
 ]
+
+
+def __getattr__(name: str):  # PEP 562: the pyfunc CLV model imports MLflow, so load it on first use only
+    if name in ("log_clv_model", "CLVPyfuncModel"):
+        from crm_models.tracking import clv_model
+
+        return getattr(clv_model, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

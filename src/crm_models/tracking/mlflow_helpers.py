@@ -40,16 +40,44 @@ def default_artifact_location(root: str | os.PathLike[str] | None = None) -> str
     return folder.as_uri()
 
 
+def artifact_location_for(tracking_uri: str) -> str | None:
+    """Where a new experiment of the store at ``tracking_uri`` keeps its artifacts.
+
+    Beside a sqlite store: ``sqlite:////x/y/mlflow.db`` -> ``file:///x/y/artifacts`` (absolute, created),
+    so artifacts follow the database (the project default gives ``experiments/artifacts``). Any other store
+    (a ``file:`` store, a tracking server) returns ``None``: MLflow chooses, e.g. inside the file store.
+    """
+    if not tracking_uri.startswith("sqlite:///"):
+        return None
+    path = tracking_uri[len("sqlite:///") :].split("?", 1)[0]
+    if not path or path == ":memory:":
+        return None
+    folder = (Path(path).parent / "artifacts").resolve()
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder.as_uri()
+
+
+def current_tracking_uri(root: str | os.PathLike[str] | None = None) -> str:
+    """``MLFLOW_TRACKING_URI`` when set, else the project's sqlite store (:func:`default_tracking_uri`)."""
+    return os.environ.get("MLFLOW_TRACKING_URI") or default_tracking_uri(root)
+
+
 def ensure_experiment(name: str = DEFAULT_EXPERIMENT, root: str | os.PathLike[str] | None = None) -> str:
-    """Create (once) the experiment with an absolute artifact location and return its id."""
+    """Create (once) the experiment with an artifact location that follows the tracking store; return its id.
+
+    Also points MLflow's tracking and registry URIs at that store, so that a model registered while
+    logging lands in the same store as the run (not in one set earlier in the process).
+    """
     import mlflow
 
-    mlflow.set_tracking_uri(os.environ.get("MLFLOW_TRACKING_URI") or default_tracking_uri(root))
+    uri = current_tracking_uri(root)
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
     existing = mlflow.get_experiment_by_name(name)
     if existing is not None:
         return existing.experiment_id
     try:
-        return mlflow.create_experiment(name, artifact_location=default_artifact_location(root))
+        return mlflow.create_experiment(name, artifact_location=artifact_location_for(uri))
     except Exception:  # another process created it in between
         found = mlflow.get_experiment_by_name(name)
         if found is None:
@@ -135,10 +163,17 @@ def log_sklearn_model(
     input_example: Any = None,
     pip_requirements: list[str] | None = None,
     registered_model_name: str | None = None,
+    serialization_format: str = "cloudpickle",
 ) -> Any:
     """Log a scikit-learn compatible model with a signature and explicit pip requirements.
 
-    Requirement inference costs seconds per model, so the requirements are always passed explicitly.
+    Requirement inference costs seconds per model, so the requirements are always passed explicitly
+    (default: this environment's versions of the project and its modelling stack).
+    ``serialization_format`` defaults to ``"cloudpickle"``: MLflow 3's default, skops, refuses custom
+    estimators such as :class:`crm_models.churn.ChurnModel` (an xgboost Booster inside). Loading a
+    cloudpickled model needs ``crm_models`` importable, which the pip requirements state.
+    With ``registered_model_name`` the model is also registered; the returned ``ModelInfo`` then
+    carries ``registered_model_version`` (for :func:`crm_models.tracking.track_champion`).
     """
     import mlflow
     import mlflow.sklearn
@@ -159,14 +194,19 @@ def log_sklearn_model(
             input_example=input_example,
             pip_requirements=pip_requirements,
             registered_model_name=registered_model_name,
+            serialization_format=serialization_format,
         )
 
 
-def _default_requirements() -> list[str]:
+DEFAULT_REQUIREMENTS = ("crm-models", "scikit-learn", "xgboost-cpu", "numpy", "pandas", "scipy")
+
+
+def _default_requirements(packages: tuple[str, ...] = DEFAULT_REQUIREMENTS) -> list[str]:
+    """Pinned ``name==version`` for the installed ones of ``packages`` (no inference, no subprocess)."""
     from importlib.metadata import PackageNotFoundError, version
 
     requirements = []
-    for package in ("crm-models", "scikit-learn", "xgboost-cpu", "numpy", "pandas", "scipy"):
+    for package in packages:
         try:
             requirements.append(f"{package}=={version(package)}")
         except PackageNotFoundError:

@@ -7,6 +7,10 @@ Typical use in a notebook, after fitting and logging the metrics of this run::
     comparison = track_champion("crm_churn", info.registered_model_version, {"auc": auc, "brier": brier},
                                 primary="auc", greater_is_better={"brier": False})
     display(comparison)   # this run vs the champion; comparison.attrs["promoted"] says if the alias moved
+    display(Markdown(champion_verdict(comparison, label="ROC AUC")))
+    display(champion_table(comparison))   # metric x (this model, champion (vN), difference, better)
+
+For errors, where lower wins, pass ``greater_is_better=False`` (or ``{"mae": False}``).
 
 (``compare_with_champion`` and ``promote_if_better`` are the two halves, for finer control.)
 
@@ -25,6 +29,8 @@ CHAMPION_ALIAS = "champion"
 __all__ = [
     "CHAMPION_ALIAS",
     "champion_metrics",
+    "champion_table",
+    "champion_verdict",
     "compare_with_champion",
     "get_champion",
     "model_versions_of_run",
@@ -129,15 +135,24 @@ def promote_if_better(
     metric: str,
     *,
     greater_is_better: bool = True,
+    value: float | None = None,
     tracking_uri: str | None = None,
 ) -> bool:
     """Make ``version`` the champion when there is none or when it beats the champion on ``metric``.
 
-    Returns whether the alias moved. Ties keep the current champion.
+    The candidate's value is ``value`` when given, else ``metric`` as logged in the run that produced
+    ``version``; the champion's is always read from its run. ``greater_is_better=False`` for errors
+    (lower wins). Returns whether the alias moved. Ties, and a candidate without a finite value, keep
+    the current champion; a champion that lacks the metric is replaced.
     """
     client = _client(tracking_uri)
     candidate = client.get_model_version(name, str(version))
-    candidate_value = client.get_run(candidate.run_id).data.metrics.get(metric) if candidate.run_id else None
+    if value is not None:
+        candidate_value: float | None = float(value)
+    else:
+        candidate_value = client.get_run(candidate.run_id).data.metrics.get(metric) if candidate.run_id else None
+    if candidate_value is not None and not math.isfinite(candidate_value):
+        candidate_value = None
     champion = get_champion(name, tracking_uri=tracking_uri)
     if champion is None:
         set_champion(name, version, tracking_uri=tracking_uri)
@@ -171,15 +186,109 @@ def track_champion(
 ) -> Any:
     """Compare this run's ``metrics`` with the champion's, then promote ``version`` if it wins on ``primary``.
 
+    ``greater_is_better`` is one flag or a mapping per metric: pass ``{"holdout_mae": False}`` (or
+    ``False``) for errors, where lower wins. Metrics missing from the run that produced ``version`` are
+    logged there, because later comparisons read the champion's metrics from its run. The version gets
+    the tags ``crm_primary_metric``, ``crm_greater_is_better`` and ``crm_champion_decision``
+    (``first`` / ``promoted`` / ``kept``), which a report can use to pick and orient the headline row.
+
     Returns the comparison DataFrame (see ``compare_with_champion``), made *before* any promotion, with
-    ``attrs["promoted"]`` (bool) and ``attrs["champion_version"]`` (after the decision).
+    the primary metric first and ``attrs``: ``promoted`` (bool), ``decision``, ``primary``,
+    ``greater_is_better`` (of the primary), ``version``, ``previous_champion_version`` and
+    ``champion_version`` (after the decision). :func:`champion_verdict` puts it in words.
     """
     if primary not in metrics:
         raise ValueError(f"the primary metric {primary!r} is not among the metrics {sorted(metrics)}")
-    comparison = compare_with_champion(name, metrics, greater_is_better=greater_is_better, tracking_uri=tracking_uri)
+    ordered = {primary: metrics[primary], **{k: v for k, v in metrics.items() if k != primary}}
+    _log_missing_metrics(name, version, ordered, tracking_uri=tracking_uri)
+    comparison = compare_with_champion(name, ordered, greater_is_better=greater_is_better, tracking_uri=tracking_uri)
     higher = greater_is_better if isinstance(greater_is_better, bool) else greater_is_better.get(primary, True)
-    promoted = promote_if_better(name, version, primary, greater_is_better=higher, tracking_uri=tracking_uri)
+    before = get_champion(name, tracking_uri=tracking_uri)
+    promoted = promote_if_better(
+        name, version, primary, greater_is_better=higher, value=float(metrics[primary]), tracking_uri=tracking_uri
+    )
     champion = get_champion(name, tracking_uri=tracking_uri)
-    comparison.attrs["promoted"] = promoted
-    comparison.attrs["champion_version"] = None if champion is None else str(champion.version)
+    decision = "first" if before is None else ("promoted" if promoted else "kept")
+    client = _client(tracking_uri)
+    for key, tag in (("crm_primary_metric", primary), ("crm_greater_is_better", str(bool(higher)).lower()),
+                     ("crm_champion_decision", decision)):
+        client.set_model_version_tag(name, str(version), key, tag)
+    comparison.attrs.update(
+        {
+            "promoted": promoted,
+            "decision": decision,
+            "primary": primary,
+            "greater_is_better": bool(higher),
+            "model": name,
+            "version": str(version),
+            "previous_champion_version": None if before is None else str(before.version),
+            "champion_version": None if champion is None else str(champion.version),
+        }
+    )
     return comparison
+
+
+def _log_missing_metrics(
+    name: str, version: int | str, metrics: Mapping[str, float], *, tracking_uri: str | None
+) -> None:
+    client = _client(tracking_uri)
+    run_id = client.get_model_version(name, str(version)).run_id
+    if not run_id:
+        return
+    logged = client.get_run(run_id).data.metrics
+    for key, value in metrics.items():
+        number = float(value)
+        if key not in logged and math.isfinite(number):
+            client.log_metric(run_id, key, number)
+
+
+def champion_verdict(comparison: Any, *, label: str | None = None, fmt: str = "{:.3f}") -> str:
+    """One sentence on a :func:`track_champion` result, e.g.
+    ``"This model's ROC AUC 0.760 vs champion 0.750 (version 3): promoted, version 4 is the champion."``
+
+    ``label`` names the primary metric in words (default: its name); ``fmt`` formats its values.
+    """
+    attrs = comparison.attrs
+    primary = attrs["primary"]
+    row = comparison.loc[comparison["metric"] == primary].iloc[0]
+    words = label or primary
+    direction = "higher" if attrs.get("greater_is_better", True) else "lower"
+    current = fmt.format(row["current"])
+    model = f"{attrs.get('model', 'the model')} version {attrs.get('version')}"
+    if attrs["decision"] == "first":
+        return (f"This model's {words} {current}; there was no champion yet, so {model} becomes the champion "
+                f"({direction} is better).")
+    previous = attrs.get("previous_champion_version")
+    if _isna(row["champion"]):
+        reference = f"the champion (version {previous}) did not log {words}"
+    else:
+        reference = f"champion {fmt.format(row['champion'])} (version {previous})"
+    if attrs["decision"] == "promoted":
+        return f"This model's {words} {current} vs {reference}: promoted, {model} is the new champion ({direction} is better)."
+    return (f"This model's {words} {current} vs {reference}: kept, version {attrs.get('champion_version')} stays "
+            f"the champion ({direction} is better; ties keep the champion).")
+
+
+def champion_table(comparison: Any) -> Any:
+    """A display-ready view of a comparison: one row per metric, ``this model``, ``champion (vN)``,
+    ``difference`` and ``better`` (``yes`` / ``no`` / ``-`` where there is nothing to compare)."""
+    import pandas as pd
+
+    previous = comparison.attrs.get("previous_champion_version")
+    if previous is None and len(comparison):
+        previous = comparison["champion_version"].iloc[0]
+    champion = "champion" if previous is None else f"champion (v{previous})"
+    words = {True: "yes", False: "no"}
+    return pd.DataFrame(
+        {
+            "this model": comparison["current"].to_numpy(dtype=float),
+            champion: comparison["champion"].to_numpy(dtype=float),
+            "difference": comparison["difference"].to_numpy(dtype=float),
+            "better": [words.get(v, "-") if v is not None else "-" for v in comparison["better"]],
+        },
+        index=pd.Index(comparison["metric"].astype(str).to_list(), name="metric"),
+    )
+
+
+def _isna(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
