@@ -22,7 +22,8 @@ states and the rest solves the restricted system, giving ``P_-c``. The removal e
 Value: every conversion's value is taken as the mean value of the conversions that leave from the same
 last state, ``v_s``; the expected value from each state solves ``(I - Q) y = r * v`` and the value
 removal effects and credits follow in the same way. Nothing is simulated: sparse LU solves
-(``scipy.sparse.linalg.spsolve``), one per channel, give the exact answer deterministically.
+(``scipy.sparse.linalg.splu``, the SuperLU factorization behind ``spsolve``), one per channel plus
+one for the full chain, give the exact answer deterministically.
 """
 
 from __future__ import annotations
