@@ -76,3 +76,18 @@ def test_rfm_inputs_identical_on_spark_and_duckdb(spark, demo_transactions) -> N
     on_spark = rfm_inputs(to_spark_table(spark, columns, "transactions_rfm"), observation_end=demo.observation_end)
     on_duckdb = rfm_inputs(columns, observation_end=demo.observation_end)
     pd.testing.assert_frame_equal(on_spark, on_duckdb, check_dtype=False, check_exact=False, rtol=1e-12)
+
+
+def test_build_journeys_identical_on_spark_and_duckdb(spark) -> None:
+    from crm_models.attribution import build_journeys
+    from crm_models.datasets import make_demo
+
+    touchpoints = make_demo(seed=5, n_customers=800).touchpoints
+    options = {"lookback": "30D", "collapse_repeats": True}
+    on_spark = build_journeys(to_spark_table(spark, touchpoints, "touchpoints"), **options)
+    on_duckdb = build_journeys(touchpoints, **options)
+    assert on_duckdb["conversions"].sum() > 0
+    key = [c for c in on_duckdb.columns if c in ("path",)] or list(on_duckdb.columns[:1])
+    left = on_spark.sort_values(key).reset_index(drop=True)
+    right = on_duckdb.sort_values(key).reset_index(drop=True)
+    pd.testing.assert_frame_equal(left, right, check_dtype=False, check_exact=False, rtol=1e-9)

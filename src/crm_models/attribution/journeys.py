@@ -523,21 +523,18 @@ def build_journeys(
             previous_time = t.timestamp.lag().over(within)
             elapsed = (t.timestamp.epoch_seconds() - previous_time.epoch_seconds()).cast("float64")
             new_session = new_session | (elapsed >= gap_seconds)
-        t = t.filter(new_session)
+        # Materialize the window flag before filtering: Spark cannot filter on a window expression directly.
+        t = t.mutate(new_session_=new_session)
+        t = t.filter(t.new_session_).drop("new_session_")
     if max_touches is not None:
         backwards = ibis.window(
             group_by=[t.customer_id, t.journey], order_by=[t.timestamp.desc(), t.conversion.desc()]
         )
-        t = t.filter(ibis.row_number().over(backwards) < max_touches)
+        t = t.mutate(touch_rank_=ibis.row_number().over(backwards))
+        t = t.filter(t.touch_rank_ < max_touches).drop("touch_rank_")
 
     seconds_left = (t.end_ts.epoch_seconds() - t.timestamp.epoch_seconds()).cast("float64")
-    per_journey = t.group_by(["customer_id", "journey"]).aggregate(
-        path=t.channel.collect(order_by=[t.timestamp, t.conversion]).join(sep),
-        conversions=t.converted.max(),
-        value=t.journey_value.max(),
-        n_touches=t.count(),
-        days_to_end=(seconds_left / SECONDS_PER_DAY).collect(order_by=[t.timestamp, t.conversion]),
-    )
+    per_journey = _ordered_journeys(t, seconds_left / SECONDS_PER_DAY, sep)
     if aggregate:
         expr = (
             per_journey.group_by("path")
@@ -559,3 +556,38 @@ def build_journeys(
     out["days_to_end"] = [np.asarray(d, dtype=float) for d in out["days_to_end"]]
     cols = ["customer_id", "journey", "path", "conversions", "nulls", "value", "n_touches", "days_to_end"]
     return out[cols].reset_index(drop=True)
+
+
+def _ordered_journeys(t: Any, days_left: Any, sep: str) -> Any:
+    """One row per (customer, journey): the channels in time order joined by ``sep``, and days to the end.
+
+    Touches are ordered by time, then conversion flag, then channel name (a deterministic tie-break). DuckDB
+    runs an order-sensitive aggregate; backends without one (Spark) collect (time, flag, channel, days)
+    structs and sort the array, which orders by the same keys, so every backend returns the same journeys.
+    """
+    import ibis
+
+    keys = ["customer_id", "journey"]
+    common = {"conversions": t.converted.max(), "value": t.journey_value.max(), "n_touches": t.count()}
+    if _supports_ordered_collect(t):
+        order = [t.timestamp, t.conversion, t.channel]
+        return t.group_by(keys).aggregate(
+            path=t.channel.collect(order_by=order).join(sep),
+            days_to_end=days_left.collect(order_by=order),
+            **common,
+        )
+    touch = ibis.struct({"ts": t.timestamp, "flag": t.conversion, "channel": t.channel, "days": days_left})
+    grouped = t.group_by(keys).aggregate(touches=touch.collect(), **common)
+    ordered = grouped.touches.sort()
+    return grouped.mutate(
+        path=ordered.map(lambda item: item.channel).join(sep),
+        days_to_end=ordered.map(lambda item: item.days),
+    ).drop("touches")
+
+
+def _supports_ordered_collect(t: Any) -> bool:
+    """True on backends whose SQL has order-sensitive aggregates that ibis can emit (DuckDB)."""
+    try:
+        return t._find_backend().name == "duckdb"
+    except Exception:  # noqa: BLE001 - an unbound table: use the portable form
+        return False
