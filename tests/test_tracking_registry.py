@@ -39,7 +39,7 @@ def test_champion_set_first_kept_for_worse_moved_for_better(store) -> None:
     v1 = _new_version(name, {"auc": 0.70})
     first = track_champion(name, v1, {"auc": 0.70, "brier": 0.20}, primary="auc",
                            greater_is_better={"brier": False})
-    assert first.attrs["promoted"] and first.attrs["decision"] == "first"
+    assert first.attrs == {"promoted": True, "champion_version": v1}
     assert get_champion(name).version == int(v1)
     assert first["better"].isna().all(), "nothing to compare with yet"
     assert "no champion yet" in champion_verdict(first, label="AUC")
@@ -47,7 +47,7 @@ def test_champion_set_first_kept_for_worse_moved_for_better(store) -> None:
     v2 = _new_version(name, {"auc": 0.65})
     worse = track_champion(name, v2, {"auc": 0.65, "brier": 0.18}, primary="auc",
                            greater_is_better={"brier": False})
-    assert not worse.attrs["promoted"] and worse.attrs["decision"] == "kept"
+    assert worse.attrs == {"promoted": False, "champion_version": v1}
     assert get_champion(name).version == int(v1)
     row = worse.set_index("metric")
     assert row.loc["auc", "champion"] == pytest.approx(0.70) and row.loc["auc", "better"] is False
@@ -58,14 +58,28 @@ def test_champion_set_first_kept_for_worse_moved_for_better(store) -> None:
     v3 = _new_version(name, {"auc": 0.75})
     better = track_champion(name, v3, {"auc": 0.75, "brier": 0.19}, primary="auc",
                             greater_is_better={"brier": False})
-    assert better.attrs["promoted"] and better.attrs["decision"] == "promoted"
-    assert better.attrs["previous_champion_version"] == v1 and better.attrs["champion_version"] == v3
+    assert better.attrs == {"promoted": True, "champion_version": v3}
+    assert (better["champion_version"] == v1).all(), "the table shows the champion before the decision"
     assert get_champion(name).version == int(v3)
     assert "AUC 0.750 vs champion 0.700" in champion_verdict(better, label="AUC")
     assert "promoted" in champion_verdict(better, label="AUC")
     table = champion_table(better)
     assert list(table.columns) == ["this model", f"champion (v{v1})", "difference", "better"]
     assert table.index[0] == "auc" and table.loc["auc", "better"] == "yes"
+
+    # a report written later still sees the comparison with the champion of that time (v1), not with v3 itself
+    from crm_models.tracking import recorded_comparison
+
+    later = recorded_comparison(name, v3)
+    assert later is not None and later.attrs == {"promoted": True, "champion_version": v3}
+    assert later["metric"].iloc[0] == "auc" and (later["champion_version"] == v1).all()
+    assert not later.set_index("metric").loc["brier", "greater_is_better"], "the direction is recorded per metric"
+    assert later.set_index("metric").loc["auc", "champion"] == pytest.approx(0.70)
+    assert later.set_index("metric").loc["auc", "better"] is True
+    assert champion_verdict(later, label="AUC") == champion_verdict(better, label="AUC")
+    assert recorded_comparison(name, v1).attrs == {"promoted": True, "champion_version": v1}
+    assert "no champion yet" in champion_verdict(recorded_comparison(name, v1))
+    assert recorded_comparison(name, "999") is None
 
     # a tie keeps the champion
     v4 = _new_version(name, {"auc": 0.75})

@@ -25,6 +25,7 @@ from collections.abc import Mapping
 from typing import Any
 
 CHAMPION_ALIAS = "champion"
+COMPARISON_COLUMNS = ("metric", "current", "champion", "difference", "better")
 
 __all__ = [
     "CHAMPION_ALIAS",
@@ -35,6 +36,7 @@ __all__ = [
     "get_champion",
     "model_versions_of_run",
     "promote_if_better",
+    "recorded_comparison",
     "register_model",
     "set_champion",
     "track_champion",
@@ -93,11 +95,12 @@ def compare_with_champion(
     greater_is_better: Mapping[str, bool] | bool = True,
     tracking_uri: str | None = None,
 ) -> Any:
-    """A DataFrame comparing ``metrics`` with the champion's: current, champion, difference, better.
+    """A DataFrame comparing ``metrics`` with the champion's: current, champion, difference, better,
+    champion_version, greater_is_better (one row per metric, in the order given).
 
     ``better`` is ``True``/``False`` where both values exist, ``None`` otherwise (no champion yet, or
     the champion did not log that metric). ``greater_is_better`` is one flag for all metrics or a
-    mapping per metric (missing names default to ``True``).
+    mapping per metric (missing names default to ``True``); the column of that name records it per row.
     """
     import pandas as pd
 
@@ -122,9 +125,10 @@ def compare_with_champion(
                 "difference": diff,
                 "better": better,
                 "champion_version": None if champion is None else str(champion.version),
+                "greater_is_better": bool(higher),
             }
         )
-    table = pd.DataFrame(rows, columns=["metric", "current", "champion", "difference", "better", "champion_version"])
+    table = pd.DataFrame(rows, columns=[*COMPARISON_COLUMNS, "champion_version", "greater_is_better"])
     table["better"] = pd.Series([row["better"] for row in rows], index=table.index, dtype=object)  # True/False/None
     return table
 
@@ -187,15 +191,20 @@ def track_champion(
     """Compare this run's ``metrics`` with the champion's, then promote ``version`` if it wins on ``primary``.
 
     ``greater_is_better`` is one flag or a mapping per metric: pass ``{"holdout_mae": False}`` (or
-    ``False``) for errors, where lower wins. Metrics missing from the run that produced ``version`` are
-    logged there, because later comparisons read the champion's metrics from its run. The version gets
-    the tags ``crm_primary_metric``, ``crm_greater_is_better`` and ``crm_champion_decision``
-    (``first`` / ``promoted`` / ``kept``), which a report can use to pick and orient the headline row.
+    ``False``) for errors, where lower wins. The candidate is judged on ``metrics[primary]``. Metrics
+    missing from the run that produced ``version`` are logged there, because later comparisons read the
+    champion's metrics from its run.
 
-    Returns the comparison DataFrame (see ``compare_with_champion``), made *before* any promotion, with
-    the primary metric first and ``attrs``: ``promoted`` (bool), ``decision``, ``primary``,
-    ``greater_is_better`` (of the primary), ``version``, ``previous_champion_version`` and
-    ``champion_version`` (after the decision). :func:`champion_verdict` puts it in words.
+    Returns the comparison DataFrame (see ``compare_with_champion``: its ``champion_version`` column is the
+    champion *before* the decision), made before any promotion, with the primary metric in the first row
+    and ``attrs["promoted"]`` (bool) and ``attrs["champion_version"]`` (after the decision).
+    :func:`champion_verdict` puts it in words, :func:`champion_table` makes it display-ready.
+
+    The decision is also recorded on the version, as tags ``crm_primary_metric``,
+    ``crm_greater_is_better``, ``crm_champion_decision`` (``first`` / ``promoted`` / ``kept``),
+    ``crm_previous_champion`` and ``crm_champion_comparison`` (the table as JSON): a report written later
+    reads it back with :func:`recorded_comparison`, i.e. the comparison with the champion *of that time*
+    rather than with the version itself once it has been promoted.
     """
     if primary not in metrics:
         raise ValueError(f"the primary metric {primary!r} is not among the metrics {sorted(metrics)}")
@@ -209,23 +218,77 @@ def track_champion(
     )
     champion = get_champion(name, tracking_uri=tracking_uri)
     decision = "first" if before is None else ("promoted" if promoted else "kept")
+    tags = {
+        "crm_primary_metric": primary,
+        "crm_greater_is_better": str(bool(higher)).lower(),
+        "crm_champion_decision": decision,
+        "crm_previous_champion": "" if before is None else str(before.version),
+        COMPARISON_TAG: _comparison_json(comparison),
+    }
     client = _client(tracking_uri)
-    for key, tag in (("crm_primary_metric", primary), ("crm_greater_is_better", str(bool(higher)).lower()),
-                     ("crm_champion_decision", decision)):
+    for key, tag in tags.items():
         client.set_model_version_tag(name, str(version), key, tag)
-    comparison.attrs.update(
-        {
-            "promoted": promoted,
-            "decision": decision,
-            "primary": primary,
-            "greater_is_better": bool(higher),
-            "model": name,
-            "version": str(version),
-            "previous_champion_version": None if before is None else str(before.version),
-            "champion_version": None if champion is None else str(champion.version),
-        }
-    )
+    comparison.attrs["promoted"] = promoted
+    comparison.attrs["champion_version"] = None if champion is None else str(champion.version)
     return comparison
+
+
+COMPARISON_TAG = "crm_champion_comparison"
+_TAG_LIMIT = 5000  # MLflow's limit on a model version tag value
+
+
+def _comparison_json(comparison: Any) -> str:
+    import json
+
+    import numpy as np
+
+    def clean(value: Any) -> Any:
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return None
+        if isinstance(value, bool | np.bool_):
+            return bool(value)
+        return value if isinstance(value, str) else float(value)
+
+    rows = [
+        {k: clean(row[k]) for k in (*COMPARISON_COLUMNS, "greater_is_better")}
+        for row in comparison.to_dict("records")
+    ]
+    text = json.dumps(rows)
+    while len(text) > _TAG_LIMIT and len(rows) > 1:  # keep the primary metric (first) and as many as fit
+        rows.pop()
+        text = json.dumps(rows)
+    return text
+
+
+def recorded_comparison(name: str, version: int | str, *, tracking_uri: str | None = None) -> Any | None:
+    """The comparison :func:`track_champion` made for ``version`` (before any promotion), or ``None``.
+
+    The same shape as :func:`track_champion`'s result (primary metric first, ``champion_version`` = the
+    champion at that time, ``attrs["promoted"]``, ``attrs["champion_version"]`` after that decision);
+    ``None`` when the version was never tracked or the registry cannot be read.
+    """
+    import json
+
+    import pandas as pd
+
+    try:
+        tags = _client(tracking_uri).get_model_version(name, str(version)).tags
+    except Exception:  # noqa: BLE001 - a registry query must never break a report
+        return None
+    if COMPARISON_TAG not in tags:
+        return None
+    previous = tags.get("crm_previous_champion") or None
+    rows = json.loads(tags[COMPARISON_TAG])
+    table = pd.DataFrame(rows, columns=list(COMPARISON_COLUMNS)).astype(
+        {"current": float, "champion": float, "difference": float}
+    )
+    table["better"] = pd.Series([row.get("better") for row in rows], index=table.index, dtype=object)
+    table["champion_version"] = previous
+    table["greater_is_better"] = [bool(row.get("greater_is_better", True)) for row in rows]
+    promoted = tags.get("crm_champion_decision") in ("first", "promoted")
+    table.attrs["promoted"] = promoted
+    table.attrs["champion_version"] = str(version) if promoted else previous
+    return table
 
 
 def _log_missing_metrics(
@@ -243,30 +306,31 @@ def _log_missing_metrics(
 
 
 def champion_verdict(comparison: Any, *, label: str | None = None, fmt: str = "{:.3f}") -> str:
-    """One sentence on a :func:`track_champion` result, e.g.
-    ``"This model's ROC AUC 0.760 vs champion 0.750 (version 3): promoted, version 4 is the champion."``
+    """One sentence on a :func:`track_champion` (or :func:`recorded_comparison`) result, e.g.
+    ``"This model's ROC AUC 0.760 vs champion 0.750 (version 3): promoted, version 4 is the new champion
+    (higher is better)."``
 
-    ``label`` names the primary metric in words (default: its name); ``fmt`` formats its values.
+    The primary metric is the first row; ``label`` names it in words (default: its name); ``fmt``
+    formats its values.
     """
-    attrs = comparison.attrs
-    primary = attrs["primary"]
-    row = comparison.loc[comparison["metric"] == primary].iloc[0]
-    words = label or primary
-    direction = "higher" if attrs.get("greater_is_better", True) else "lower"
+    row = comparison.iloc[0]
+    words = label or str(row["metric"])
+    direction = "higher" if bool(row.get("greater_is_better", True)) else "lower"
     current = fmt.format(row["current"])
-    model = f"{attrs.get('model', 'the model')} version {attrs.get('version')}"
-    if attrs["decision"] == "first":
-        return (f"This model's {words} {current}; there was no champion yet, so {model} becomes the champion "
-                f"({direction} is better).")
-    previous = attrs.get("previous_champion_version")
+    previous = row.get("champion_version")
+    previous = None if _isna(previous) else str(previous)
+    now = comparison.attrs.get("champion_version")
+    if previous is None:
+        return (f"This model's {words} {current}; there was no champion yet, so this version"
+                f"{'' if now is None else f' ({now})'} becomes the champion ({direction} is better).")
     if _isna(row["champion"]):
         reference = f"the champion (version {previous}) did not log {words}"
     else:
         reference = f"champion {fmt.format(row['champion'])} (version {previous})"
-    if attrs["decision"] == "promoted":
-        return f"This model's {words} {current} vs {reference}: promoted, {model} is the new champion ({direction} is better)."
-    return (f"This model's {words} {current} vs {reference}: kept, version {attrs.get('champion_version')} stays "
-            f"the champion ({direction} is better; ties keep the champion).")
+    if comparison.attrs.get("promoted"):
+        return f"This model's {words} {current} vs {reference}: promoted, version {now} is the new champion ({direction} is better)."
+    return (f"This model's {words} {current} vs {reference}: kept, version {previous} stays the champion "
+            f"({direction} is better; ties keep the champion).")
 
 
 def champion_table(comparison: Any) -> Any:
@@ -274,17 +338,15 @@ def champion_table(comparison: Any) -> Any:
     ``difference`` and ``better`` (``yes`` / ``no`` / ``-`` where there is nothing to compare)."""
     import pandas as pd
 
-    previous = comparison.attrs.get("previous_champion_version")
-    if previous is None and len(comparison):
-        previous = comparison["champion_version"].iloc[0]
-    champion = "champion" if previous is None else f"champion (v{previous})"
+    previous = comparison["champion_version"].iloc[0] if len(comparison) else None
+    champion = "champion" if _isna(previous) else f"champion (v{previous})"
     words = {True: "yes", False: "no"}
     return pd.DataFrame(
         {
             "this model": comparison["current"].to_numpy(dtype=float),
             champion: comparison["champion"].to_numpy(dtype=float),
             "difference": comparison["difference"].to_numpy(dtype=float),
-            "better": [words.get(v, "-") if v is not None else "-" for v in comparison["better"]],
+            "better": ["-" if _isna(v) else words[bool(v)] for v in comparison["better"]],
         },
         index=pd.Index(comparison["metric"].astype(str).to_list(), name="metric"),
     )
