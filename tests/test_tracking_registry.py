@@ -132,3 +132,13 @@ def test_track_champion_needs_the_primary_metric(store) -> None:
 
     with pytest.raises(ValueError, match="primary metric"):
         track_champion("crm_test_missing", 1, {"auc": 0.7}, primary="brier")
+
+
+def test_registered_name_is_per_suite(monkeypatch) -> None:
+    from crm_models.tracking import registered_name
+
+    monkeypatch.delenv("CRM_SUITE", raising=False)
+    assert registered_name("crm_churn") == "crm_churn"
+    monkeypatch.setenv("CRM_SUITE", "online retail/eu")
+    assert registered_name("crm_churn") == "crm_churn-online_retail_eu"
+    assert registered_name("crm_clv", suite="demo") == "crm_clv-demo"

@@ -51,6 +51,7 @@ from crm_models.tracking.history import (
     TAG_SUITE_RUN,
     kpis_of,
 )
+from crm_models.tracking.mlflow_helpers import artifact_location_for
 
 EXIT_OK = 0
 EXIT_NOTEBOOK_FAILED = 1
@@ -165,22 +166,12 @@ def _check_kernel(name: str) -> None:
         ) from exc
 
 
-def _artifact_location(tracking_uri: str) -> str | None:
-    """Artifacts beside a sqlite store: ``<folder of mlflow.db>/artifacts`` (absolute)."""
-    if tracking_uri.startswith("sqlite:///"):
-        db = Path(tracking_uri[len("sqlite:///") :])
-        folder = (db.parent / "artifacts").resolve()
-        folder.mkdir(parents=True, exist_ok=True)
-        return folder.as_uri()
-    return None
-
-
 def _experiment_id(client: Any, name: str, tracking_uri: str) -> str:
     found = client.get_experiment_by_name(name)
     if found is not None:
         return found.experiment_id
     try:
-        return client.create_experiment(name, artifact_location=_artifact_location(tracking_uri))
+        return client.create_experiment(name, artifact_location=artifact_location_for(tracking_uri))
     except Exception:  # created by another process in between
         found = client.get_experiment_by_name(name)
         if found is None:
@@ -276,13 +267,22 @@ def _log_params(client: Any, run_id: str, params: Mapping[str, Any]) -> None:
 
 
 def _models_of_run(client: Any, run_id: str, metrics: Mapping[str, float], tracking_uri: str) -> list[dict[str, Any]]:
-    from crm_models.tracking.registry import compare_with_champion, get_champion, model_versions_of_run
+    from crm_models.tracking.registry import (
+        compare_with_champion,
+        get_champion,
+        model_versions_of_run,
+        recorded_comparison,
+    )
 
     found = []
     for version in model_versions_of_run(run_id, tracking_uri=tracking_uri):
         champion = get_champion(version.name, tracking_uri=tracking_uri)
-        own = {k: v for k, v in metrics.items() if not k.startswith("kpi_") and not k.startswith("crm_")}
-        comparison = compare_with_champion(version.name, own, tracking_uri=tracking_uri) if own else None
+        # The comparison the notebook made when it tracked this version (with the champion of that moment and
+        # each metric's direction); only versions never tracked fall back to a fresh higher-is-better comparison.
+        comparison = recorded_comparison(version.name, version.version, tracking_uri=tracking_uri)
+        if comparison is None:
+            own = {k: v for k, v in metrics.items() if not k.startswith("kpi_") and not k.startswith("crm_")}
+            comparison = compare_with_champion(version.name, own, tracking_uri=tracking_uri) if own else None
         rows = []
         if comparison is not None:
             for row in comparison.head(6).to_dict("records"):

@@ -33,6 +33,7 @@ from crm_models.tracking.registry import (
     promote_if_better,
     recorded_comparison,
     register_model,
+    registered_name,
     set_champion,
     track_champion,
 )
@@ -60,6 +61,7 @@ __all__ = [
     "promote_if_better",
     "recorded_comparison",
     "register_model",
+    "registered_name",
     "set_champion",
     "set_tags",
     "track_champion",

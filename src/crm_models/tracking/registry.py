@@ -354,3 +354,18 @@ def champion_table(comparison: Any) -> Any:
 
 def _isna(value: Any) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def registered_name(base: str, suite: str | None = None) -> str:
+    """The registry name of a model family for the current suite: ``crm_churn-demo``, ``crm_churn-online_retail``.
+
+    Champions are only comparable on the same data, so each suite (``$CRM_SUITE``, exported by ``crm run``) keeps
+    its own registered model and ``champion`` alias; outside a suite run the bare ``base`` name is used.
+    """
+    import os
+    import re
+
+    suite = suite if suite is not None else os.environ.get("CRM_SUITE", "")
+    if not suite:
+        return base
+    return f"{base}-{re.sub(r'[^A-Za-z0-9_.-]+', '_', suite)}"
