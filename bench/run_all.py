@@ -45,7 +45,8 @@ def main() -> int:
         "headline (peer time / our time: above 1 means we are faster).",
         "",
     ]
-    for name in chosen:
+    # Collect every benchmark's latest fragment (those not chosen this time keep their previous results).
+    for name in [n for n in ORDER if n in names] + [n for n in names if n not in ORDER]:
         fragment = RESULTS_DIR / f"{name}.md"
         if fragment.exists():
             parts += [fragment.read_text().rstrip(), ""]

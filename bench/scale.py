@@ -43,7 +43,7 @@ def ensure_data(n_transactions: int, name: str) -> Path:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="1M and 10M instead of 10M and 100M")
-    parser.add_argument("--memory-limit", default="6GB", help="DuckDB memory limit (default 6GB)")
+    parser.add_argument("--memory-limit", default="4GB", help="DuckDB memory limit (default 4GB)")
     args = parser.parse_args()
     sizes = [(1_000_000, "tx_1m"), (10_000_000, "tx_10m")] if args.quick else [(10_000_000, "tx_10m"),
                                                                                (100_000_000, "tx_100m")]

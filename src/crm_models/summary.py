@@ -130,44 +130,45 @@ def customer_summary(
         total_value=calibration.amount.sum(),
         first_value=calibration.amount.argmin(calibration.period_start),
     )
-    stats = stats.mutate(repeat_value=stats.total_value - stats.first_value)
+    frequency = stats.frequency.cast("int64")
+    repeat_value = stats.total_value - stats.first_value
     reference = ibis.literal(reference_day.to_pydatetime())
-    stats = stats.mutate(
-        recency=(stats.last_purchase.epoch_seconds() - stats.first_purchase.epoch_seconds()) / unit_seconds,
-        T=(reference.epoch_seconds() - stats.first_purchase.epoch_seconds()) / unit_seconds,
+    result = stats.select(
+        customer_id=stats.customer_id,
+        frequency=frequency,
+        recency=((stats.last_purchase.epoch_seconds() - stats.first_purchase.epoch_seconds()) / unit_seconds)
+        .cast("float64"),
+        T=((reference.epoch_seconds() - stats.first_purchase.epoch_seconds()) / unit_seconds).cast("float64"),
+        monetary_value=ibis.ifelse(frequency > 0, repeat_value / frequency, 0.0).cast("float64"),
+        first_purchase=stats.first_purchase,
     )
-    columns = ["customer_id", "frequency", "recency", "T", "repeat_value", "first_purchase"]
-    result = stats.select(*columns)
+    columns = ["frequency", "recency", "T", "monetary_value", "first_purchase"]
 
     if calibration_end is not None:
         holdout_rows = per_period.filter(per_period.period_start >= cal_exclusive)
         holdout = holdout_rows.group_by("customer_id").aggregate(
-            frequency_holdout=holdout_rows.count(),
+            holdout_count=holdout_rows.count(),
             holdout_value=holdout_rows.amount.sum(),
         )
-        result = result.left_join(holdout, "customer_id").select(*columns, "frequency_holdout", "holdout_value")
+        joined = result.left_join(holdout, "customer_id")
+        count = joined.holdout_count.fill_null(0).cast("int64")
+        duration = (end_day - reference_day).days / time_unit_days(time_unit)
+        result = joined.select(
+            "customer_id", *columns,
+            frequency_holdout=count,
+            monetary_value_holdout=ibis.ifelse(count > 0, joined.holdout_value / count, 0.0).cast("float64"),
+            duration_holdout=ibis.literal(float(duration)),
+        )
+        columns += ["frequency_holdout", "monetary_value_holdout", "duration_holdout"]
 
-    frame = result.to_pandas()
-    return _finish(frame, calibration_end is not None, (end_day - reference_day).days / time_unit_days(time_unit))
-
-
-def _finish(frame: pd.DataFrame, with_holdout: bool, duration_holdout: float) -> pd.DataFrame:
-    frame["frequency"] = frame["frequency"].astype("int64")
-    repeat_value = frame.pop("repeat_value").fillna(0.0).astype("float64")
-    frame["monetary_value"] = (repeat_value / frame["frequency"].where(frame["frequency"] > 0)).fillna(0.0)
-    frame["recency"] = frame["recency"].astype("float64")
-    frame["T"] = frame["T"].astype("float64")
-    ordered = ["frequency", "recency", "T", "monetary_value", "first_purchase"]
-    if with_holdout:
-        frame["frequency_holdout"] = frame["frequency_holdout"].fillna(0).astype("int64")
-        value = frame.pop("holdout_value").fillna(0.0).astype("float64")
-        count = frame["frequency_holdout"].where(frame["frequency_holdout"] > 0)
-        frame["monetary_value_holdout"] = (value / count).fillna(0.0)
-        frame["duration_holdout"] = float(duration_holdout)
-        ordered += ["frequency_holdout", "monetary_value_holdout", "duration_holdout"]
+    # Sorted by the engine and converted once (arrow buffers released as pandas takes them): at tens of millions
+    # of customers the result is the largest object in memory, so it is never copied again here.
+    arrow = result.order_by("customer_id").to_pyarrow()
+    frame = arrow.to_pandas(self_destruct=True, split_blocks=True)
+    del arrow
     frame["customer_id"] = frame["customer_id"].astype("string")
-    frame = frame.set_index("customer_id").sort_index()
-    return frame[ordered]
+    frame = frame.set_index("customer_id")
+    return frame[columns]
 
 
 def _resolve_end(purchases: Any, observation_end: str | pd.Timestamp | None) -> pd.Timestamp:
