@@ -23,3 +23,12 @@ def shared_data() -> Path:
 def rng() -> np.random.Generator:
     """A seeded random generator, so that every test run sees the same draws."""
     return np.random.default_rng(20261123)
+
+
+@pytest.fixture
+def isolated_mlflow(tmp_path, monkeypatch):
+    """A throw-away MLflow file store, so the test neither touches nor waits on the project's sqlite store."""
+    monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", (tmp_path / "mlruns").as_uri())
+    monkeypatch.delenv("MLFLOW_RUN_ID", raising=False)
+    return tmp_path / "mlruns"

@@ -11,15 +11,6 @@ pytestmark = pytest.mark.notebook
 NOTEBOOK = "notebooks/01_rfm_segmentation.ipynb"
 
 
-@pytest.fixture
-def isolated_mlflow(tmp_path, monkeypatch):
-    """A throw-away MLflow file store, so the test neither touches nor waits on the project's sqlite store."""
-    monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", (tmp_path / "mlruns").as_uri())
-    monkeypatch.delenv("MLFLOW_RUN_ID", raising=False)
-    return tmp_path / "mlruns"
-
-
 def test_rfm_notebook_runs_and_reports_offline(tmp_path, isolated_mlflow) -> None:
     import papermill as pm
 

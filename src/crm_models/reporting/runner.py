@@ -51,7 +51,7 @@ from crm_models.tracking.history import (
     TAG_SUITE_RUN,
     kpis_of,
 )
-from crm_models.tracking.mlflow_helpers import artifact_location_for
+from crm_models.tracking.mlflow_helpers import get_or_create_experiment
 
 EXIT_OK = 0
 EXIT_NOTEBOOK_FAILED = 1
@@ -164,19 +164,6 @@ def _check_kernel(name: str) -> None:
         raise ConfigurationError(
             f"Jupyter kernel {name!r} is not installed (known: {known}); run `make setup` to register 'crm-models'"
         ) from exc
-
-
-def _experiment_id(client: Any, name: str, tracking_uri: str) -> str:
-    found = client.get_experiment_by_name(name)
-    if found is not None:
-        return found.experiment_id
-    try:
-        return client.create_experiment(name, artifact_location=artifact_location_for(tracking_uri))
-    except Exception:  # created by another process in between
-        found = client.get_experiment_by_name(name)
-        if found is None:
-            raise
-        return found.experiment_id
 
 
 def _fingerprint(paths: Sequence[Path]) -> str:
@@ -546,7 +533,7 @@ def run_suite(
         commit = git_commit(spec.root)
         with _environ({"MLFLOW_TRACKING_URI": uri}):
             client = MlflowClient(tracking_uri=uri, registry_uri=uri)
-            experiment_id = _experiment_id(client, experiment or DEFAULT_EXPERIMENT, uri)
+            experiment_id = get_or_create_experiment(experiment or DEFAULT_EXPERIMENT, uri)
             results: list[NotebookResult] = []
             with tempfile.TemporaryDirectory(prefix="crm-run-") as scratch:
                 bar = tqdm(

@@ -73,13 +73,22 @@ def ensure_experiment(name: str = DEFAULT_EXPERIMENT, root: str | os.PathLike[st
     uri = current_tracking_uri(root)
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)
-    existing = mlflow.get_experiment_by_name(name)
+    return get_or_create_experiment(name, uri)
+
+
+def get_or_create_experiment(name: str, tracking_uri: str) -> str:
+    """The id of experiment ``name`` in the store at ``tracking_uri``, created (with artifacts beside the
+    store, see :func:`artifact_location_for`) when it does not exist yet; safe when two processes race."""
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(tracking_uri=tracking_uri)
+    existing = client.get_experiment_by_name(name)
     if existing is not None:
         return existing.experiment_id
     try:
-        return mlflow.create_experiment(name, artifact_location=artifact_location_for(uri))
+        return client.create_experiment(name, artifact_location=artifact_location_for(tracking_uri))
     except Exception:  # another process created it in between
-        found = mlflow.get_experiment_by_name(name)
+        found = client.get_experiment_by_name(name)
         if found is None:
             raise
         return found.experiment_id
