@@ -68,13 +68,19 @@ cells.append(code(
 cells.append(md("## Segments and what to do about them\n\nEach customer falls in exactly one segment: the first rule it "
                 "meets, in the order below (scores are percentiles, 100 = best)."))
 cells.append(code(
-    "fig, ax = plt.subplots(figsize=(8, 4))\n"
+    "fig, ax = plt.subplots(figsize=(8, 4.4))\n"
     "plot_segment_shares(summary, ax=ax, title=f'High-value customers: {hv.customer_share:.0%} of customers, '\n"
     "                    f'{hv.revenue_share:.0%} of revenue')\n"
     "plt.show()\n"
-    "display(summary.style.format({'customer_share': '{:.1%}', 'revenue_share': '{:.1%}', 'revenue': '{:,.0f}',\n"
-    "                              'mean_recency_days': '{:.0f}', 'mean_frequency': '{:.1f}',\n"
-    "                              'mean_monetary': '{:,.0f}'}))"
+    "labels = {'customers': 'Customers', 'customer_share': 'Share of customers', 'revenue': 'Revenue',\n"
+    "          'revenue_share': 'Share of revenue', 'mean_recency_days': 'Days since last purchase (mean)',\n"
+    "          'mean_frequency': 'Purchases (mean)', 'mean_monetary': 'Spend (mean)', 'action': 'Suggested action'}\n"
+    "table = summary.rename(columns=labels)\n"
+    "table.index.name = 'Segment'\n"
+    "display(table.style.format({'Share of customers': '{:.1%}', 'Share of revenue': '{:.1%}', 'Revenue': '{:,.0f}',\n"
+    "                            'Days since last purchase (mean)': '{:.0f}', 'Purchases (mean)': '{:.1f}',\n"
+    "                            'Spend (mean)': '{:,.0f}'})\n"
+    "        .set_properties(subset=['Suggested action'], **{'min-width': '18em', 'text-align': 'left'}))"
 ))
 cells.append(md("## Where the money sits on recency and frequency"))
 cells.append(code(
@@ -99,7 +105,7 @@ cells.append(code(
 ))
 cells.append(md("## Data quality\n\nRows dropped on purpose, by reason, so that nothing disappears silently."))
 cells.append(code(
-    "display(loaded.report.to_frame().style.format({'amount': '{:,.0f}', 'share_of_input': '{:.1%}'}))\n"
+    "display(loaded.report.to_frame().style.format({'amount': '{:,.0f}', 'share_of_input': '{:.1%}'}).hide(axis='index'))\n"
     "if loaded.report.notes:\n"
     "    display(Markdown('\\n'.join(f'- {note}' for note in loaded.report.notes)))"
 ))

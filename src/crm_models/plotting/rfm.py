@@ -24,7 +24,7 @@ def plot_segment_shares(summary: pd.DataFrame, ax: Any = None, title: str | None
     ax.set_yticks(positions, summary.index)
     ax.invert_yaxis()
     ax.set_xlabel("% of total")
-    ax.legend(loc="lower right")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=2)
     ax.set_title(title or "Customers and revenue by segment")
     return ax
 
@@ -46,9 +46,14 @@ def plot_rf_grid(scores: pd.DataFrame, ax: Any = None, title: str | None = None)
     ax.set_xlabel("recency score R (5 = bought most recently)")
     ax.set_ylabel("frequency score F")
     ax.grid(False)
+    values = grid.to_numpy(dtype=float)
+    low, high = np.nanmin(values), np.nanmax(values)
     for (i, j), value in np.ndenumerate(counts.to_numpy(dtype=float)):
         if np.isfinite(value):
-            ax.text(j, i, f"{int(value)}", ha="center", va="center", fontsize=8, color="white")
+            # dark text on the light (high) end of the colour map, white on the dark end
+            light = high > low and (values[i, j] - low) / (high - low) > 0.6
+            ax.text(j, i, f"{int(value)}", ha="center", va="center", fontsize=8,
+                    color="black" if light else "white")
     ax.figure.colorbar(image, ax=ax, label="mean net spend")
     ax.set_title(title or "Spend by recency and frequency (numbers: customers)")
     return ax
