@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import BENCH_DIR, PROJECT_ROOT, RESULTS_DIR, machine_description  # noqa: E402
+from _common import BENCH_DIR, PROJECT_ROOT, RESULTS_DIR, machine_description
 
 ORDER = ["clv", "attribution", "uplift", "churn", "scale"]
 # Options a benchmark needs to cover everything its issue asks for (clv: summary building too).

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import PROJECT_ROOT, machine_description, run_child, write_fragment  # noqa: E402
+from _common import PROJECT_ROOT, machine_description, run_child, write_fragment
 
 DATA_DIR = PROJECT_ROOT / "data" / "processed" / "bench"
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import pandas as pd
 
-from crm_models.data.engine import TableSource, as_ibis_table, duckdb_backend, is_ibis_table
+from crm_models.data.engine import TableSource, as_ibis_table, duckdb_backend
 from crm_models.exceptions import DataContractError
 
 SECONDS_PER_DAY = 86_400.0
@@ -187,8 +187,3 @@ def _naive_utc(frame: pd.DataFrame) -> pd.DataFrame:
         frame = frame.assign(timestamp=frame["timestamp"].dt.tz_convert("UTC").dt.tz_localize(None))
     keep = [c for c in ("customer_id", "timestamp", "amount") if c in frame.columns]
     return frame[keep]
-
-
-def is_lazy(table: Any) -> bool:
-    """True when ``table`` is an ibis expression (results are computed by its backend)."""
-    return is_ibis_table(table)
