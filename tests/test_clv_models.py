@@ -359,3 +359,16 @@ def test_spend_frequency_correlation_flags_dependence(rng):
     spend = 5 * x + rng.normal(0, 1, 2000)
     check = spend_frequency_correlation(x, spend)
     assert check["pearson"] > 0.9 and not bool(check["independent"])
+
+
+@pytest.mark.parametrize("model_class", [BetaGeoModel, ModifiedBetaGeoModel])
+def test_expected_purchases_continuous_at_a_equal_one(model_class) -> None:
+    """a = 1 is a removable singularity of FHL (10): the prediction there equals its neighbours'."""
+    x, t_x, big_t = np.array([0.0, 2.0, 7.0]), np.array([0.0, 30.4, 35.0]), np.array([38.9, 38.9, 38.9])
+    values = [
+        model_class().with_params(r=0.243, alpha=4.414, a=a, b=2.426).expected_purchases(39.0, x, t_x, big_t)
+        for a in (1.0 - 1e-6, 1.0, 1.0 + 1e-6)
+    ]
+    assert np.all(values[1] > 0.1)
+    np.testing.assert_allclose(values[1], values[0], rtol=1e-4)
+    np.testing.assert_allclose(values[1], values[2], rtol=1e-4)

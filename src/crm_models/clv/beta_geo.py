@@ -156,13 +156,13 @@ class BetaGeoModel(PurchaseModel):
         """E[Y(t) | alive at T, x, T] (FHL (10) without the P(alive) factor)."""
         t = np.asarray(t, dtype=float)
         r, alpha, a, b = self._p()
+        if abs(a - 1) < 1e-10:  # the a -> 1 limit: lead -> inf, bracket -> 0; nudge a before both
+            a = 1 + 1e-8
         d = self._shift
         z = t / (alpha + big_t + t)
         one_minus_z = (alpha + big_t) / (alpha + big_t + t)
         hyp = special.hyp2f1(a + b + d - 1 - r, a - 1, a + b + x + d - 1, z)
         bracket = 1 - np.exp((a - 1) * np.log(one_minus_z)) * hyp
-        if abs(a - 1) < 1e-10:  # the a -> 1 limit: lead -> inf, bracket -> 0; nudge a
-            a = 1 + 1e-8
         lead = (a + b + x + d - 1) / (a - 1)
         return lead * bracket
 

@@ -193,8 +193,8 @@ class ParetoNBDModel(PurchaseModel):
             raise ValueError("n must be a non-negative integer")
         u, wu = special.roots_genlaguerre(n_nodes, r - 1)
         v, wv = special.roots_genlaguerre(n_nodes, s - 1)
-        wu = wu / special.gamma(r)
-        wv = wv / special.gamma(s)
+        wu = wu * np.exp(-special.gammaln(r))  # 1/Gamma(r) without overflow for large shapes
+        wv = wv * np.exp(-special.gammaln(s))
         lam = (u / alpha)[:, None]
         mu = (v / beta)[None, :]
         weights = wu[:, None] * wv[None, :]
