@@ -82,3 +82,20 @@ def test_bad_time_unit_and_calibration_order() -> None:
     tx = pd.DataFrame({"customer_id": ["a"], "timestamp": pd.to_datetime(["2024-01-01"]), "amount": [1.0]})
     with pytest.raises(ValueError, match="must fall before"):
         customer_summary(tx, observation_end="2024-01-10", calibration_end="2024-01-10")
+
+
+def test_aware_end_dates_are_read_as_utc_days() -> None:
+    tx = pd.DataFrame({
+        "customer_id": ["a", "a", "b", "b"],
+        "timestamp": pd.to_datetime(["2024-01-01T10:00Z", "2024-01-03T10:00Z", "2024-01-02T10:00Z",
+                                     "2024-01-06T01:00Z"], utc=True),
+        "amount": [1.0, 2.0, 3.0, 4.0],
+    })
+    # 2024-01-05 21:00 in New York is 2024-01-06 02:00 UTC: the window ends on 6 January (UTC).
+    aware_end = pd.Timestamp("2024-01-05 21:00", tz="America/New_York")
+    summary = customer_summary(tx, observation_end=aware_end)
+    assert summary.loc["b", "frequency"] == 1, "the purchase on 6 January (UTC) is inside the window"
+    assert summary.loc["a", "T"] == 5.0
+    with_holdout = customer_summary(tx, observation_end=aware_end,
+                                    calibration_end=pd.Timestamp("2024-01-04", tz="UTC"))
+    assert with_holdout.loc["b", "frequency_holdout"] == 1

@@ -20,6 +20,7 @@ from typing import Any
 import pandas as pd
 
 from crm_models.data.engine import TableSource, as_ibis_table, duckdb_backend
+from crm_models.data.timestamps import naive_utc_column, utc_day
 from crm_models.exceptions import DataContractError
 
 SECONDS_PER_DAY = 86_400.0
@@ -112,7 +113,7 @@ def customer_summary(
 
     calibration = per_period
     if calibration_end is not None:
-        cal_day = pd.Timestamp(calibration_end).normalize()
+        cal_day = utc_day(calibration_end)
         if cal_day >= end_day:
             raise ValueError(f"calibration_end {cal_day.date()} must fall before observation_end {end_day.date()}")
         cal_exclusive = ibis.literal((cal_day + pd.Timedelta(days=1)).to_pydatetime())
@@ -173,7 +174,7 @@ def customer_summary(
 
 def _resolve_end(purchases: Any, observation_end: str | pd.Timestamp | None) -> pd.Timestamp:
     if observation_end is not None:
-        return pd.Timestamp(observation_end).tz_localize(None).normalize()
+        return utc_day(observation_end)
     last = purchases.period_start.max().execute()
     if last is None or pd.isna(last):
         raise DataContractError("there are no purchases (rows with a non-negative amount)", column="amount",
@@ -183,7 +184,6 @@ def _resolve_end(purchases: Any, observation_end: str | pd.Timestamp | None) -> 
 
 def _naive_utc(frame: pd.DataFrame) -> pd.DataFrame:
     """tz-aware timestamps become naive UTC so that truncation to days does not depend on the session zone."""
-    if "timestamp" in frame.columns and getattr(frame["timestamp"].dt, "tz", None) is not None:
-        frame = frame.assign(timestamp=frame["timestamp"].dt.tz_convert("UTC").dt.tz_localize(None))
+    frame = naive_utc_column(frame)
     keep = [c for c in ("customer_id", "timestamp", "amount") if c in frame.columns]
     return frame[keep]

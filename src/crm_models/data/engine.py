@@ -8,6 +8,7 @@ runs on a Spark cluster without moving the events to the driver.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 from typing import Any
@@ -35,10 +36,9 @@ def duckdb_backend(memory_limit: str | None = None, temp_directory: str | os.Pat
     if threads is not None:
         config["threads"] = threads
     backend = ibis.duckdb.connect(**config)
-    try:  # no progress bar in logs; inside Jupyter DuckDB refuses the setting without ipywidgets (none shows there)
+    # No progress bar in logs. Inside Jupyter DuckDB refuses the setting without ipywidgets (and shows none).
+    with contextlib.suppress(Exception):  # duckdb.InvalidInputException; its module path varies by version
         backend.raw_sql("SET enable_progress_bar = false")
-    except Exception:  # noqa: BLE001 - duckdb.InvalidInputException, whose module path varies by version
-        pass
     return backend
 
 

@@ -54,7 +54,7 @@ def write_big_demo(
     target = Path(folder)
     target.mkdir(parents=True, exist_ok=True)
     per_customer = expected_transactions_per_customer(seed, truth=truth, start=start, end=end)
-    n_customers = max(10, int(round(n_transactions / per_customer)))
+    n_customers = max(10, round(n_transactions / per_customer))
     window_start, window_end = pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize()
     last_instant = window_end + pd.Timedelta(days=1) - pd.Timedelta(seconds=1)
     signup_end = window_start + (window_end - window_start) * 2 / 3

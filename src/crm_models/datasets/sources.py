@@ -17,6 +17,7 @@ import pandas as pd
 
 from crm_models.data.contract import read_transactions
 from crm_models.data.quality import QualityReport, clean_transactions
+from crm_models.data.timestamps import utc_day
 
 SourceFormat = Literal["auto", "demo", "online_retail", "cdnow", "transactions"]
 
@@ -103,8 +104,8 @@ def load_transactions_source(
     else:
         raise ValueError(f"unknown source_format {source_format!r}")
     if observation_end is None:
-        observation_end = pd.Timestamp(raw["timestamp"].max()).tz_localize(None).normalize()
+        observation_end = utc_day(raw["timestamp"].max())
     clean, report = clean_transactions(raw, returns=returns, observation_end=str(pd.Timestamp(observation_end).date()))
     if line_report is not None:
         report = line_report.merge(report)
-    return LoadedTransactions(clean, report, description, fmt, pd.Timestamp(observation_end).normalize(), demo)
+    return LoadedTransactions(clean, report, description, fmt, utc_day(observation_end), demo)

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from crm_models.data.engine import TableSource, as_ibis_table
+from crm_models.data.timestamps import naive_utc_column, utc_day
 from crm_models.exceptions import DataContractError
 
 
@@ -33,15 +34,14 @@ def rfm_inputs(
 
     frame = transactions
     if isinstance(frame, pd.DataFrame):
-        if getattr(frame["timestamp"].dt, "tz", None) is not None:
-            frame = frame.assign(timestamp=frame["timestamp"].dt.tz_convert("UTC").dt.tz_localize(None))
+        frame = naive_utc_column(frame)
         frame = frame[["customer_id", "timestamp", "amount"]]
     table = as_ibis_table(frame, backend)
     table = table.filter(table.customer_id.notnull())
     if observation_end is None:
         end_day = pd.Timestamp(table.timestamp.max().execute()).normalize()
     else:
-        end_day = pd.Timestamp(observation_end).tz_localize(None).normalize()
+        end_day = utc_day(observation_end)
     end_exclusive = ibis.literal((end_day + pd.Timedelta(days=1)).to_pydatetime())
     table = table.filter(table.timestamp.cast("timestamp") < end_exclusive)
     is_purchase = table.amount > 0
