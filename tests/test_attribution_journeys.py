@@ -205,3 +205,18 @@ def test_package_docstring_example_runs():
 
     result = doctest.testmod(attribution, verbose=False)
     assert result.attempted >= 4 and result.failed == 0
+
+
+def test_build_journeys_reads_a_folder_of_parquet_files(tmp_path) -> None:
+    from crm_models.attribution import build_journeys
+    from crm_models.datasets import make_demo
+
+    touchpoints = make_demo(seed=4, n_customers=300).touchpoints
+    folder = tmp_path / "touchpoints"
+    folder.mkdir()
+    half = len(touchpoints) // 2
+    touchpoints.iloc[:half].to_parquet(folder / "part-0.parquet")
+    touchpoints.iloc[half:].to_parquet(folder / "part-1.parquet")
+    from_folder = build_journeys(folder)
+    from_frame = build_journeys(touchpoints)
+    pd.testing.assert_frame_equal(from_folder, from_frame, check_dtype=False)

@@ -355,11 +355,10 @@ def _as_ibis_table(touchpoints: Any) -> tuple[Any, Any]:
         # an in-memory table, run by ibis' default backend (DuckDB); ``create_table(temp=True)`` fails
         # with ibis 12 on duckdb 2.0 (``DROP VIEW IF EXISTS`` without a name)
         return ibis.memtable(touchpoints), None
-    con = ibis.duckdb.connect()
-    path = str(touchpoints)
-    if path.endswith(".parquet"):
-        return con.read_parquet(path), con
-    return con.read_csv(path), con
+    from crm_models.data.engine import as_ibis_table, duckdb_backend
+
+    con = duckdb_backend()  # the engine's reader: Parquet files, folders and globs of Parquet, CSV
+    return as_ibis_table(touchpoints, con), con
 
 
 def _bad_rows_error(table: Any, predicate: Any, message: str, column: str, rule: str) -> None:
