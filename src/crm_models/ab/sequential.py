@@ -9,8 +9,9 @@ For an effect estimate ``d`` with variance ``V`` (difference of arm means) and a
     Lambda = sqrt(V / (V + tau^2)) * exp(tau^2 (d - theta0)^2 / (2 V (V + tau^2)))
 
 (for ``n`` matched pairs with pair variance ``sigma^2``, ``V = sigma^2 / n`` and this is the paper's formula).
-``1 / Lambda`` is a test martingale under the null, so the running minimum ``p_n = min(p_{n-1}, 1/Lambda_n)``
-is a p-value that stays valid however often one looks and whenever one stops. Inverting the test gives a
+``Lambda`` is a test martingale under the null (non-negative, expectation 1), so by Ville's inequality the running
+minimum ``p_n = min(p_{n-1}, 1/Lambda_n)`` is a p-value that stays valid however often one looks and whenever one
+stops. Inverting the test gives a
 confidence sequence: the running intersection of ``|d - theta0| < r_n`` intervals.
 
 The variance ``V`` is plugged in from the data seen so far (as in the paper's implementation); a burn-in of
@@ -86,7 +87,8 @@ def msprt(
         Boolean per unit: True for the treatment arm, False for control.
     tau
         Standard deviation of the mixing distribution, in outcome units: the size of effect the test is
-        tuned to. Default: one tenth of the outcome's standard deviation (a small effect).
+        tuned to. Default: one tenth of the outcome's standard deviation in the burn-in units (the first units
+        until both arms have ``min_units``), so the default never looks at data after the first decision point.
     n_looks
         Evenly spaced looks (by units enrolled). Looking more often never hurts validity.
     min_units
@@ -98,7 +100,8 @@ def msprt(
     t = np.asarray(treated, dtype=bool)
     n = y.size
     if tau is None:
-        sd = float(np.std(y))
+        burn_in = _burn_in_length(t, min_units)
+        sd = float(np.std(y[:burn_in]))
         tau = 0.1 * sd if sd > 0 else 1.0
     tau2 = float(tau) ** 2
     looks = np.unique(np.linspace(0, n, n_looks + 1)[1:].round().astype(int))
@@ -139,3 +142,10 @@ def msprt(
     if timestamps is not None:
         frame.insert(1, "timestamp", np.asarray(timestamps)[idx])
     return SequentialResult(frame, alpha, float(tau))
+
+
+def _burn_in_length(treated: np.ndarray, min_units: int) -> int:
+    """Units enrolled until both arms have ``min_units`` (all units when that never happens)."""
+    both = np.minimum(np.cumsum(treated), np.cumsum(~treated))
+    reached = np.flatnonzero(both >= min_units)
+    return int(reached[0]) + 1 if reached.size else treated.size
