@@ -22,25 +22,11 @@ import pandas as pd
 from crm_models.data.engine import TableSource, as_ibis_table, duckdb_backend
 from crm_models.data.timestamps import naive_utc_column, utc_day
 from crm_models.exceptions import DataContractError
+from crm_models.units import SECONDS_PER_DAY, time_unit_days
 
-SECONDS_PER_DAY = 86_400.0
-TIME_UNITS_IN_DAYS = {"D": 1.0, "W": 7.0}
+__all__ = ["customer_summary", "time_unit_days"]
+
 PERIODS = {"D": "D", "H": "h", "W": "W"}
-
-
-def time_unit_days(time_unit: str | float) -> float:
-    """Length of ``time_unit`` in days: ``"D"`` (1), ``"W"`` (7), or an explicit number of days (e.g. 30.4375)."""
-    if isinstance(time_unit, int | float) and not isinstance(time_unit, bool):
-        if time_unit <= 0:
-            raise ValueError(f"time_unit in days must be positive, got {time_unit}")
-        return float(time_unit)
-    try:
-        return TIME_UNITS_IN_DAYS[str(time_unit).upper()]
-    except KeyError:
-        raise ValueError(
-            f"time_unit must be 'D', 'W' or a number of days (months are ambiguous: pass 30.4375 explicitly), "
-            f"got {time_unit!r}"
-        ) from None
 
 
 def customer_summary(

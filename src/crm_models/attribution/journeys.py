@@ -24,6 +24,7 @@ import pyarrow.compute as pc
 
 from crm_models.attribution._parse import NameTable, split_encode
 from crm_models.exceptions import DataContractError
+from crm_models.units import SECONDS_PER_DAY
 
 #: Names of the chain's special states; no channel may be called like them (case and brackets ignored).
 START_STATE = "(start)"
@@ -34,7 +35,6 @@ RESERVED_NAMES = frozenset({"start", "conversion", "null"})
 COMMON_SEPARATORS = (">", "|", ",", ";", "/", "\u2192", "->", "=>")
 DEFAULT_SEPARATOR = ">"
 OUTPUT_SEPARATOR = " > "
-SECONDS_PER_DAY = 86_400.0
 PARSE_CHUNK_ROWS = 20_000  # paths parsed per block (cache-sized blocks are much faster)
 SAMPLE_ROWS = 2_000  # paths parsed by Arrow to learn the channel names
 ARROW_CHUNK_ROWS = 500_000  # block size when Arrow parses lists of channels

@@ -26,7 +26,6 @@ OPTIONAL = (
     "channel",
     "n_items",
 )  # n_items: distinct products of an order
-SECONDS_PER_DAY = 86_400.0
 
 
 @dataclass(frozen=True)

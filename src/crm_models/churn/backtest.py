@@ -14,11 +14,12 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
-from crm_models.churn._input import SECONDS_PER_DAY, from_epoch, prepare, to_days, to_epoch, to_ibis
+from crm_models.churn._input import from_epoch, prepare, to_days, to_epoch, to_ibis
 from crm_models.churn.features import ChurnDataset, make_churn_dataset
 from crm_models.churn.metrics import calibration_table, churn_scores
 from crm_models.churn.model import ChurnModel
 from crm_models.exceptions import DataContractError
+from crm_models.units import SECONDS_PER_DAY
 
 SCORERS = ("model", "recency", "bgnbd", "bgnbd_p0")
 

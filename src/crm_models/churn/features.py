@@ -21,7 +21,6 @@ import numpy as np
 import pandas as pd
 
 from crm_models.churn._input import (
-    SECONDS_PER_DAY,
     TransactionSource,
     execute,
     from_epoch,
@@ -30,6 +29,7 @@ from crm_models.churn._input import (
     to_epoch,
 )
 from crm_models.exceptions import DataContractError
+from crm_models.units import DAYS_PER_WEEK, SECONDS_PER_DAY
 
 DEFAULT_WINDOWS = (30, 90, 180, 365)
 TREND_WINDOWS = (30, 90, 180)
@@ -235,7 +235,7 @@ def _feature_expression(
         agg[f"orders_prev_{w}d"] = count_if(prior)
         agg[f"spend_prev_{w}d"] = sum_if(prior, p.amount)
     # seasonality: what the customer did in the same stretch of the calendar one year earlier
-    year = 365.0
+    year = 365.0  # calendar days: the same stretch of the calendar one year earlier
     same_season = (p.age <= year) & (p.age > year - horizon_days)
     agg["orders_same_season_last_year"] = count_if(same_season)
     # seasonal buyer: share of all past orders placed in the calendar stretch the horizon covers (any year)
@@ -357,10 +357,10 @@ def _derived_features(
     X["weekend_share"] = num["weekend_share"]
     # BG/NBD inputs (weeks): repeat purchase days, time of last repeat, age
     X["bg_frequency"] = num["n_purchase_days"] - 1.0
-    X["bg_recency_weeks"] = (num["last_day"] - num["first_day"]) / 7.0
+    X["bg_recency_weeks"] = (num["last_day"] - num["first_day"]) / DAYS_PER_WEEK
     # age counted from the first purchase *day*: identical (x, t_x, T) rows then group in the BG/NBD fit
     cutoff_day = c / SECONDS_PER_DAY
-    X["bg_T_weeks"] = np.maximum(cutoff_day - num["first_day"], num["last_day"] - num["first_day"]) / 7.0
+    X["bg_T_weeks"] = np.maximum(cutoff_day - num["first_day"], num["last_day"] - num["first_day"]) / DAYS_PER_WEEK
     return X
 
 
@@ -381,7 +381,7 @@ def bgnbd_features(X: pd.DataFrame, horizon_days: float, *, required: bool = Fal
     frequency = X["bg_frequency"].to_numpy(dtype="float64")
     recency = X["bg_recency_weeks"].to_numpy(dtype="float64")
     T = np.maximum(X["bg_T_weeks"].to_numpy(dtype="float64"), recency)
-    T = np.where(T <= 0, 1.0 / 7.0, T)
+    T = np.where(T <= 0, 1.0 / DAYS_PER_WEEK, T)
     from crm_models.exceptions import ConvergenceError
 
     if not required and (frequency > 0).sum() < 2:
@@ -398,13 +398,13 @@ def bgnbd_features(X: pd.DataFrame, horizon_days: float, *, required: bool = Fal
         return None
     p_alive = np.clip(np.asarray(model.probability_alive(frequency, recency, T), dtype="float64"), 0.0, 1.0)
     expected = np.asarray(
-        model.expected_purchases(horizon_days / 7.0, frequency, recency, T), dtype="float64"
+        model.expected_purchases(horizon_days / DAYS_PER_WEEK, frequency, recency, T), dtype="float64"
     )
     # P(no purchase in the horizon t): dead, or alive with no Poisson event in t (BG/NBD customers only
     # drop out right after a purchase, so an alive customer without purchases stays alive). With
     # lambda | x, T ~ Gamma(r + x, alpha + T): E[exp(-lambda t)] = ((alpha + T) / (alpha + T + t))^(r + x).
     r, alpha = float(model.params_["r"]), float(model.params_["alpha"])
-    t = horizon_days / 7.0
+    t = horizon_days / DAYS_PER_WEEK
     quiet = np.exp((r + frequency) * (np.log(alpha + T) - np.log(alpha + T + t)))
     p_none = (1.0 - p_alive) + p_alive * quiet
     return pd.DataFrame(

@@ -23,25 +23,12 @@ import pandas as pd
 from crm_models.clv._base import PurchaseModel
 from crm_models.clv.gamma_gamma import GammaGammaModel
 from crm_models.exceptions import DataContractError
-
-#: mean length of a Gregorian year in days (used to turn a yearly discount rate into any step)
-DAYS_PER_YEAR = 365.2425
-_UNITS_IN_DAYS = {"D": 1.0, "W": 7.0}
+from crm_models.units import DAYS_PER_YEAR, time_unit_days
 
 
 def unit_in_days(time_unit: str | float) -> float:
-    """Length of ``time_unit`` in days: ``"D"``, ``"W"``, or an explicit positive number of days.
-
-    Months are deliberately not a unit here: their length varies; pass e.g. ``DAYS_PER_YEAR / 12``.
-    """
-    if isinstance(time_unit, int | float) and not isinstance(time_unit, bool):
-        if time_unit <= 0:
-            raise ValueError(f"time_unit in days must be positive, got {time_unit}")
-        return float(time_unit)
-    key = str(time_unit).upper()
-    if key not in _UNITS_IN_DAYS:
-        raise ValueError(f"time_unit must be 'D', 'W' or a number of days, got {time_unit!r}")
-    return _UNITS_IN_DAYS[key]
+    """Length of ``time_unit`` in days (see :func:`crm_models.units.time_unit_days`)."""
+    return time_unit_days(time_unit)
 
 
 def discount_factors(times: np.ndarray, *, time_unit: str | float, discount_rate: float) -> np.ndarray:

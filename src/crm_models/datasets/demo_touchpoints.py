@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from crm_models.exceptions import DataContractError
+from crm_models.units import SECONDS_PER_DAY
 
 # name, initial weight, attractiveness, P(convert | touch), P(exit | touch), mean conversion value
 _CHANNEL_TABLE: tuple[tuple[str, float, float, float, float, float], ...] = (
@@ -49,7 +50,6 @@ REPEAT_JOURNEY_PROBABILITY = 0.3  # chance that a converted customer starts anot
 MEAN_GAP_DAYS = 2.0  # mean time between two touches of a journey
 MEAN_START_DELAY_DAYS = 10.0  # mean time from signup (or previous conversion) to a journey's first touch
 VALUE_SHAPE = 4.0  # Gamma shape of conversion values (coefficient of variation 0.5)
-SECONDS_PER_DAY = 86_400.0
 
 
 def channel_parameters(n_channels: int = 8) -> pd.DataFrame:

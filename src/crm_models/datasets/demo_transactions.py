@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-DAYS_PER_WEEK = 7.0
+from crm_models.units import DAYS_PER_WEEK
 
 ACQUISITION_CHANNELS = ("paid_search", "paid_social", "display", "email", "organic", "referral")
 # Mean cost of acquiring one customer through each channel, in currency units.
