@@ -13,6 +13,8 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from crm_models.exceptions import DataContractError
+
 __all__ = ["bayesian_proportions"]
 
 
@@ -33,7 +35,15 @@ def bayesian_proportions(
     """
     arms = list(trials)
     if control not in arms:
-        raise KeyError(control)
+        raise DataContractError(f"the control arm {control!r} is not among the arms {arms}", column="variant",
+                                rule="the control arm must have units")
+    bad = [arm for arm in arms if not 0 <= successes.get(arm, -1) <= trials[arm]]
+    if bad:
+        raise DataContractError(
+            f"arms {bad} have conversions outside [0, units]", column="variant",
+            rule="0 <= conversions <= units for every arm",
+            examples=[(arm, successes.get(arm), trials[arm]) for arm in bad],
+        )
     a0, b0 = prior
     rng = np.random.default_rng(seed)
     samples = {

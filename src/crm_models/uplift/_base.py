@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, clone, is_classifier
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+from sklearn.exceptions import NotFittedError as SklearnNotFittedError
 from sklearn.utils.validation import check_array, check_is_fitted
 
 from crm_models.exceptions import DataContractError, NotFittedError
@@ -129,13 +130,15 @@ class BaseUpliftLearner(BaseEstimator):
         self.n_features_in_ = Xa.shape[1]
         if hasattr(X, "columns"):
             self.feature_names_in_ = np.asarray([str(c) for c in X.columns], dtype=object)
+        elif hasattr(self, "feature_names_in_"):  # refitted on a plain array: forget the old names
+            del self.feature_names_in_
         self.binary_outcome_ = is_binary
         return Xa, t, ya
 
     def _check_X(self, X: Any) -> np.ndarray:
         try:
             check_is_fitted(self, "treatments_")
-        except Exception as exc:  # sklearn's NotFittedError -> ours
+        except SklearnNotFittedError as exc:  # sklearn's NotFittedError -> ours
             raise NotFittedError(f"{type(self).__name__} is not fitted; call fit(X, treatment, y) first") from exc
         Xa = check_array(X, dtype=float, ensure_all_finite=True)
         if Xa.shape[1] != self.n_features_in_:
