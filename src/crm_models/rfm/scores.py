@@ -28,7 +28,8 @@ def rfm_inputs(
     backend: Any = None,
 ) -> pd.DataFrame:
     """Per customer: ``recency_days`` (days from the last purchase to the end of the window, inclusive end day),
-    ``frequency`` (number of purchases, i.e. rows with a positive amount), ``monetary`` (net spend: purchases
+    ``frequency`` (number of purchases: rows with a non-negative amount, the same rule as
+    :func:`crm_models.summary.customer_summary`), ``monetary`` (net spend: purchases
     minus returns), ``first_purchase`` and ``last_purchase``; computed by the engine (ibis, DuckDB by default)."""
     import ibis
 
@@ -44,7 +45,7 @@ def rfm_inputs(
         end_day = utc_day(observation_end)
     end_exclusive = ibis.literal((end_day + pd.Timedelta(days=1)).to_pydatetime())
     table = table.filter(table.timestamp.cast("timestamp") < end_exclusive)
-    is_purchase = table.amount > 0
+    is_purchase = table.amount >= 0
     stats = table.group_by(customer_id=table.customer_id.cast("string")).aggregate(
         first_purchase=table.timestamp.min(where=is_purchase),
         last_purchase=table.timestamp.max(where=is_purchase),
@@ -54,7 +55,7 @@ def rfm_inputs(
     stats = stats.filter(stats.frequency > 0)
     out = stats.to_pandas().set_index("customer_id").sort_index()
     if out.empty:
-        raise DataContractError("no customer has a purchase (a row with a positive amount) in the window",
+        raise DataContractError("no customer has a purchase (a row with a non-negative amount) in the window",
                                 column="amount", rule="at least one purchase")
     last_day = pd.to_datetime(out["last_purchase"]).dt.normalize()
     out["recency_days"] = (end_day - last_day).dt.days.astype("int64")
