@@ -175,7 +175,7 @@ def backtest(
                 scored["bgnbd_p0"] = p_none
                 scorers["bgnbd_p0"] = (p_none, p_none)
         elif c == cut_list[0]:
-            notes.append("BG/NBD baseline not reported: crm_models.clv.BetaGeoModel is not available")
+            notes.append("BG/NBD baseline not reported: BG/NBD did not converge or is not identified here")
         for name, (score, proba) in scorers.items():
             row = {"cutoff": c, "scorer": name, "n_customers": len(y), "churn_rate": float(y.mean())}
             row.update(churn_scores(y, score, proba, fraction=top_fraction))

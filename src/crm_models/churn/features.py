@@ -164,7 +164,7 @@ def make_churn_dataset(
             bgnbd_used = True
         else:
             notes.append(
-                "BG/NBD features skipped: crm_models.clv.BetaGeoModel is not available or did not converge"
+                "BG/NBD features skipped: BG/NBD is not identified on this snapshot or did not converge"
             )
     X = X.astype("float64")
     return ChurnDataset(
@@ -368,16 +368,10 @@ def bgnbd_features(X: pd.DataFrame, horizon_days: float, *, required: bool = Fal
     """BG/NBD P(alive) and expected purchases in the horizon, fitted on the snapshot itself.
 
     Uses only pre-cutoff quantities (``bg_frequency``, ``bg_recency_weeks``, ``bg_T_weeks``), so it
-    leaks nothing. Returns ``None`` when ``crm_models.clv.BetaGeoModel`` is not importable or does not
-    converge even with a small penalizer (with ``required``, the ``ImportError`` / ``ConvergenceError``
-    is raised instead).
+    leaks nothing. Returns ``None`` when the model is not identified (fewer than two repeat buyers) or does
+    not converge even with a small penalizer (with ``required``, the ``ConvergenceError`` is raised instead).
     """
-    try:
-        from crm_models.clv import BetaGeoModel
-    except ImportError:
-        if required:
-            raise
-        return None
+    from crm_models.clv import BetaGeoModel
     frequency = X["bg_frequency"].to_numpy(dtype="float64")
     recency = X["bg_recency_weeks"].to_numpy(dtype="float64")
     T = np.maximum(X["bg_T_weeks"].to_numpy(dtype="float64"), recency)
