@@ -21,36 +21,38 @@ def _as_p(p_values) -> np.ndarray:
     return p
 
 
-def holm(p_values) -> np.ndarray:
-    """Holm step-down adjusted p-values (NaN entries are left out of the family and stay NaN)."""
+def _adjust(p_values, adjust_sorted) -> np.ndarray:
+    """Apply ``adjust_sorted`` (ascending p-values of the family -> adjusted, same order) to the non-NaN
+    entries, cap at 1 and put the results back in the input order; NaN entries stay NaN."""
     p = _as_p(p_values)
     out = np.full_like(p, np.nan)
     ok = ~np.isnan(p)
     q = p[ok]
-    m = q.size
-    if m == 0:
+    if q.size == 0:
         return out
     order = np.argsort(q, kind="stable")
-    adj = np.maximum.accumulate((m - np.arange(m)) * q[order])
-    res = np.empty(m)
-    res[order] = np.minimum(adj, 1.0)
+    res = np.empty(q.size)
+    res[order] = np.minimum(adjust_sorted(q[order]), 1.0)
     out[ok] = res
     return out
+
+
+def holm(p_values) -> np.ndarray:
+    """Holm step-down adjusted p-values (NaN entries are left out of the family and stay NaN)."""
+
+    def step_down(sorted_p: np.ndarray) -> np.ndarray:
+        m = sorted_p.size
+        return np.maximum.accumulate((m - np.arange(m)) * sorted_p)
+
+    return _adjust(p_values, step_down)
 
 
 def benjamini_hochberg(p_values) -> np.ndarray:
     """Benjamini-Hochberg step-up adjusted p-values (q-values); NaN entries stay NaN."""
-    p = _as_p(p_values)
-    out = np.full_like(p, np.nan)
-    ok = ~np.isnan(p)
-    q = p[ok]
-    m = q.size
-    if m == 0:
-        return out
-    order = np.argsort(q, kind="stable")
-    ranked = q[order] * m / np.arange(1, m + 1)
-    adj = np.minimum.accumulate(ranked[::-1])[::-1]
-    res = np.empty(m)
-    res[order] = np.minimum(adj, 1.0)
-    out[ok] = res
-    return out
+
+    def step_up(sorted_p: np.ndarray) -> np.ndarray:
+        m = sorted_p.size
+        ranked = sorted_p * m / np.arange(1, m + 1)
+        return np.minimum.accumulate(ranked[::-1])[::-1]
+
+    return _adjust(p_values, step_up)
