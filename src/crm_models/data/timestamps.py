@@ -31,3 +31,62 @@ def naive_utc_column(frame: pd.DataFrame, column: str = "timestamp") -> pd.DataF
     if column in frame.columns and getattr(frame[column].dt, "tz", None) is not None:
         return frame.assign(**{column: frame[column].dt.tz_convert("UTC").dt.tz_localize(None)})
     return frame
+
+
+def _parse_end(value: Any, parameter: str) -> pd.Timestamp:
+    """``value`` as a timestamp, or a ``ConfigurationError`` naming ``parameter`` when it is not a date."""
+    from crm_models.exceptions import ConfigurationError
+
+    if isinstance(value, (bool, int, float)) and not isinstance(value, pd.Timestamp):
+        raise ConfigurationError(
+            f"{parameter}={value!r} is a number; give a date such as '2024-06-30' (numbers are never guessed "
+            "as timestamps)")
+    try:
+        stamp = pd.Timestamp(value)
+    except (ValueError, TypeError) as error:
+        raise ConfigurationError(
+            f"{parameter}={value!r} is not a date; give a date such as '2024-06-30' or a timestamp") from error
+    if stamp is pd.NaT:
+        raise ConfigurationError(f"{parameter} is missing (NaT); give a date such as '2024-06-30'")
+    return stamp
+
+
+def is_whole_day(value: Any) -> bool:
+    """True when an end or cutoff ``value`` names a whole day: a string without a time, a ``date``, or a
+    timestamp at midnight (in its own zone)."""
+    if isinstance(value, str):
+        text = value.strip()
+        return pd.Timestamp(text) == pd.Timestamp(text).normalize()
+    stamp = pd.Timestamp(value)
+    return stamp == stamp.normalize()
+
+
+def end_exclusive(value: Any, parameter: str = "end") -> pd.Timestamp:
+    """The naive-UTC instant just after the last moment that an end or cutoff ``value`` includes.
+
+    The one rule for end dates (ARCHITECTURE.md, "Dates"): a date without a time (``"2024-01-10"``, a
+    ``datetime.date``, or a midnight ``pd.Timestamp``) means the whole day, so the bound is the next midnight;
+    a value with a time of day includes that instant, so the bound is one nanosecond later. Aware values are
+    read as UTC days (whole days) or UTC instants, as :func:`utc_naive` does. Filter with ``timestamp < bound``.
+
+    >>> end_exclusive("2024-01-10")
+    Timestamp('2024-01-11 00:00:00')
+    >>> end_exclusive(pd.Timestamp("2024-01-10")) == end_exclusive("2024-01-10")
+    True
+    >>> end_exclusive("2024-01-10 12:00")
+    Timestamp('2024-01-10 12:00:00.000000001')
+    """
+    stamp = _parse_end(value, parameter)
+    if is_whole_day(stamp):
+        return utc_day(stamp) + pd.Timedelta(days=1)
+    return utc_naive(stamp) + pd.Timedelta(1, "ns")
+
+
+def end_inclusive_day(value: Any, parameter: str = "end") -> pd.Timestamp:
+    """The last calendar day (midnight, naive UTC) that an end or cutoff ``value`` includes (see
+    :func:`end_exclusive`): ``"2024-01-10"`` and ``"2024-01-10 12:00"`` both give 2024-01-10.
+
+    >>> end_inclusive_day("2024-01-10 23:00")
+    Timestamp('2024-01-10 00:00:00')
+    """
+    return (end_exclusive(value, parameter) - pd.Timedelta(1, "ns")).normalize()
