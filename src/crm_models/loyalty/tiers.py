@@ -54,7 +54,8 @@ class _WindowIndex:
     """Rolling sums of spend and counts of purchases per customer between two instants, by binary search."""
 
     def __init__(self, purchases: Purchases) -> None:
-        self.origin = purchases.time[0] if len(purchases.time) else np.datetime64("1970-01-01", "ns")
+        # the earliest purchase of anyone (purchases are sorted by customer first, so not ``time[0]``)
+        self.origin = purchases.time.min() if len(purchases.time) else np.datetime64("1970-01-01", "ns")
         seconds = (purchases.time - self.origin) // _SECOND
         self.span = int(seconds.max(initial=0)) + 2
         self.key = purchases.code.astype(np.int64) * self.span + seconds.astype(np.int64)
