@@ -39,8 +39,8 @@ class PointsLedger:
     Attributes
     ----------
     customers : one row per customer: ``earned``, ``redeemed``, ``expired``, ``outstanding``,
-        ``expiring_soon`` (points that expire within ``expiring_within_days`` days after ``as_of`` unless
-        redeemed first) and ``next_expiry`` (the day the oldest outstanding lot expires; NaT when none).
+        ``expiring_soon`` (points that will have expired by the end of day ``as_of + expiring_within_days``
+        unless redeemed first: their last usable day is one of the next ``expiring_within_days`` days) and ``next_expiry`` (the day the oldest outstanding lot expires; NaT when none).
     lots : the outstanding lots: ``customer_id``, ``earned_on`` (day), ``expires_on`` (day; NaT: never),
         ``points`` (remaining in the lot).
     as_of : the last day counted.
@@ -280,7 +280,8 @@ def ledger_from_points(
     remaining = np.clip(lot_cum - np.maximum(consumed[lot_code], previous_cum), 0.0, lot_points)
     remaining[expired_by_end] = 0.0
     soon_end = end64 + np.timedelta64(int(expiring_within_days), "D")
-    soon = ~np.isnat(lot_expiry) & (lot_expiry >= end64) & (lot_expiry < soon_end)
+    # gone by the end of day as_of + expiring_within_days: the expiry instant is at most that day's end
+    soon = ~np.isnat(lot_expiry) & (lot_expiry >= end64) & (lot_expiry <= soon_end)
     expiring_soon = np.zeros(n_customers)
     np.add.at(expiring_soon, lot_code[soon], remaining[soon])
     holding = remaining > _TOLERANCE
