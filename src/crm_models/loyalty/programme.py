@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from crm_models.data.quality import QualityReport
 from crm_models.loyalty.ledger import PointsLedger, ledger_from_points, purchase_points
 from crm_models.loyalty.rules import LoyaltyRules
 from crm_models.loyalty.tiers import TierReplay, replay_tiers
@@ -28,6 +29,11 @@ class ProgrammeRun:
     def as_of(self) -> pd.Timestamp:
         """The last day replayed."""
         return self.tiers.as_of
+
+    @property
+    def quality(self) -> QualityReport:
+        """Rows left out of the replay (returns, zero amounts, rows after ``as_of``), by reason."""
+        return self.ledger.quality
 
     def members_per_tier(self) -> pd.Series:
         """Members in each tier at ``as_of`` (every tier listed, lowest first)."""
