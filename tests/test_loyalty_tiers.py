@@ -269,3 +269,18 @@ def test_replay_matches_a_plain_loop_on_random_histories(customers, changes):
         mask = replay.purchases.code == column
         assert replay.purchase_tier[mask].tolist() == held
         assert ruleset.tier_names.index(replay.current.loc[name, "tier"]) == final
+
+
+def test_ibis_tables_and_aware_timestamps_give_the_same_replay():
+    from crm_models.data import as_ibis_table
+    from crm_models.datasets import make_demo
+
+    data = make_demo(seed=5, n_customers=200).transactions
+    ruleset = rules(evaluation="quarterly", upgrade="immediate", grace_evaluations=1)
+    plain = replay_tiers(data, ruleset, as_of="2024-06-30")
+    from_engine = replay_tiers(as_ibis_table(data), ruleset, as_of="2024-06-30")
+    aware = replay_tiers(data.assign(timestamp=data["timestamp"].dt.tz_localize("UTC").dt.tz_convert("Asia/Tokyo")),
+                         ruleset, as_of=pd.Timestamp("2024-06-30", tz="UTC"))
+    for other in (from_engine, aware):
+        assert np.array_equal(plain.tiers, other.tiers)
+        pd.testing.assert_frame_equal(plain.current, other.current)

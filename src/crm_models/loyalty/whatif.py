@@ -71,7 +71,9 @@ def compare_rules(
     """Replay ``first`` and ``second`` on the same ``transactions`` up to ``as_of`` and compare them.
 
     Labels default to the rule sets' names. Measures that exist in only one rule set (a tier the other lacks)
-    show 0 members for the other.
+    show 0 members for the other. ``redemptions`` recorded under the current programme are replayed under both;
+    when the other rule set would not have issued enough points for them, its ledger raises
+    :class:`~crm_models.exceptions.DataContractError` naming the redemptions (compare without them then).
     """
     labels = labels or (first.name, second.name)
     if len(labels) != 2 or labels[0] == labels[1]:
