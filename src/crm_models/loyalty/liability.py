@@ -4,13 +4,16 @@ and a forecast of how many will be redeemed or expire, from a fitted CLV purchas
 The forecast (:func:`forecast_points`) rests on these assumptions, stated so finance can judge them:
 
 1. Points are redeemed at purchases. At each future purchase a customer redeems a share ``redemption_share``
-   of every outstanding lot (proportional, not first-in-first-out: FIFO would drain old lots sooner, so the
-   forecast's expiry is an upper bound on FIFO's for the same share).
+   of every outstanding lot (proportional, not first-in-first-out: FIFO spends the points closest to expiry
+   first, so with the same share it loses fewer points; on this count the forecast's breakage leans high).
 2. Future purchases come from the fitted purchase model (BG/NBD, Fader, Hardie & Lee 2005; or Pareto/NBD,
-   Schmittlein, Morrison & Colombo 1987): a customer is alive with probability ``P(alive)`` (FHL eq. 11) and, if
-   alive, makes ``m(t) = E[Y(t) | x, t_x, T] / P(alive)`` purchases on average in the next ``t`` (FHL eq. 10).
-   Given alive, the count is taken as Poisson with that mean (the posterior spread of the purchase rate and
-   dropout after ``T`` are ignored inside the horizon), so a lot survives redemption until ``t`` with
+   Schmittlein, Morrison & Colombo 1987): a customer is alive with probability ``P(alive)`` (for BG/NBD: Fader,
+   Hardie & Lee 2008, "Computing P(alive) using the BG/NBD model") and, if alive, makes
+   ``m(t) = E[Y(t) | x, t_x, T] / P(alive)`` purchases on average in the next ``t`` (FHL 2005 eq. 10, the
+   model's ``expected_purchases``, divided by its ``probability_alive``).
+   Given alive, the count is taken as Poisson with that mean: the spread of the purchase rate and of future
+   dropout around their mean effect is ignored, and a more spread-out count leaves more lots untouched, so on
+   this count the forecast's breakage leans low. A lot thus survives redemption until ``t`` with
    probability ``S(t) = 1 - P(alive) + P(alive) exp(-redemption_share m(t))`` (the Poisson probability
    generating function at ``1 - redemption_share``).
 3. A lot still held at its expiry date expires; lots that never expire are forecast up to ``horizon_days``
