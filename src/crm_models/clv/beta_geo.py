@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 from scipy import special, stats
 
-from crm_models.clv._base import FitData, PurchaseModel, as_output
+from crm_models.clv._base import FitData, PurchaseModel
 
 
 class BetaGeoModel(PurchaseModel):
@@ -125,7 +125,7 @@ class BetaGeoModel(PurchaseModel):
         denom_b = np.where(has, b + x + d - 1, 1.0)
         log_odds = np.log(a) - np.log(denom_b) + (r + x) * (np.log(alpha + big_t) - np.log(alpha + tx))
         p = np.where(has, special.expit(-log_odds), 1.0)
-        return as_output(p, frequency, "probability_alive")
+        return self._output(p, frequency, "probability_alive")
 
     def expected_purchases_new_customer(self, t: Any):
         """E[X(t)] for a randomly chosen customer over ``t`` time units since the first purchase, FHL (9)."""
@@ -150,7 +150,7 @@ class BetaGeoModel(PurchaseModel):
         x, tx, big_t = self._prepare(frequency, recency, T)
         p_alive = np.asarray(self.probability_alive(x, tx, big_t), dtype=float)
         out = np.maximum(self._expected_if_alive(t, x, big_t) * p_alive, 0.0)
-        return as_output(out, frequency, "expected_purchases")
+        return self._output(out, frequency, "expected_purchases")
 
     def _expected_if_alive(self, t: Any, x: np.ndarray, big_t: np.ndarray) -> np.ndarray:
         """E[Y(t) | alive at T, x, T] (FHL (10) without the P(alive) factor)."""
