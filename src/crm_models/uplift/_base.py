@@ -187,10 +187,19 @@ def predict_outcome(model: BaseEstimator, X: np.ndarray) -> np.ndarray:
     return np.asarray(model.predict(X), dtype=float)
 
 
-def regressor_like(template: BaseEstimator | None) -> BaseEstimator:
-    """A regressor for effect models: the template if it is one, else the default regressor."""
-    if template is not None and not is_classifier(template):
+def regressor_like(template: BaseEstimator | None, fallback: BaseEstimator | None = None) -> BaseEstimator:
+    """A fresh regressor for effect models.
+
+    The documented default of ``effect_estimator`` in the X- and DR-learners: ``template`` (the effect
+    estimator) if given; otherwise ``fallback`` (the outcome estimator) when it is a regressor; otherwise the
+    default regressor. Always a clone, so the user's objects are never fitted.
+    """
+    if template is not None:
+        if is_classifier(template):
+            raise ValueError(f"effect_estimator must be a regressor (it fits imputed effects), got {template!r}")
         return clone(template)
+    if fallback is not None and not is_classifier(fallback):
+        return clone(fallback)
     return default_estimator(False)
 
 
