@@ -309,6 +309,13 @@ class MLEModel(BaseEstimator):
 
     _param_names: tuple[str, ...] = ()
 
+    #: human label of the method (reports name it from here, never from a hard-coded string)
+    method_name: str = ""
+    #: the paper that defines it, as "Authors (year)"
+    method_reference: str = ""
+    #: one plain-language sentence with ``{name}`` and ``{reference}`` placeholders
+    _description: str = "The data follow the {name} model ({reference})."
+
     def __init__(
         self,
         penalizer: float = 0.0,
@@ -569,6 +576,15 @@ class MLEModel(BaseEstimator):
             },
             index=pd.Index(list(self._param_names), name="parameter"),
         )
+
+    def describe(self) -> str:
+        """The report sentence that names this model and what it assumes, from the fitted object itself.
+
+        Reports call this rather than writing the method's name, so the text always matches the model that
+        produced the numbers (a Pareto/NBD suite never reads "BG/NBD").
+        """
+        self._check_fitted()
+        return self._description.format(name=self.method_name, reference=self.method_reference)
 
     def _p(self) -> tuple[float, ...]:
         self._check_fitted()

@@ -56,6 +56,10 @@ class BetaGeoModel(PurchaseModel):
 
     _param_names = ("r", "alpha", "a", "b")
     _shift = 0
+    method_name = "BG/NBD"
+    method_reference = "Fader, Hardie & Lee 2005"
+    _description = ("Purchases follow the {name} model ({reference}): while active, a customer buys at their own "
+                    "steady rate, and after each repeat purchase may drop out.")
 
     # ---- likelihood: FHL (6), on the log scale ---------------------------------------------------
     def _loglik(self, log_params: np.ndarray, data: FitData, need_grad: bool):
@@ -224,6 +228,10 @@ class ModifiedBetaGeoModel(BetaGeoModel):
     """
 
     _shift = 1
+    method_name = "MBG/NBD"
+    method_reference = "Batislam, Denizel & Filiztekin 2007"
+    _description = ("Purchases follow the {name} model ({reference}): while active, a customer buys at their own "
+                    "steady rate, and after the first or any later purchase may drop out.")
 
 
 #: short alias

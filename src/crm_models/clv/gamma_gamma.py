@@ -101,6 +101,10 @@ class GammaGammaModel(MLEModel):
     """
 
     _param_names = ("p", "q", "gamma")
+    method_name = "Gamma-Gamma"
+    method_reference = "Fader & Hardie 2013"
+    _description = ("Spend per purchase follows the {name} model ({reference}), which assumes spend and purchase "
+                    "frequency are unrelated.")
 
     def _loglik(self, log_params, data: FitData, need_grad: bool):
         p, q, g = np.exp(log_params)

@@ -86,6 +86,10 @@ class ParetoNBDModel(PurchaseModel):
     """
 
     _param_names = ("r", "alpha", "s", "beta")
+    method_name = "Pareto/NBD"
+    method_reference = "Schmittlein, Morrison & Colombo 1987"
+    _description = ("Purchases follow the {name} model ({reference}): while active, a customer buys at their own "
+                    "steady rate, and may drop out at any moment, at their own rate.")
 
     def _loglik(self, log_params: np.ndarray, data: FitData, need_grad: bool):
         r, alpha, s, beta = np.exp(log_params)

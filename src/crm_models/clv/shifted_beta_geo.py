@@ -97,6 +97,10 @@ class ShiftedBetaGeoModel(MLEModel):
     """
 
     _param_names = ("alpha", "beta")
+    method_name = "shifted-beta-geometric (sBG)"
+    method_reference = "Fader & Hardie 2007"
+    _description = ("Retention follows the {name} model ({reference}): each customer renews every period with "
+                    "their own fixed probability, and those probabilities vary across customers.")
 
     def _loglik(self, log_params, data: FitData, need_grad: bool):
         a, b = np.exp(log_params)
