@@ -73,3 +73,26 @@ def test_pareto_nbd_likelihood_finite_for_frequent_buyers_when_beta_much_larger_
         lambda t: np.exp((b - 1) * np.log(t) + (c - b - 1) * np.log1p(-t) - np.log1p(-z * t) - special.betaln(b, c - b)),
         0, 1, epsabs=0, epsrel=1e-12, limit=200)[0]
     assert _hyp2f1_a(1.0, np.array([b]), np.array([c]), np.array([z]))[0] == pytest.approx(ref, rel=1e-9)
+
+
+def test_bgnbd_predictions_stay_finite_when_a_and_b_are_huge():
+    """Fits on a truncated sample give a ~ 1e8, b ~ 1e10 (issue 11 item 1); scipy's 2F1 returns NaN there.
+    The posterior of p is then a point mass at a / (a + b + x), so the expectation has a closed form."""
+    x = np.array([0.0, 1.0, 5.0, 50.0])
+    tx = np.array([0.0, 3.0, 20.0, 38.0])
+    T = np.full(4, 39.0)
+    r, alpha, a, b, t = 0.25, 4.0, 1e8, 1e10, 13.0
+    model = BetaGeoModel().with_params(r=r, alpha=alpha, a=a, b=b)
+    got = np.asarray(model.expected_purchases(t, x, tx, T))
+    p = a / (a + b + x)
+    if_alive = -np.expm1((r + x) * (np.log(alpha + T) - np.log(alpha + T + p * t))) / p
+    assert got == pytest.approx(if_alive * np.asarray(model.probability_alive(x, tx, T)), rel=1e-6)
+
+
+def test_concentrated_fallback_matches_the_closed_form_where_both_work():
+    model = BetaGeoModel().with_params(r=0.25, alpha=4.0, a=2_000.0, b=200_000.0)
+    x = np.array([0.0, 1.0, 5.0, 50.0])
+    T = np.full(4, 39.0)
+    closed = model._expected_if_alive(13.0, x, T)
+    assert np.all(np.isfinite(closed))
+    assert model._expected_if_alive_concentrated(np.full(4, 13.0), x, T) == pytest.approx(closed, rel=1e-8)

@@ -143,7 +143,7 @@ class BetaGeoModel(PurchaseModel):
         lead = (a + b - 1) / (a - 1) if d == 0 else b / (a - 1)
         hyp = special.hyp2f1(r, b + d, a + b + d - 1, z)
         out = lead * (1 - np.exp(r * np.log(alpha / (alpha + t))) * hyp)
-        return out if out.ndim else float(out)
+        return self._output(out, out, "expected_purchases_new_customer")
 
     def expected_purchases(self, t: Any, frequency: Any, recency: Any, T: Any):
         """E[Y(t) | x, t_x, T]: expected repeat purchases in the next ``t`` time units, FHL (10).
@@ -168,7 +168,31 @@ class BetaGeoModel(PurchaseModel):
         hyp = special.hyp2f1(a + b + d - 1 - r, a - 1, a + b + x + d - 1, z)
         bracket = 1 - np.exp((a - 1) * np.log(one_minus_z)) * hyp
         lead = (a + b + x + d - 1) / (a - 1)
-        return lead * bracket
+        out = np.asarray(lead * bracket, dtype=float)
+        bad = ~np.isfinite(out)
+        if bad.any():  # scipy's 2F1 fails for huge a, b; the posterior of p is then nearly a point mass
+            t_b, x_b, big_t_b, _ = np.broadcast_arrays(t, x, big_t, out)
+            out = out.copy()
+            out[bad] = self._expected_if_alive_concentrated(t_b[bad], x_b[bad], big_t_b[bad])
+        return out
+
+    def _expected_if_alive_concentrated(self, t: np.ndarray, x: np.ndarray, big_t: np.ndarray) -> np.ndarray:
+        """The same expectation written as FHL's derivation of (10) before integrating over ``p``:
+        ``E_p[(1 - ((alpha+T)/(alpha+T+p t))^(r+x)) / p]`` with ``p ~ Beta(a, b+x+shift)`` (the posterior of
+        an alive customer; ``lambda ~ Gamma(r+x, alpha+T)`` integrated in closed form), by 24-point
+        Gauss-Hermite quadrature on the normal approximation of that Beta. Used only where the closed form
+        overflows, i.e. when ``a`` and ``b`` are so large that the Beta is concentrated; elsewhere NaN."""
+        r, alpha, a, b = self._p()
+        b_post = b + x + self._shift
+        mean = a / (a + b_post)
+        sd = np.sqrt(mean * (1 - mean) / (a + b_post + 1))
+        nodes, weights = np.polynomial.hermite.hermgauss(24)
+        p = mean[..., None] + np.sqrt(2.0) * sd[..., None] * nodes
+        ok = (mean - 8 * sd > 0) & (mean + 8 * sd < 1)
+        p = np.clip(p, 1e-300, 1.0)
+        base = (alpha + big_t)[..., None]
+        g = -np.expm1((r + x)[..., None] * (np.log(base) - np.log(base + p * t[..., None]))) / p
+        return np.where(ok, g @ weights / np.sqrt(np.pi), np.nan)
 
     def probability_of_n_purchases(self, t: Any, n: Any):
         """P(X(t) = n) for a randomly chosen customer, FHL (8); vectorized over ``t`` and ``n``."""

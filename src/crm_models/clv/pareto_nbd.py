@@ -181,7 +181,7 @@ class ParetoNBDModel(PurchaseModel):
         r, alpha, s, beta = self._p()
         t = np.asarray(t, dtype=float)
         out = r * beta / alpha * expm1_ratio(s - 1, np.log1p(t / beta))
-        return out if out.ndim else float(out)
+        return self._output(out, out, "expected_purchases_new_customer")
 
     def expected_purchases(self, t: Any, frequency: Any, recency: Any, T: Any):
         """E[Y(t) | x, t_x, T], FH05 (41): ``(r+x)(beta+T)/((alpha+T)(s-1)) [1 - ((beta+T)/(beta+T+t))^(s-1)] P(alive)``."""
@@ -224,7 +224,7 @@ class ParetoNBDModel(PurchaseModel):
                 ni + 1, (lam + mu) * ti
             )
             out.ravel()[i] = float(np.sum(weights * (alive + dead)))
-        return out if out.ndim else float(out)
+        return self._output(out, out, "probability_of_n_purchases")
 
     def simulate(
         self, n_customers: int, T: Any, seed: int | np.random.Generator | None = None
