@@ -96,3 +96,12 @@ def test_concentrated_fallback_matches_the_closed_form_where_both_work():
     closed = model._expected_if_alive(13.0, x, T)
     assert np.all(np.isfinite(closed))
     assert model._expected_if_alive_concentrated(np.full(4, 13.0), x, T) == pytest.approx(closed, rel=1e-8)
+
+
+def test_identification_note_for_reports():
+    model = _fit_quietly(BetaGeoModel(), [1, 3], [4.0, 8.0], [10.0, 10.0])
+    assert model.at_boundary_ == {"r": "infinity", "alpha": "infinity"}
+    assert "ran to the edge of their range" in model.identification_note()
+    truth = BetaGeoModel().with_params(r=0.243, alpha=4.414, a=0.793, b=2.426)
+    x, tx, T = truth.simulate(3_000, T=39.0, seed=11)
+    assert BetaGeoModel().fit(x, tx, T).identification_note() is None

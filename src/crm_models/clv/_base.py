@@ -315,6 +315,8 @@ class MLEModel(BaseEstimator):
     method_reference: str = ""
     #: one plain-language sentence with ``{name}`` and ``{reference}`` placeholders
     _description: str = "The data follow the {name} model ({reference})."
+    #: the parameter whose collapse to 0 means "no customer drops out" (purchase models), if any
+    _dropout_param: str | None = None
 
     def __init__(
         self,
@@ -494,6 +496,10 @@ class MLEModel(BaseEstimator):
                 cov = np.full((k, k), np.nan)
                 singular = "its inverse is not a valid covariance"
         self.covariance_log_ = pd.DataFrame(cov, index=list(self._param_names), columns=list(self._param_names))
+        limit = np.log(BOUNDARY_RATIO)
+        self.at_boundary_ = {p: ("0" if v < 0 else "infinity")
+                             for p, v in zip(self._param_names, log_params, strict=True) if abs(v) > limit}
+        self.singular_hessian_ = singular is not None
         self.fit_warnings_ = self._identification_problems(log_params, singular)
         for problem in self.fit_warnings_:
             warnings.warn(problem, ConvergenceWarning, stacklevel=4)
@@ -534,6 +540,22 @@ class MLEModel(BaseEstimator):
                 "small penalizer (e.g. 0.01) or a simpler model."
             )
         return problems
+
+    def identification_note(self) -> str | None:
+        """A plain-language caution for a report when the fit is not identified; None when it is (or when
+        the model was not fitted to data)."""
+        self._check_fitted()
+        boundary = getattr(self, "at_boundary_", {})
+        if self._dropout_param is not None and boundary.get(self._dropout_param) == "0":
+            return ("the estimated dropout is close to zero: on this data the model sees almost no customers "
+                    "leaving, so nearly everyone counts as active and value rests on purchase rates alone.")
+        if boundary:
+            return (f"parameter(s) {', '.join(boundary)} ran to the edge of their range: the data do not pin the "
+                    "model down, so treat its values with caution.")
+        if getattr(self, "singular_hessian_", False):
+            return ("the data do not pin down every parameter, so standard errors and intervals are not "
+                    "available; treat the values with caution.")
+        return None
 
     def _output(self, values: Any, like: Any, name: str) -> np.ndarray | pd.Series:
         """:func:`as_output`, refusing NaN: a NaN prediction means the fitted parameters cannot produce it."""

@@ -57,6 +57,7 @@ class BetaGeoModel(PurchaseModel):
     _param_names = ("r", "alpha", "a", "b")
     _shift = 0
     method_name = "BG/NBD"
+    _dropout_param = "a"
     method_reference = "Fader, Hardie & Lee 2005"
     _description = ("Purchases follow the {name} model ({reference}): while active, a customer buys at their own "
                     "steady rate, and after each repeat purchase may drop out.")

@@ -87,6 +87,7 @@ class ParetoNBDModel(PurchaseModel):
 
     _param_names = ("r", "alpha", "s", "beta")
     method_name = "Pareto/NBD"
+    _dropout_param = "s"
     method_reference = "Schmittlein, Morrison & Colombo 1987"
     _description = ("Purchases follow the {name} model ({reference}): while active, a customer buys at their own "
                     "steady rate, and may drop out at any moment, at their own rate.")
