@@ -4,7 +4,8 @@ Order of the read-out, on purpose:
 
 1. **Sample-ratio mismatch** (chi-square against the planned split). A failing SRM is the headline.
 2. Per outcome and treatment arm: absolute effect with a 95 % interval (proportions: Newcombe hybrid score
-   interval, two-proportion z test; means: Welch), relative lift with a delta-method interval.
+   interval with the p-value that inverts it, so the two always agree; means: Welch), relative lift with a
+   delta-method interval.
 3. **CUPED** (Deng et al. 2013) when pre-period covariates are given: adjusted effect, interval, p-value and the
    share of variance removed. The adjusted estimate is the *primary* one when available.
 4. Holm (family-wise) and Benjamini-Hochberg (false discovery rate) adjustments of the primary p-values over
