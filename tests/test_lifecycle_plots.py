@@ -56,6 +56,12 @@ def test_retention_survival_funnel_and_seasonality_plots(transactions) -> None:
     ax = plots.plot_funnel(result)
     assert len(ax.patches) == 2 * len(STAGES)
     assert [t.get_text() for t in ax.get_xticklabels()][2] == "add to cart"
+    single = funnel(simulate_web_events(500, seed=1).events, list(STAGES))
+    ax = plots.plot_funnel_flow(single)
+    assert f"{single['customers'].iloc[0]:,}" in [t.get_text() for t in ax.texts]
+    assert f"-{single['drop_off'].iloc[1]:,}" in [t.get_text() for t in ax.texts]
+    with pytest.raises(ValueError, match="one segment"):
+        plots.plot_funnel_flow(result)
     ax = plots.plot_seasonality(seasonality_profile(transactions, unit="weekday"))
     assert ax.get_xticklabels()[0].get_text() == "Monday"
     plt.close("all")

@@ -1,4 +1,4 @@
-"""Lifecycle plots: cohort heat map, retention curves with intervals, Kaplan-Meier curves, funnel step chart.
+"""Lifecycle plots: cohort heat map, retention and Kaplan-Meier curves with intervals, funnel step and flow charts.
 
 matplotlib is imported inside each function; every function takes an optional ``ax`` and returns the
 ``Axes`` it drew on. Inputs are the frames and fitted objects of :mod:`crm_models.lifecycle`.
@@ -150,6 +150,42 @@ def plot_funnel(result: pd.DataFrame, *, ax: Any = None, title: str = "Shopping 
     ax.set_title(title)
     ax.text(1.0, -0.18, "labels: conversion from the previous stage; bars: 95% interval",
             transform=ax.transAxes, ha="right", fontsize=7, color=OKABE_ITO[7])
+    return ax
+
+
+def plot_funnel_flow(result: pd.DataFrame, *, ax: Any = None, title: str = "Where customers drop off") -> Any:
+    """Flow chart of a funnel (no segments): a block per stage, its height the customers who reached it, a band
+    carrying them to the next stage and a grey band falling away for those who dropped off, labelled with counts."""
+    from matplotlib.patches import Polygon, Rectangle
+
+    if "segment" in result.columns:
+        raise ValueError("plot_funnel_flow draws one funnel: filter the result to one segment first")
+    ax = _axes(ax, (9.0, 4.5))
+    counts = result["customers"].to_numpy(dtype="float64")
+    top = counts[0] if counts[0] > 0 else 1.0
+    heights = counts / top
+    block, gap = 0.35, 0.65
+    color = OKABE_ITO[0]
+    for k, (label, height) in enumerate(zip(result["stage"], heights, strict=True)):
+        x = k * (block + gap)
+        ax.add_patch(Rectangle((x, 1.0 - height), block, height, color=color))
+        ax.text(x + block / 2, 1.03, str(label).replace("_", " "), ha="center", va="bottom", fontsize=8)
+        ax.text(x + block / 2, 1.0 - height - 0.02, f"{int(counts[k]):,}", ha="center", va="top", fontsize=8)
+        if k + 1 < len(heights):
+            nxt = heights[k + 1]
+            x1, x2 = x + block, x + block + gap
+            ax.add_patch(Polygon([(x1, 1.0), (x2, 1.0), (x2, 1.0 - nxt), (x1, 1.0 - nxt)], color=color, alpha=0.35,
+                                 lw=0))
+            dropped = height - nxt
+            if dropped > 0:
+                ax.add_patch(Polygon([(x1, 1.0 - nxt), (x1, 1.0 - height), (x1 + gap * 0.6, -0.15),
+                                      (x1 + gap * 0.6, -0.15 + dropped)], color=NEUTRAL, alpha=0.35, lw=0))
+                ax.text(x1 + gap * 0.6, -0.17, f"-{int(counts[k] - counts[k + 1]):,}", ha="center", va="top",
+                        fontsize=7, color=NEUTRAL)
+    ax.set_xlim(-0.1, len(heights) * (block + gap) - gap + 0.1)
+    ax.set_ylim(-0.3, 1.15)
+    ax.axis("off")
+    ax.set_title(title)
     return ax
 
 
