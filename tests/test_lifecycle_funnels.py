@@ -131,3 +131,11 @@ def test_funnel_intervals_cover_the_truth_at_the_nominal_rate() -> None:
     high = later["conversion_from_previous_upper"].to_numpy().reshape(80, 4)
     coverage = ((low <= truth) & (truth <= high)).mean(axis=0)
     assert (coverage >= 0.88).all(), coverage
+
+
+def test_events_without_a_required_column_are_refused_naming_it() -> None:
+    from crm_models.exceptions import DataContractError
+
+    with pytest.raises(DataContractError, match="lacks the column 'event'") as error:
+        funnel(EVENTS.rename(columns={"event": "name"}), STAGE_SPEC)
+    assert error.value.column == "event" and error.value.rule == "required column"
