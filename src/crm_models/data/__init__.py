@@ -7,14 +7,18 @@ rows on purpose and ``quality_report`` counts them by reason.
 
 from crm_models.data.contract import read_experiment, read_touchpoints, read_transactions
 from crm_models.data.engine import as_ibis_table, duckdb_backend
+from crm_models.data.events import clean_events, events_quality_report, read_events
 from crm_models.data.quality import QualityReport, clean_transactions, quality_report
 
 __all__ = [
     "QualityReport",
     "as_ibis_table",
+    "clean_events",
     "clean_transactions",
     "duckdb_backend",
+    "events_quality_report",
     "quality_report",
+    "read_events",
     "read_experiment",
     "read_touchpoints",
     "read_transactions",
