@@ -158,7 +158,8 @@ def make_churn_dataset(
     notes: list[str] = []
     bgnbd_used = False
     if use_bgnbd:
-        bg = bgnbd_features(X, horizon_days, required=use_bgnbd is True)
+        base = execute(_bgnbd_base_expression(source, c))
+        bg = bgnbd_features(X, horizon_days, required=use_bgnbd is True, fit_on=base)
         if bg is not None:
             X = X.join(bg)
             bgnbd_used = True
@@ -239,7 +240,7 @@ def _feature_expression(
     same_season = (p.age <= year) & (p.age > year - horizon_days)
     agg["orders_same_season_last_year"] = count_if(same_season)
     # seasonal buyer: share of all past orders placed in the calendar stretch the horizon covers (any year)
-    cutoff_doy = float(pd.Timestamp(from_epoch(c)).dayofyear)
+    cutoff_doy = float(pd.Timestamp(from_epoch(c)).day_of_year)
     doy = p.ts.day_of_year().cast("float64")
     offset = (doy - cutoff_doy + 366.0) % 366.0
     agg["season_share"] = ibis.ifelse(offset < min(horizon_days, 366.0), 1.0, 0.0).mean()
@@ -253,7 +254,7 @@ def _feature_expression(
     feats = feats.filter(feats.recency_days <= lookback_days)
 
     # inter-purchase times on distinct purchase days
-    days = p.mutate(day=(p.epoch / SECONDS_PER_DAY).floor()).select("customer_id", "day").distinct()
+    days = _purchase_days(purchases)
     win = ibis.window(group_by="customer_id", order_by="day")
     gaps = days.mutate(gap=days.day - days.day.lag().over(win))
     gap_stats = gaps.group_by("customer_id").aggregate(
@@ -285,6 +286,33 @@ def _feature_expression(
     out = out.left_join(row_stats, "customer_id").select(~ibis.selectors.endswith("_right"))
     out = out.left_join(return_stats, "customer_id").select(~ibis.selectors.endswith("_right"))
     return out
+
+
+def _purchase_days(purchases: Any) -> Any:
+    """Distinct ``(customer_id, day)`` pairs of purchase orders (day = whole days since 1970-01-01 UTC)."""
+    p = purchases
+    return p.mutate(day=(p.epoch / SECONDS_PER_DAY).floor()).select("customer_id", "day").distinct()
+
+
+def _bgnbd_base_expression(source: TransactionSource, c: float) -> Any:
+    """BG/NBD inputs of *every* customer acquired before the cutoff, grouped: ``(x, t_x, T, n_customers)``.
+
+    The fitting sample of the BG/NBD features. Customers who bought before the cutoff but not in the look-back
+    window are the ones who most likely dropped out; leaving them out (fitting on the active population only)
+    truncates the sample on the dropout process and pushes ``a, b`` to the boundary (Fader, Hardie & Lee 2005,
+    "Counting your customers the easy way", section 3: the likelihood is over the whole cohort). Same units and
+    day rounding as the ``bg_*`` features, so the scored customers' rows are among the fitted ones.
+    """
+    _, orders = _orders(source, c)
+    days = _purchase_days(orders.filter(orders.amount > 0))
+    per = days.group_by("customer_id").aggregate(n=days.count(), first_day=days.day.min(), last_day=days.day.max())
+    cutoff_day = c / SECONDS_PER_DAY
+    per = per.mutate(
+        bg_frequency=(per.n - 1).cast("float64"),
+        bg_recency_weeks=(per.last_day - per.first_day) / DAYS_PER_WEEK,
+        bg_T_weeks=(cutoff_day - per.first_day) / DAYS_PER_WEEK,
+    )
+    return per.group_by(["bg_frequency", "bg_recency_weeks", "bg_T_weeks"]).aggregate(n_customers=per.count())
 
 
 def _attach_label(source: TransactionSource, feats: Any, c: float, horizon_days: float) -> Any:
@@ -364,26 +392,42 @@ def _derived_features(
     return X
 
 
-def bgnbd_features(X: pd.DataFrame, horizon_days: float, *, required: bool = False) -> pd.DataFrame | None:
-    """BG/NBD P(alive) and expected purchases in the horizon, fitted on the snapshot itself.
+def _bg_arrays(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    frequency = frame["bg_frequency"].to_numpy(dtype="float64")
+    recency = frame["bg_recency_weeks"].to_numpy(dtype="float64")
+    T = np.maximum(frame["bg_T_weeks"].to_numpy(dtype="float64"), recency)
+    T = np.where(T <= 0, 1.0 / DAYS_PER_WEEK, T)
+    return frequency, recency, T
 
-    Uses only pre-cutoff quantities (``bg_frequency``, ``bg_recency_weeks``, ``bg_T_weeks``), so it
-    leaks nothing. Returns ``None`` when the model is not identified (fewer than two repeat buyers) or does
-    not converge even with a small penalizer (with ``required``, the ``ConvergenceError`` is raised instead).
+
+def bgnbd_features(
+    X: pd.DataFrame, horizon_days: float, *, required: bool = False, fit_on: pd.DataFrame | None = None
+) -> pd.DataFrame | None:
+    """BG/NBD P(alive), expected purchases and P(no purchase) in the horizon for the rows of ``X``.
+
+    The model is fitted on ``fit_on`` (columns ``bg_frequency``, ``bg_recency_weeks``, ``bg_T_weeks`` and an
+    optional ``n_customers`` weight per row): :func:`make_churn_dataset` passes every customer acquired before
+    the cutoff, not only the scored (active) ones, because the active population is a sample truncated on
+    the dropout process. Without ``fit_on`` the rows of ``X`` are used (only right when ``X`` is the whole
+    base). Uses only pre-cutoff quantities, so it leaks nothing. Returns ``None`` when the model is not
+    identified (fewer than two repeat buyers) or does not converge even with a small penalizer (with
+    ``required``, the ``ConvergenceError`` is raised instead).
     """
     from crm_models.clv import BetaGeoModel
-    frequency = X["bg_frequency"].to_numpy(dtype="float64")
-    recency = X["bg_recency_weeks"].to_numpy(dtype="float64")
-    T = np.maximum(X["bg_T_weeks"].to_numpy(dtype="float64"), recency)
-    T = np.where(T <= 0, 1.0 / DAYS_PER_WEEK, T)
     from crm_models.exceptions import ConvergenceError
 
-    if not required and (frequency > 0).sum() < 2:
+    frequency, recency, T = _bg_arrays(X)
+    base = X if fit_on is None else fit_on
+    fit_x, fit_tx, fit_T = _bg_arrays(base)
+    weights = (
+        base["n_customers"].to_numpy(dtype="float64") if "n_customers" in base else np.ones(len(fit_x))
+    )
+    if not required and weights[fit_x > 0].sum() < 2:
         return None  # nobody (or one customer) bought twice: BG/NBD is not identified
     model = None
     for penalizer in (0.0, 0.01):
         try:
-            model = BetaGeoModel(penalizer=penalizer).fit(frequency, recency, T)
+            model = BetaGeoModel(penalizer=penalizer).fit(fit_x, fit_tx, fit_T, weights=weights)
             break
         except (ConvergenceError, ValueError):  # ValueError covers DataContractError
             if required and penalizer > 0:
