@@ -1,12 +1,15 @@
 """Leakage-free churn labels and features at a cutoff, computed with ibis (DuckDB by default).
 
-Time convention (days are 86,400 s; naive timestamps are UTC):
+Time convention (days are 86,400 s; naive timestamps are UTC). The cutoff is the last moment of known
+history and follows the project's one rule for end dates (``crm_models.data.timestamps.end_exclusive``): a
+date (a string without a time, or a midnight timestamp) means the *whole day*, so with ``cutoff="2024-01-10"``
+every purchase made on Jan 10 is history. Call ``b = end_exclusive(cutoff)`` (the next midnight for a date,
+the instant just after a cutoff with a time of day); then
 
-- features use only transactions with ``timestamp < cutoff``;
-- the label window is ``[cutoff, cutoff + horizon)``: a customer *churned* when they place no purchase
-  order in it. (Half-open on the right so that consecutive windows tile time and a transaction stamped
-  exactly at the cutoff - common for daily data stamped at midnight - is not lost between features and label.)
-- the population is every customer with at least one purchase in ``[cutoff - lookback, cutoff)``.
+- features use only transactions with ``timestamp < b``;
+- the label window is ``[b, b + horizon)``: a customer *churned* when they place no purchase order in it
+  (half-open, so consecutive windows tile time and no transaction falls between features and label);
+- the population is every customer with at least one purchase in ``[b - lookback, b)``.
 
 A purchase order is an order (rows sharing ``order_id``; without ``order_id``, rows sharing customer and
 timestamp) with a positive net amount; an order with a negative net amount is a return.
@@ -28,6 +31,7 @@ from crm_models.churn._input import (
     to_days,
     to_epoch,
 )
+from crm_models.data.timestamps import end_exclusive, is_whole_day, utc_day, utc_naive
 from crm_models.exceptions import DataContractError
 from crm_models.units import DAYS_PER_WEEK, SECONDS_PER_DAY
 
@@ -90,7 +94,10 @@ def make_churn_dataset(
         Canonical transactions (``customer_id``, ``timestamp``, ``amount``; optional ``order_id``,
         ``quantity``, ``product_id``, ``channel``) as a pandas DataFrame, a Parquet path or an ibis table.
     cutoff
-        The moment of prediction. Must lie after the first and not after the last transaction.
+        The last moment of known history: a date (``"2024-01-10"`` or a midnight ``Timestamp``) means the
+        whole day, a timestamp with a time of day includes that instant (see the module docstring). The
+        label window starts right after it. Its day must lie after the first transaction's and not after
+        the last one's.
     horizon
         Length of the label window in days (number, ``Timedelta`` or ``"90D"``).
     lookback
@@ -104,7 +111,7 @@ def make_churn_dataset(
         importable; ``True`` requires it; ``False`` skips it.
     data_end
         End of the observation period when it is later than the last transaction (default: the last
-        transaction's timestamp). The label window must end by then.
+        transaction's timestamp); a date means the whole day. The label window must end by then.
 
     Raises
     ------
@@ -115,13 +122,15 @@ def make_churn_dataset(
     source = prepare(transactions)
     horizon_days = to_days(horizon)
     lookback_days = to_days(lookback)
-    cutoff_ts = pd.Timestamp(cutoff)
-    if cutoff_ts.tzinfo is not None:
-        cutoff_ts = cutoff_ts.tz_convert("UTC").tz_localize(None)
-    c = to_epoch(cutoff_ts)
-    end = source.last_epoch if data_end is None else max(source.last_epoch, to_epoch(data_end))
+    cutoff_ts, c = cutoff_bound(cutoff)
+    end = (
+        source.last_epoch
+        if data_end is None
+        else max(source.last_epoch, to_epoch(end_exclusive(data_end, "data_end")))
+    )
     first, last = from_epoch(source.first_epoch), from_epoch(source.last_epoch)
-    if not source.first_epoch < c <= end:
+    last_day_end = to_epoch(end_exclusive(last.normalize()))
+    if not source.first_epoch < c <= max(end, last_day_end):
         raise DataContractError(
             f"cutoff {cutoff_ts} is outside the data's time range ({first} .. {from_epoch(end)})",
             column="timestamp",
@@ -130,7 +139,7 @@ def make_churn_dataset(
         )
     if with_label and c + horizon_days * SECONDS_PER_DAY > end + 1e-6:
         raise DataContractError(
-            f"the label window [{cutoff_ts}, {cutoff_ts + pd.Timedelta(days=horizon_days)}) runs past the "
+            f"the label window [{from_epoch(c)}, {from_epoch(c) + pd.Timedelta(days=horizon_days)}) runs past the "
             f"end of the data ({from_epoch(end)}); use an earlier cutoff or a shorter horizon",
             column="timestamp",
             rule="cutoff + horizon <= end of data",
@@ -177,6 +186,23 @@ def make_churn_dataset(
         bgnbd_used=bgnbd_used,
         notes=notes,
     )
+
+
+def cutoff_bound(cutoff: Any, parameter: str = "cutoff") -> tuple[pd.Timestamp, float]:
+    """``(cutoff as a naive-UTC timestamp, the exclusive bound of its history in epoch seconds)``.
+
+    The bound follows the one rule for end dates (:func:`crm_models.data.timestamps.end_exclusive`): the next
+    midnight for a date, the instant just after a cutoff with a time of day. A value that is not a date raises
+    ``ConfigurationError`` naming ``parameter``.
+    """
+    bound = end_exclusive(cutoff, parameter)
+    if is_whole_day(cutoff):
+        return utc_day(cutoff), to_epoch(bound)
+    # an instant: the bound is one nanosecond later, which float epoch seconds (~2e-7 s apart today) cannot
+    # hold; half a microsecond keeps the instant itself inside and the next microsecond (the contract's
+    # resolution) outside
+    stamp = utc_naive(cutoff)
+    return stamp, to_epoch(stamp) + 0.5e-6
 
 
 def _orders(source: TransactionSource, c: float) -> tuple[Any, Any]:
