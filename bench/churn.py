@@ -201,7 +201,7 @@ def online_retail_backtest() -> pd.DataFrame:
     path = PROJECT_ROOT.parent / "shared" / "data" / "online_retail.csv.gz"
     transactions = load_online_retail(path)
     result = backtest(transactions, ONLINE_RETAIL_CUTOFFS, horizon=90, model=ChurnModel(), n_train_snapshots=3)
-    auc = result.compare("roc_auc")
+    auc = result.compare("roc_auc", all_scorers=True)
     auc.insert(0, "churn_rate", result.summary()["churn_rate"])
     auc.insert(0, "n_customers", result.summary()["n_customers"])
     return auc

@@ -24,6 +24,13 @@ from crm_models.exceptions import DataContractError
 from crm_models.units import SECONDS_PER_DAY
 
 SCORERS = ("model", "recency", "bgnbd_p0", "bgnbd")
+HEADLINE_SCORERS = ("model", "recency", "bgnbd_p0")
+SCORER_LABELS = {
+    "model": "the churn model",
+    "recency": "days since last purchase",
+    "bgnbd_p0": "BG/NBD probability of no purchase in the horizon",
+    "bgnbd": "BG/NBD 1 - P(alive)",
+}
 
 
 @dataclass
@@ -43,10 +50,15 @@ class BacktestResult:
     models: dict[pd.Timestamp, ChurnModel] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
-    def compare(self, metric: str = "roc_auc") -> pd.DataFrame:
-        """One row per cutoff, one column per scorer, for ``metric``."""
+    def compare(self, metric: str = "roc_auc", *, all_scorers: bool = False) -> pd.DataFrame:
+        """One row per cutoff, one column per headline scorer (``all_scorers``: every scorer), for ``metric``.
+
+        BG/NBD 1 - P(alive) is not a headline baseline: it ranks churners backwards on Online Retail (ROC AUC
+        0.31-0.35), because P(alive) is high for one-time buyers; it stays in ``metrics``.
+        """
         table = self.metrics.pivot(index="cutoff", columns="scorer", values=metric)
-        return table.reindex(columns=[s for s in SCORERS if s in table.columns])
+        names = SCORERS if all_scorers else HEADLINE_SCORERS
+        return table.reindex(columns=[s for s in names if s in table.columns])
 
     def summary(self) -> pd.DataFrame:
         """ROC AUC and top-decile lift per cutoff for every scorer (wide), plus the model's margin."""
@@ -74,9 +86,14 @@ class BacktestResult:
         return bool((s["roc_auc_model"] > s["roc_auc_bgnbd_p0"]).all())
 
     def recommended_score(self) -> str:
-        """The scorer with the highest mean ROC AUC over the cutoffs (``"model"``, ``"bgnbd_p0"`` or ``"recency"``)."""
-        auc = self.compare("roc_auc").drop(columns=["bgnbd"], errors="ignore")
-        return str(auc.mean().idxmax())
+        """The score to rank customers by: ``"model"`` when its ROC AUC beats every headline baseline at every
+        cutoff, otherwise the baseline with the highest mean ROC AUC (``"bgnbd_p0"`` or ``"recency"``): a
+        model that does not win everywhere is not worth its complexity for ranking."""
+        auc = self.compare("roc_auc")
+        baselines = auc.drop(columns=["model"])
+        if baselines.empty or bool((auc["model"].to_numpy()[:, None] > baselines.to_numpy()).all()):
+            return "model"
+        return str(baselines.mean().idxmax())
 
 
 def backtest(
