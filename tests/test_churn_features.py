@@ -180,6 +180,28 @@ def test_pandas_parquet_ibis_and_timezones_agree(tmp_path):
         pd.testing.assert_frame_equal(base, other, check_index_type=False)
 
 
+def test_csv_path_and_backend_argument_go_through_the_one_adapter(tmp_path):
+    # issue 13 item 1: make_churn_dataset("tx.csv") works like customer_summary("tx.csv"), and `backend=`
+    # registers frames and paths on the given connection
+    from crm_models.data import duckdb_backend
+
+    frame = synthetic_transactions(seed=6, n_customers=200)
+    base = make_churn_dataset(frame, "2023-03-01", 60, use_bgnbd=False)
+    path = tmp_path / "tx.csv"
+    frame.to_csv(path, index=False)
+    from_csv = make_churn_dataset(str(path), "2023-03-01", 60, use_bgnbd=False)
+    pd.testing.assert_frame_equal(base.X, from_csv.X, check_index_type=False)
+    pd.testing.assert_series_equal(base.y, from_csv.y, check_index_type=False)
+    con = duckdb_backend()
+    on_con = make_churn_dataset(frame, "2023-03-01", 60, use_bgnbd=False, backend=con)
+    pd.testing.assert_frame_equal(base.X, on_con.X)
+    from crm_models.churn._input import prepare
+
+    assert prepare(frame, con).table._find_backend() is con
+    X, _, _ = make_training_set(str(path), ["2023-02-01", "2023-03-01"], 30, use_bgnbd=False, backend=con)
+    assert len(X) > 0
+
+
 def test_works_without_optional_columns():
     frame = synthetic_transactions(seed=6, n_customers=200)[["customer_id", "timestamp", "amount"]]
     ds = make_churn_dataset(frame, "2023-03-01", 60, use_bgnbd=False)
@@ -219,8 +241,13 @@ def test_contract_errors_for_bad_columns():
     with pytest.raises(DataContractError) as info:
         make_churn_dataset(broken, "2023-03-01", 30)
     assert info.value.column == "customer_id" and info.value.rule == "not null"
+    # timestamps as text are parsed by the data contract (the one way in, as for customer_summary) ...
+    as_text = make_churn_dataset(frame.assign(timestamp=frame["timestamp"].astype(str)), "2023-03-01", 30,
+                                 use_bgnbd=False)
+    pd.testing.assert_frame_equal(as_text.X, make_churn_dataset(frame, "2023-03-01", 30, use_bgnbd=False).X)
+    # ... and text that is not a time is refused, naming the column
     with pytest.raises(DataContractError, match="timestamp"):
-        make_churn_dataset(frame.assign(timestamp=frame["timestamp"].astype(str)), "2023-03-01", 30)
+        make_churn_dataset(frame.assign(timestamp="not a time"), "2023-03-01", 30)
     with pytest.raises(ValueError, match="horizon"):
         make_churn_dataset(frame, "2023-03-01", -5)
     with pytest.raises(TypeError):

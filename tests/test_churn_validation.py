@@ -4,6 +4,8 @@ held-out snapshot is purged from overlapping training label windows, and the bac
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -96,7 +98,7 @@ def test_purge_with_no_older_snapshot_raises(snapshots):
 class _Recording(ChurnModel):
     """A ChurnModel that remembers the snapshot times of the rows each fit used."""
 
-    calls: list[dict[str, set[pd.Timestamp]]] = []
+    calls: ClassVar[list[dict[str, set[pd.Timestamp]]]] = []
 
     def fit(self, X, y, time=None):
         super().fit(X, y, time=time)

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
-from crm_models.churn._input import from_epoch, prepare, to_days, to_epoch, to_ibis
+from crm_models.churn._input import from_epoch, prepare, to_days, to_epoch
 from crm_models.churn.features import ChurnDataset, cutoff_bound, make_churn_dataset
 from crm_models.churn.metrics import calibration_table, churn_scores
 from crm_models.churn.model import ChurnModel
@@ -111,6 +111,7 @@ def backtest(
     n_bins: int = 10,
     keep_models: bool = False,
     data_end: Any = None,
+    backend: Any = None,
 ) -> BacktestResult:
     """Backtest over rolling origins: one trained model per evaluation cutoff.
 
@@ -141,12 +142,13 @@ def backtest(
         Keep each cutoff's fitted model in ``result.models`` (for explanations and plots).
     data_end
         End of the observation period when later than the last transaction (see ``make_churn_dataset``).
+    backend
+        The ibis backend for frames and paths (a new DuckDB connection by default; see ``make_churn_dataset``).
     """
     horizon_days = to_days(horizon)
     step_days = to_days(train_step)
     purge_days = horizon_days if isinstance(purge, str) and purge == "horizon" else _days_or_zero(purge)
-    table = to_ibis(transactions)  # converted once, shared by every snapshot
-    source = prepare(table)
+    source = prepare(transactions, backend)  # read and checked once, shared by every snapshot
     template = model if model is not None else ChurnModel()
     cut_list = sorted(cutoff_bound(c, "cutoffs")[0] for c in _as_list(cutoffs))
     if not cut_list:
@@ -157,7 +159,7 @@ def backtest(
     def dataset(c: pd.Timestamp) -> ChurnDataset:
         if c not in cache:
             cache[c] = make_churn_dataset(
-                table, c, horizon_days, lookback, use_bgnbd=use_bgnbd, data_end=data_end
+                source, c, horizon_days, lookback, use_bgnbd=use_bgnbd, data_end=data_end
             )
         return cache[c]
 

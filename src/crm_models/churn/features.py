@@ -85,6 +85,7 @@ def make_churn_dataset(
     with_label: bool = True,
     use_bgnbd: bool | str = "auto",
     data_end: Any = None,
+    backend: Any = None,
 ) -> ChurnDataset:
     """Build the churn features at ``cutoff`` and, when ``with_label``, the churn label.
 
@@ -92,7 +93,8 @@ def make_churn_dataset(
     ----------
     transactions
         Canonical transactions (``customer_id``, ``timestamp``, ``amount``; optional ``order_id``,
-        ``quantity``, ``product_id``, ``channel``) as a pandas DataFrame, a Parquet path or an ibis table.
+        ``quantity``, ``product_id``, ``channel``) as a pandas DataFrame, a CSV or Parquet path or an ibis
+        table, read through ``crm_models.data`` (the data contract and ``as_ibis_table``).
     cutoff
         The last moment of known history: a date (``"2024-01-10"`` or a midnight ``Timestamp``) means the
         whole day, a timestamp with a time of day includes that instant (see the module docstring). The
@@ -112,6 +114,9 @@ def make_churn_dataset(
     data_end
         End of the observation period when it is later than the last transaction (default: the last
         transaction's timestamp); a date means the whole day. The label window must end by then.
+    backend
+        The ibis backend that frames and paths are registered with (a new DuckDB connection by default); an
+        ibis table runs on its own backend.
 
     Raises
     ------
@@ -119,7 +124,7 @@ def make_churn_dataset(
         Missing/ill-typed columns, a cutoff outside the data's time range, a horizon that runs past the
         end of the data, or nobody active in the look-back window.
     """
-    source = prepare(transactions)
+    source = transactions if isinstance(transactions, TransactionSource) else prepare(transactions, backend)
     horizon_days = to_days(horizon)
     lookback_days = to_days(lookback)
     cutoff_ts, c = cutoff_bound(cutoff)
@@ -491,13 +496,12 @@ def make_training_set(
     """Stack labelled snapshots at several cutoffs: ``(X, y, time)`` for ``ChurnModel.fit(X, y, time=time)``.
 
     A customer appears once per snapshot. ``time`` holds each row's cutoff, so the model's validation
-    split is time-ordered (the latest snapshot is held out).
+    split is time-ordered (the latest snapshot is held out). ``kwargs`` go to :func:`make_churn_dataset`
+    (``backend=`` included).
     """
-    from crm_models.churn._input import to_ibis
-
-    table = to_ibis(transactions)
+    source = prepare(transactions, kwargs.pop("backend", None))
     sets = [
-        make_churn_dataset(table, c, horizon, lookback, **kwargs)
+        make_churn_dataset(source, c, horizon, lookback, **kwargs)
         for c in sorted(pd.to_datetime(list(cutoffs)))
     ]
     columns = [c for c in sets[0].X.columns if all(c in s.X for s in sets)]
