@@ -1,5 +1,5 @@
 """``ChurnModel``: gradient-boosted trees (XGBoost ``hist``) with time-ordered early stopping,
-class weighting and a calibration step chosen on the validation data, plus exact per-customer
+class weighting and a calibration step chosen and fitted on its own slice of held-out rows, plus exact per-customer
 explanations (tree SHAP via xgboost's ``pred_contribs``) phrased as reasons in plain words.
 """
 
@@ -33,8 +33,8 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
     class_weight
         ``"balanced"`` weighs both classes equally in training; ``None`` uses the raw rows.
     calibration
-        ``"auto"`` (choose isotonic or Platt scaling by 3-fold cross-validated Brier score on the validation
-        rows), ``"isotonic"``, ``"sigmoid"`` (Platt) or ``None``.
+        ``"auto"`` (choose isotonic or Platt scaling by 3-fold cross-validated Brier score on the calibration
+        slice), ``"isotonic"``, ``"sigmoid"`` (Platt) or ``None``.
     validation_fraction
         Share of rows held out for early stopping and calibration (a stratified random split) when ``fit``
         gets no ``time``. With ``time`` the held-out rows are the latest snapshot (a time-ordered split).
