@@ -57,8 +57,9 @@ def ensure_data(n_customers: int) -> Path:
 
 def pandas_features(tx: pd.DataFrame, cutoff: pd.Timestamp) -> pd.DataFrame:
     """The peer: RFM, window counts/spend and inter-purchase statistics with pandas groupby."""
-    before = tx[(tx["timestamp"] < cutoff) & (tx["amount"] > 0)]
-    age = (cutoff - before["timestamp"]) / pd.Timedelta(days=1)
+    bound = cutoff.normalize() + pd.Timedelta(days=1)  # a cutoff date means the whole day, as in make_churn_dataset
+    before = tx[(tx["timestamp"] < bound) & (tx["amount"] > 0)]
+    age = (bound - before["timestamp"]) / pd.Timedelta(days=1)
     frame = pd.DataFrame(
         {
             "customer_id": before["customer_id"].to_numpy(),
