@@ -64,8 +64,27 @@ def _read_any(source: TableSource, csv_options: Mapping[str, Any] | None) -> pd.
     return pd.read_csv(path, dtype=str, **dict(csv_options or {}))
 
 
+def check_unique_columns(frame: Any, table: str) -> None:
+    """Raise ``DataContractError`` when ``frame`` has two columns with the same name (which one is meant?)."""
+    names = pd.Index([str(c) for c in frame.columns])
+    repeated = sorted(set(names[names.duplicated()]))
+    if repeated:
+        raise DataContractError(
+            f"the {table} table has {len(repeated)} duplicated column name(s): {repeated}; "
+            f"columns: {list(names)}",
+            column=repeated[0],
+            rule="column names must be unique",
+        )
+
+
 def _rename(frame: Any, contract: TableContract, columns: Mapping[str, str] | None) -> Any:
-    """Rename user columns (``{canonical: user_name}``) and check the required ones are present."""
+    """Rename user columns (``{canonical: user_name}``) and check the required ones are present.
+
+    Refuses duplicated column names, and a mapping onto a canonical name that the input also has as a
+    column of its own (``columns={"amount": "revenue"}`` next to an ``amount`` column): either would leave two
+    columns with one name and the engine would pick one silently.
+    """
+    check_unique_columns(frame, contract.name)
     mapping = dict(columns or {})
     unknown = sorted(set(mapping) - set(contract.required) - set(contract.optional))
     if unknown:
@@ -83,6 +102,17 @@ def _rename(frame: Any, contract: TableContract, columns: Mapping[str, str] | No
                 rule="every mapped column must exist in the input",
             )
     renames = {user: canonical for canonical, user in mapping.items() if user != canonical}
+    targets = sorted({canonical for canonical in renames.values()
+                      if canonical in available and canonical not in renames})
+    if targets:
+        canonical = targets[0]
+        raise DataContractError(
+            f"columns={{{canonical!r}: {mapping[canonical]!r}}} maps onto {canonical!r}, but the {contract.name} "
+            f"table already has a column {canonical!r}; available columns: {available}. Drop or rename one of "
+            "them, or map from the existing column.",
+            column=canonical,
+            rule="a mapped name must not also exist in the input",
+        )
     if renames:
         if is_ibis_table(frame):  # ibis renames with {new_name: old_name}
             frame = frame.rename({canonical: user for user, canonical in renames.items()})

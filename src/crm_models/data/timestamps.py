@@ -90,3 +90,20 @@ def end_inclusive_day(value: Any, parameter: str = "end") -> pd.Timestamp:
     Timestamp('2024-01-10 00:00:00')
     """
     return (end_exclusive(value, parameter) - pd.Timedelta(1, "ns")).normalize()
+
+
+def as_engine_bound(bound: pd.Timestamp) -> Any:
+    """``bound`` (a naive-UTC exclusive bound from :func:`end_exclusive`) as a ``datetime`` for an ibis literal.
+
+    Engines store microseconds and ``datetime`` has no nanoseconds, so a bound with a nanosecond part (a
+    time-of-day end, which :func:`end_exclusive` moves one nanosecond past the instant) is rounded *up* to the
+    next microsecond: an event exactly at the given instant stays inside the window.
+    """
+    return utc_naive(bound).ceil("us").to_pydatetime()
+
+
+def bound_like(bound: pd.Timestamp, timestamps: pd.Series) -> pd.Timestamp:
+    """A naive-UTC ``bound`` made comparable with ``timestamps``: localized to UTC when they carry a zone."""
+    if getattr(timestamps.dt, "tz", None) is not None:
+        return utc_naive(bound).tz_localize("UTC")
+    return utc_naive(bound)
