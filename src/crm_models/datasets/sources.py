@@ -17,7 +17,7 @@ import pandas as pd
 
 from crm_models.data.contract import read_transactions
 from crm_models.data.quality import QualityReport, clean_transactions
-from crm_models.data.timestamps import utc_day
+from crm_models.data.timestamps import end_exclusive, end_inclusive_day, utc_day
 
 SourceFormat = Literal["auto", "demo", "online_retail", "cdnow", "transactions"]
 
@@ -72,14 +72,17 @@ def load_transactions_source(
     data_source : ``"demo"``, a file path, or a DataFrame of transactions.
     source_format : ``"auto"`` guesses from the name and header.
     columns : mapping from canonical names to the file's names (generic transactions only).
-    observation_end : inclusive last day; later rows are dropped and counted. Defaults to the last day in the data
-        (the demo's window end for the demo).
+    observation_end : inclusive end; later rows are dropped and counted. A date (string or midnight timestamp)
+        keeps the whole day. Defaults to the last day in the data (the demo's window end for the demo). A value that
+        is not a date raises ``ConfigurationError`` before any file is read.
     returns : drop returns (negative amounts, the default) or keep them (they lower monetary value).
     seed, n_customers : size and seed of the demo brand.
     """
     from crm_models.datasets.demo import make_demo
     from crm_models.datasets.public import load_cdnow, load_online_retail
 
+    if observation_end is not None:
+        end_exclusive(observation_end, "observation_end")  # a bad end fails before any data is read
     demo = None
     if isinstance(data_source, pd.DataFrame):
         fmt = "transactions"
@@ -105,7 +108,10 @@ def load_transactions_source(
         raise ValueError(f"unknown source_format {source_format!r}")
     if observation_end is None:
         observation_end = utc_day(raw["timestamp"].max())
-    clean, report = clean_transactions(raw, returns=returns, observation_end=str(pd.Timestamp(observation_end).date()))
+    # The end is passed on as given: clean_transactions applies the one rule for end dates (a date keeps the
+    # whole day, a time keeps rows up to that instant); the loaded window's last day is reported.
+    clean, report = clean_transactions(raw, returns=returns, observation_end=observation_end)
     if line_report is not None:
         report = line_report.merge(report)
-    return LoadedTransactions(clean, report, description, fmt, utc_day(observation_end), demo)
+    return LoadedTransactions(clean, report, description, fmt, end_inclusive_day(observation_end, "observation_end"),
+                              demo)
