@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from crm_models.data.engine import TableSource, as_ibis_table
 from crm_models.data.contract import check_unique_columns
+from crm_models.data.engine import TableSource, as_ibis_table
 from crm_models.data.timestamps import as_engine_bound, end_exclusive, end_inclusive_day, naive_utc_column
 from crm_models.exceptions import DataContractError
 
