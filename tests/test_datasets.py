@@ -109,3 +109,46 @@ def test_demo_write_creates_parquet_and_truth(tmp_path) -> None:
     back = pd.read_parquet(paths["transactions"])
     assert len(back) == len(demo.transactions)
     assert np.isclose(back["amount"].sum(), demo.transactions["amount"].sum())
+
+
+# Issue 11 item 7: one rule for end dates in the loaders.
+def _retail_lines(tmp_path):
+    lines = pd.DataFrame({
+        "InvoiceNo": ["1", "2", "3", "4"], "StockCode": ["A"] * 4, "Description": ["x"] * 4,
+        "Quantity": [1, 1, 1, 1],
+        "InvoiceDate": ["2011-01-01 08:00:00", "2011-01-10 12:00:00", "2011-01-10 23:59:00", "2011-01-11 00:00:00"],
+        "UnitPrice": [1.0, 2.0, 4.0, 8.0], "CustomerID": ["17850.0"] * 4, "Country": ["United Kingdom"] * 4,
+    })
+    path = tmp_path / "online_retail_tiny.csv"
+    lines.to_csv(path, index=False)
+    return path
+
+
+@pytest.mark.parametrize("end", ["2011-01-10", pd.Timestamp("2011-01-10")], ids=["string", "midnight-timestamp"])
+def test_online_retail_end_date_keeps_the_whole_day(tmp_path, end) -> None:
+    transactions, report = load_online_retail(_retail_lines(tmp_path), observation_end=end, return_report=True)
+    assert transactions["amount"].tolist() == [1.0, 2.0, 4.0]
+    assert report.dropped("timestamp after observation end") == 1
+
+
+def test_online_retail_end_with_a_time_keeps_that_instant(tmp_path) -> None:
+    transactions = load_online_retail(_retail_lines(tmp_path), observation_end="2011-01-10 12:00")
+    assert transactions["amount"].tolist() == [1.0, 2.0]
+
+
+@pytest.mark.parametrize("end", ["2011-01-10", pd.Timestamp("2011-01-10")], ids=["string", "midnight-timestamp"])
+def test_transactions_source_end_date_keeps_the_whole_day(tmp_path, end) -> None:
+    from crm_models.datasets.sources import load_transactions_source
+
+    loaded = load_transactions_source(_retail_lines(tmp_path), observation_end=end)
+    assert loaded.transactions["amount"].tolist() == [1.0, 2.0, 4.0]
+    assert loaded.observation_end == pd.Timestamp("2011-01-10")
+
+
+def test_transactions_source_end_with_a_time_keeps_that_instant(tmp_path) -> None:
+    from crm_models.datasets.sources import load_transactions_source
+
+    loaded = load_transactions_source(_retail_lines(tmp_path), observation_end="2011-01-10 12:00")
+    assert loaded.transactions["amount"].tolist() == [1.0, 2.0]
+    assert loaded.report.dropped("timestamp after observation end") == 2
+    assert loaded.observation_end == pd.Timestamp("2011-01-10"), "the window's last day"
