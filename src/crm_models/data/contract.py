@@ -208,7 +208,8 @@ def _is_number_column(raw: pd.Series) -> bool:
     values = raw.dropna()
     if len(values) == 0 or not (pd.api.types.is_string_dtype(values) or values.dtype == object):
         return False
-    if not values.map(lambda v: isinstance(v, str | int | float | np.integer | np.floating)).all():
+    if values.dtype == object and not values.map(
+            lambda v: isinstance(v, str | int | float | np.integer | np.floating)).all():
         return False
     return bool(values.astype("string").str.match(_NUMBER_PATTERN).all())
 

@@ -60,6 +60,9 @@ def load_transactions_source(
     *,
     source_format: SourceFormat = "auto",
     columns: Mapping[str, str] | None = None,
+    timestamp_format: str | None = None,
+    timestamp_unit: str | None = None,
+    dayfirst: bool | None = None,
     observation_end: str | pd.Timestamp | None = None,
     returns: Literal["drop", "keep"] = "drop",
     seed: int = 42,
@@ -72,6 +75,8 @@ def load_transactions_source(
     data_source : ``"demo"``, a file path, or a DataFrame of transactions.
     source_format : ``"auto"`` guesses from the name and header.
     columns : mapping from canonical names to the file's names (generic transactions only).
+    timestamp_format, timestamp_unit, dayfirst : how to read the timestamp column of generic transactions (see
+        :func:`crm_models.data.read_transactions`: numbers need a unit, dates like 02/06/2024 need ``dayfirst``).
     observation_end : inclusive end; later rows are dropped and counted. A date (string or midnight timestamp)
         keeps the whole day. Defaults to the last day in the data (the demo's window end for the demo). A value that
         is not a date raises ``ConfigurationError`` before any file is read.
@@ -102,7 +107,8 @@ def load_transactions_source(
         raw = load_cdnow(data_source)
         description = f"CDNOW ({Path(str(data_source)).name})"
     elif fmt == "transactions":
-        raw = read_transactions(data_source, columns=columns)
+        raw = read_transactions(data_source, columns=columns, timestamp_format=timestamp_format,
+                                timestamp_unit=timestamp_unit, dayfirst=dayfirst)
         description = "your transactions" if isinstance(data_source, pd.DataFrame) else Path(str(data_source)).name
     else:
         raise ValueError(f"unknown source_format {source_format!r}")
