@@ -19,9 +19,9 @@ from typing import Any
 
 import pandas as pd
 
-from crm_models.data.contract import check_unique_columns
-from crm_models.data.engine import TableSource, as_ibis_table, duckdb_backend
-from crm_models.data.timestamps import as_engine_bound, end_exclusive, end_inclusive_day, naive_utc_column
+from crm_models.data.adapter import as_canonical_table
+from crm_models.data.engine import TableSource, duckdb_backend
+from crm_models.data.timestamps import as_engine_bound, end_exclusive, end_inclusive_day
 from crm_models.exceptions import ConfigurationError, DataContractError
 from crm_models.units import SECONDS_PER_DAY, time_unit_days
 
@@ -62,7 +62,8 @@ def customer_summary(
     period
         Purchases in the same period are merged into one: ``"D"`` (day, default), ``"H"`` (hour) or ``"W"``.
     backend
-        An ibis backend to register pandas frames and paths with (a new DuckDB connection by default).
+        An ibis backend to register pandas frames and paths with (a new DuckDB connection by default). Every
+        source goes through :func:`crm_models.data.as_canonical_table`, which checks the contract on the backend.
     memory_limit, temp_directory
         For the default DuckDB connection: a memory cap such as ``"6GB"`` and the folder DuckDB spills to when
         the aggregation exceeds it (out-of-core runs over Parquet folders larger than memory).
@@ -77,18 +78,9 @@ def customer_summary(
     unit_seconds = time_unit_days(time_unit) * SECONDS_PER_DAY
     if period.upper() not in PERIODS:
         raise ValueError(f"period must be one of {sorted(PERIODS)}, got {period!r}")
-    if isinstance(transactions, pd.DataFrame):
-        check_unique_columns(transactions, "transactions")
-    source = _naive_utc(transactions) if isinstance(transactions, pd.DataFrame) else transactions
     if backend is None and (memory_limit is not None or temp_directory is not None):
         backend = duckdb_backend(memory_limit=memory_limit, temp_directory=temp_directory)
-    table = as_ibis_table(source, backend)
-    for column in ("customer_id", "timestamp", "amount"):
-        if column not in table.columns:
-            raise DataContractError(
-                f"transactions lack the column {column!r}; read them with crm_models.data.read_transactions",
-                column=column, rule="required column",
-            )
+    table = as_canonical_table(transactions, "transactions", backend=backend, extra_columns=False)
     purchases = table.filter([table.amount >= 0, table.customer_id.notnull()])
     purchases = purchases.select(
         customer_id=purchases.customer_id.cast("string"),
@@ -201,10 +193,3 @@ def _raise_nothing_before(purchases: Any, observation_end: Any, calibration_end:
         rule=f"{parameter} must not fall before the first purchase",
         examples=first_rows.drop(columns="customer_id"),
     )
-
-
-def _naive_utc(frame: pd.DataFrame) -> pd.DataFrame:
-    """tz-aware timestamps become naive UTC so that truncation to days does not depend on the session zone."""
-    frame = naive_utc_column(frame)
-    keep = [c for c in ("customer_id", "timestamp", "amount") if c in frame.columns]
-    return frame[keep]

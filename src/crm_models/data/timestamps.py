@@ -27,8 +27,10 @@ def utc_day(value: Any) -> pd.Timestamp:
 
 
 def naive_utc_column(frame: pd.DataFrame, column: str = "timestamp") -> pd.DataFrame:
-    """``frame`` with an aware ``column`` converted to naive UTC (a frame without a zone is returned as it is)."""
-    if column in frame.columns and getattr(frame[column].dt, "tz", None) is not None:
+    """``frame`` with an aware ``column`` converted to naive UTC (a frame without a zone, or whose ``column`` is
+    not a datetime column, is returned as it is)."""
+    if (column in frame.columns and pd.api.types.is_datetime64_any_dtype(frame[column])
+            and getattr(frame[column].dt, "tz", None) is not None):
         return frame.assign(**{column: frame[column].dt.tz_convert("UTC").dt.tz_localize(None)})
     return frame
 

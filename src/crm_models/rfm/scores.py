@@ -16,9 +16,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from crm_models.data.contract import check_unique_columns
-from crm_models.data.engine import TableSource, as_ibis_table
-from crm_models.data.timestamps import as_engine_bound, end_exclusive, end_inclusive_day, naive_utc_column
+from crm_models.data.adapter import as_canonical_table
+from crm_models.data.engine import TableSource
+from crm_models.data.timestamps import as_engine_bound, end_exclusive, end_inclusive_day
 from crm_models.exceptions import DataContractError
 
 
@@ -41,17 +41,7 @@ def rfm_inputs(
     if observation_end is not None:  # a bad end is a configuration error before any data is read
         bound = end_exclusive(observation_end, "observation_end")
         end_day = end_inclusive_day(observation_end, "observation_end")
-    frame = transactions
-    if isinstance(frame, pd.DataFrame):
-        check_unique_columns(frame, "transactions")
-        _check_columns(frame.columns)
-        if len(frame) == 0:
-            raise DataContractError("the transactions table is empty: there is nothing to score",
-                                    rule="a table must have at least one row")
-        frame = naive_utc_column(frame)
-        frame = frame[["customer_id", "timestamp", "amount"]]
-    table = as_ibis_table(frame, backend)
-    _check_columns(table.columns)
+    table = as_canonical_table(transactions, "transactions", backend=backend, extra_columns=False)
     table = table.filter(table.customer_id.notnull())
     if observation_end is None:
         last = table.timestamp.max().execute()
@@ -79,14 +69,6 @@ def rfm_inputs(
     out["monetary"] = out["monetary"].astype("float64")
     out.index = out.index.astype("string")
     return out[["recency_days", "frequency", "monetary", "first_purchase", "last_purchase"]]
-
-
-def _check_columns(columns: Any) -> None:
-    for column in ("customer_id", "timestamp", "amount"):
-        if column not in columns:
-            raise DataContractError(
-                f"transactions lack the column {column!r}; read them with crm_models.data.read_transactions",
-                column=column, rule="required column")
 
 
 def percentile_scores(values: pd.Series | np.ndarray, *, higher_is_better: bool = True) -> np.ndarray:
