@@ -118,7 +118,7 @@ def _check_on_backend(table: Any, contract: TableContract, timestamp_unit: str |
         raw = table[column]
         counts[f"missing:{column}"] = raw.isnull().sum()
         counts[f"bad:{column}"] = (raw.notnull() & cast.isnull()).sum()
-    found = table.aggregate(**counts).to_pandas().iloc[0]
+    found = table.aggregate(**counts).to_pyarrow().to_pylist()[0]  # one row; pyarrow avoids a pandas round trip
     if int(found["rows"]) == 0:
         raise DataContractError(f"the {contract.name} table is empty", rule="a table must have at least one row")
     for column, cast in casts.items():
