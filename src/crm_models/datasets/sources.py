@@ -8,7 +8,7 @@ every notebook needs lives here rather than being copied between notebooks.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -121,3 +121,115 @@ def load_transactions_source(
         report = line_report.merge(report)
     return LoadedTransactions(clean, report, description, fmt, end_inclusive_day(observation_end, "observation_end"),
                               demo)
+
+
+# Column names of the public attribution sample in ../shared/data (a Criteo-style export): canonical -> file.
+ATTRIBUTION_SAMPLE_COLUMNS = {"timestamp": "time", "value": "conversion_value"}
+
+
+@dataclass
+class LoadedTouchpoints:
+    """Canonical touchpoints, where they came from, and the simulated truth for the demo brand."""
+
+    touchpoints: pd.DataFrame
+    description: str
+    source_format: str
+    truth: Any = None  # the demo's attribution truth (None for real data)
+
+
+def load_touchpoints_source(
+    data_source: str | os.PathLike[str] | pd.DataFrame = "demo",
+    *,
+    columns: Mapping[str, str] | None = None,
+    timestamp_format: str | None = None,
+    timestamp_unit: str | None = None,
+    dayfirst: bool | None = None,
+    seed: int = 42,
+    n_customers: int = 5_000,
+) -> LoadedTouchpoints:
+    """Load and check touchpoints from a notebook's ``data_source`` parameter (the attribution notebook's way in).
+
+    Parameters
+    ----------
+    data_source : ``"demo"`` (the demo brand's touchpoints and their truth), a CSV/Parquet path, or a DataFrame.
+    columns : mapping from canonical names (``customer_id, timestamp, channel, conversion, value``) to the
+        source's names. Without one, a file whose header has ``time`` and no ``timestamp`` (the public
+        attribution sample) is mapped with :data:`ATTRIBUTION_SAMPLE_COLUMNS`.
+    timestamp_format, timestamp_unit, dayfirst : how to read the timestamp column
+        (see :func:`crm_models.data.read_transactions`).
+    seed, n_customers : size and seed of the demo brand.
+
+    Returns canonical touchpoints checked by :func:`crm_models.data.read_touchpoints` (time-zone-aware
+    timestamps converted to UTC, conversion 0/1, a channel on every row).
+    """
+    from crm_models.data.contract import read_touchpoints
+    from crm_models.datasets.demo import make_demo
+
+    if isinstance(data_source, str) and data_source == "demo":
+        demo = make_demo(seed=seed, n_customers=n_customers)
+        touchpoints = read_touchpoints(demo.touchpoints)
+        return LoadedTouchpoints(touchpoints, f"the demo brand ({n_customers:,} customers, seed {seed})", "demo",
+                                 demo.truth["attribution"])
+    mapping = dict(columns or {})
+    if not mapping:
+        header = _header(data_source)
+        if "time" in header and "timestamp" not in header:
+            mapping = {canonical: name for canonical, name in ATTRIBUTION_SAMPLE_COLUMNS.items() if name in header}
+    touchpoints = read_touchpoints(data_source, columns=mapping, timestamp_format=timestamp_format,
+                                   timestamp_unit=timestamp_unit, dayfirst=dayfirst)
+    description = ("your touchpoints" if isinstance(data_source, pd.DataFrame)
+                   else Path(str(data_source)).name)
+    return LoadedTouchpoints(touchpoints, description, "touchpoints")
+
+
+@dataclass
+class LoadedExperiment:
+    """A checked experiment table (one row per unit), where it came from, and the demo's truth."""
+
+    experiment: pd.DataFrame
+    description: str
+    source_format: str
+    truth: Any = None  # the demo's experiment truth (None for real data)
+
+
+def load_experiment_source(
+    data_source: str | os.PathLike[str] | pd.DataFrame | None = "demo",
+    *,
+    variant: str = "variant",
+    unit_id: str = "unit_id",
+    outcomes: Sequence[str] = ("converted", "revenue"),
+    covariates: Sequence[str] = (),
+    seed: int = 42,
+    n_customers: int = 20_000,
+) -> LoadedExperiment:
+    """Load and check an experiment from a notebook parameter (the A/B and uplift notebook's way in).
+
+    ``data_source`` is ``"demo"`` or ``None`` (the demo brand's coupon experiment and its truth), a CSV/Parquet
+    path, or a DataFrame with one row per unit. Files are checked by :func:`crm_models.data.read_experiment`:
+    ``unit_id`` unique, a ``variant`` on every row, numeric ``outcomes`` and ``covariates``; ``variant`` and
+    ``unit_id`` are renamed to the canonical names and every other column is kept.
+    """
+    from crm_models.data.contract import read_experiment
+    from crm_models.datasets.demo import make_demo
+
+    if data_source is None or (isinstance(data_source, str) and data_source == "demo"):
+        demo = make_demo(seed=seed, n_customers=n_customers)
+        return LoadedExperiment(demo.experiment, f"the demo brand's coupon experiment ({n_customers:,} customers, "
+                                f"seed {seed})", "demo", demo.truth["experiment"])
+    experiment = read_experiment(data_source, variant=variant, unit_id=unit_id, outcomes=list(outcomes),
+                                 covariates=list(covariates))
+    description = ("your experiment" if isinstance(data_source, pd.DataFrame)
+                   else Path(str(data_source)).name)
+    return LoadedExperiment(experiment, description, "experiment")
+
+
+def _header(source: str | os.PathLike[str] | pd.DataFrame) -> list[str]:
+    """The column names of a frame, a Parquet file or the first line of a CSV (without reading the rows)."""
+    if isinstance(source, pd.DataFrame):
+        return [str(c) for c in source.columns]
+    path = str(source)
+    if path.lower().endswith((".parquet", ".pq")):
+        import pyarrow.parquet as pq
+
+        return list(pq.read_schema(path).names)
+    return [str(c) for c in pd.read_csv(path, nrows=0).columns]
