@@ -44,8 +44,8 @@ cells.append(code(
     "                                  observation_end=end, returns=returns, seed=seed, n_customers=n_customers)\n"
     "tx = loaded.transactions\n"
     "scores = rfm_scores(tx, observation_end=loaded.observation_end)\n"
-    "segments = segment_customers(scores)\n"
-    "summary = segment_summary(scores, segments)\n"
+    "segments = segment_customers(scores, 'seed_003')\n"
+    "summary = segment_summary(scores, segments, 'seed_003')\n"
     "quadrants = value_loyalty_matrix(scores)\n"
 ))
 cells.append(code(
