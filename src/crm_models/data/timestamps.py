@@ -91,7 +91,10 @@ def end_inclusive_day(value: Any, parameter: str = "end") -> pd.Timestamp:
     >>> end_inclusive_day("2024-01-10 23:00")
     Timestamp('2024-01-10 00:00:00')
     """
-    return (end_exclusive(value, parameter) - pd.Timedelta(1, "ns")).normalize()
+    stamp = _parse_end(value, parameter)
+    # Same day as ``(end_exclusive(value) - 1 ns).normalize()``, computed without the nanosecond so that the
+    # result keeps the input's resolution (callers compare and subtract it with data of that resolution).
+    return utc_day(stamp) if is_whole_day(stamp) else utc_naive(stamp).normalize()
 
 
 def as_engine_bound(bound: pd.Timestamp) -> Any:
