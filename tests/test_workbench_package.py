@@ -91,6 +91,12 @@ def test_load_run_writes_the_table_into_the_given_folder(tmp_path) -> None:
     again = load_run({**SMALL, "customer_table": str(folder), "currency": "EUR"})
     assert again.table.value is None, "the second notebook of a run reads the table back"
     pd.testing.assert_frame_equal(again.table.frame, first.table.frame)
+    # the CLV notebook refits the table's models when it reads the table back: the same values come out
+    from crm_models.customers.value import value_customers
+
+    refit = value_customers(again.transactions, observation_end=again.as_of, settings=again.table.settings)
+    pd.testing.assert_series_equal(refit.values["clv"].sort_index(), again.table.frame["clv"].sort_index(),
+                                   check_names=False, rtol=1e-9)
 
 
 def test_load_run_refuses_a_folder_under_reports(tmp_path) -> None:
