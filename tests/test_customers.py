@@ -57,11 +57,16 @@ def test_lapsed_customers_are_not_scored_and_come_last(table):
     assert f.loc[lapsed, "tags"].str.contains("lapsed").all()
 
 
-def test_priority_is_a_ranking_by_value_at_risk(table):
+def test_priority_follows_the_tiers_then_value_at_risk(table):
     f = table.frame
     assert sorted(f["priority"]) == list(range(1, len(f) + 1))
-    scored = f[f["risk_tier"] != "lapsed"].sort_values("priority")
-    assert scored["value_at_risk"].is_monotonic_decreasing
+    first = f.sort_values("priority").head(SETTINGS.capacity)
+    assert (first["risk_tier"] == "high").all(), "the first priorities are the high tier (the contact capacity)"
+    ranks = f["risk_tier"].map({"high": 0, "medium": 1, "low": 2, "lapsed": 3})
+    ordered = f.assign(rank=ranks).sort_values("priority")
+    assert ordered["rank"].is_monotonic_increasing
+    for tier in ("high", "medium", "low"):
+        assert ordered.loc[ordered["risk_tier"] == tier, "value_at_risk"].is_monotonic_decreasing
 
 
 def test_high_tier_is_the_contact_capacity(table):

@@ -47,7 +47,7 @@ COLUMNS: dict[str, str] = {
     "value_at_risk": "churn probability x CLV (money)",
     "top_reason": "the feature that raises this customer's churn risk most",
     "action": "recommended action",
-    "priority": "order in which to act (1 = first), by value at risk; lapsed customers last",
+    "priority": "order in which to act (1 = first): high, medium, low risk tier, each by value at risk; lapsed last",
     "tags": "profile tags ('; '-separated), see crm_models.customers.TAG_RULES",
 }
 
@@ -134,8 +134,10 @@ def _decisions(churn: ChurnScores, frame: pd.DataFrame, segments: pd.Series, set
 
 
 def _priority(frame: pd.DataFrame) -> pd.Series:
-    """1 = act first: scored customers by value at risk (largest first), then lapsed customers by CLV."""
-    order = frame.assign(_lapsed=frame["lapsed"].astype(int), _var=frame["value_at_risk"].fillna(-np.inf),
-                         _clv=frame["clv"])
-    order = order.sort_values(["_lapsed", "_var", "_clv"], ascending=[True, False, False], kind="stable")
+    """1 = act first: the high churn-risk tier (the contact capacity), then medium, then low, each by value at
+    risk (largest first); lapsed customers last, by CLV. So the first ``capacity`` priorities are exactly the
+    high tier, and the action list agrees with the tiers the reports show."""
+    tier_rank = frame["risk_tier"].astype(str).map({"high": 0, "medium": 1, "low": 2}).fillna(3)
+    order = frame.assign(_tier=tier_rank, _var=frame["value_at_risk"].fillna(-np.inf), _clv=frame["clv"])
+    order = order.sort_values(["_tier", "_var", "_clv"], ascending=[True, False, False], kind="stable")
     return pd.Series(np.arange(1, len(order) + 1), index=order.index, name="priority").reindex(frame.index)
