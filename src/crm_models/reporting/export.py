@@ -4,6 +4,8 @@ The template ``templates/crm_offline`` extends nbconvert's lab template and empt
 loads a script from the network (require.js, MathJax, Mermaid, widgets). Inputs and prompts are hidden,
 stderr (warnings) is dropped, images are embedded as data URIs, and the style sheet ``style.css`` is
 inlined, so the file opens the same way from a laptop, an e-mail attachment or a file share.
+The rendered page is passed through :func:`crm_models.reporting.html_safety.sanitize_html` (outputs carry
+data: an injected ``<script>`` or ``onerror`` must not run) and gets the strict Content-Security-Policy.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from crm_models.reporting._io import atomic_write_text
+from crm_models.reporting.html_safety import sanitize_html, with_csp
 
 TEMPLATE_NAME = "crm_offline"
 
@@ -83,7 +86,8 @@ def render_html(nb: Any, meta: Mapping[str, Any] | None = None) -> str:
     info.update(dict(meta or {}))
     info["css"] = report_css()
     body, _ = _exporter().from_notebook_node(_for_readers(nb, info["title"]), resources={"crm": info})
-    return body
+    # Notebook outputs carry data (Markdown with an arm's name, HTML tables): nothing in them may run.
+    return with_csp(sanitize_html(body))
 
 
 def _for_readers(nb: Any, title: str) -> Any:
