@@ -18,7 +18,8 @@ Exit codes (``SuiteResult.exit_code`` and the ``crm`` command):
 * 0 - every notebook ran;
 * 1 - at least one notebook failed (its report shows the error; the others still ran);
 * 2 - bad configuration (suite file, parameters, ``--as-of`` date, unknown kernel); nothing ran;
-* 3 - bad data: every failure was a data problem (``DataContractError`` or a missing data file);
+* 3 - bad data: every failure was a data problem (``DataContractError``, or a data file that is missing,
+  empty, corrupt or cut short: see ``crm_models.reporting.preflight``);
 * 4 - another run holds the lock on the reports folder (refused, or waited longer than allowed).
 """
 
@@ -35,13 +36,14 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
 from crm_models.exceptions import ConfigurationError
 from crm_models.reporting.lock import LockBusyError, RunLock
+from crm_models.reporting.preflight import check_data_files
 from crm_models.reporting.suite import NotebookSpec, Suite, load_suite
 from crm_models.tracking.history import (
     TAG_AS_OF,
@@ -65,7 +67,7 @@ EXIT_CODES = {
     EXIT_BAD_DATA: "bad data (data contract broken or data file missing)",
     EXIT_LOCKED: "another run holds the lock on the reports folder",
 }
-DATA_ERRORS = frozenset({"DataContractError", "DataMissingError"})
+DATA_ERRORS = frozenset({"DataContractError", "DataMissingError", "DataFileError"})
 MANIFEST = "run.json"
 STAGING_PREFIX = ".staging-"
 
@@ -190,6 +192,19 @@ def _data_paths(spec: NotebookSpec) -> list[Path]:
     return found
 
 
+def _checked_paths(spec: NotebookSpec, parameters: Mapping[str, Any]) -> list[Path]:
+    """The files the pre-flight checks: the listed data, and every parameter that names a data file
+    (relative paths are relative to the notebook's folder, its working directory)."""
+    from crm_models.reporting.preflight import data_paths_in_parameters
+
+    paths = list(spec.data)
+    for path in data_paths_in_parameters(parameters):
+        full = path if path.is_absolute() else (spec.path.parent / path).resolve()
+        if full not in paths:
+            paths.append(full)
+    return paths
+
+
 @contextmanager
 def _environ(values: Mapping[str, str]) -> Iterator[None]:
     saved = {k: os.environ.get(k) for k in values}
@@ -307,7 +322,9 @@ def _run_one(
     from crm_models.reporting.privacy import redact_emails, redact_notebook
 
     started = time.monotonic()
-    parameters = {**spec.parameters, **dict(extra_parameters)}
+    from crm_models.reporting.parameters import plain_parameters
+
+    parameters = plain_parameters({**spec.parameters, **dict(extra_parameters)})  # YAML dates -> ISO strings
     if as_of is not None:
         parameters[spec.as_of_parameter] = as_of
     tags = {
@@ -327,10 +344,11 @@ def _run_one(
     fingerprint = ""
     executed = scratch / f"{spec.name}.ipynb"
     nb = None
-    missing = [p for p in _data_paths(spec) if not p.exists()]
-    if missing:
-        error_name = "DataMissingError"
-        error_message = "data not found: " + ", ".join(str(p) for p in missing)
+    problems = check_data_files(_checked_paths(spec, parameters))
+    if problems:
+        missing = all(p.reason == "file not found" for p in problems)
+        error_name = "DataMissingError" if missing else "DataFileError"
+        error_message = ("data not found: " if missing else "bad data file: ") + "; ".join(map(str, problems))
     else:
         try:
             fingerprint = _fingerprint(_data_paths(spec))
@@ -492,11 +510,14 @@ def run_suite(
     parameters: Mapping[str, Any] | None = None,
     progress: bool = True,
     stream: TextIO | None = None,
+    lock: RunLock | None = None,
 ) -> SuiteResult:
     """Run every notebook of ``suite`` and publish the reports; see the module docstring.
 
     Raises ``ConfigurationError`` (exit code 2) before anything runs when the suite, ``as_of``, ``only``
     or the kernel is invalid, and ``LockBusyError`` (exit code 4) when another run holds the lock.
+    ``lock``: a ``RunLock`` on ``reports_dir`` the caller already holds (``crm demo`` takes it before
+    writing the data); the run then neither takes nor releases it.
     Notebook failures do not raise: they set ``exit_code`` (1, or 3 for data problems).
     """
     from crm_models.tracking.mlflow_helpers import DEFAULT_EXPERIMENT, default_tracking_uri, git_commit
@@ -512,14 +533,25 @@ def run_suite(
         notebooks = [nb for nb in notebooks if nb.name in set(only)]
     kernel_name = kernel or spec.kernel or _default_kernel()
     _check_kernel(kernel_name)
+    from crm_models.reporting.parameters import check_parameters
+
+    check_parameters(  # a misspelt name must not run with the default and exit 0
+        notebooks, shared=list(spec.raw.get("parameters") or {}), overrides=list(parameters or {})
+    )
     if keep is not None and keep < 1:
         raise ConfigurationError(f"--keep must be at least 1, got {keep}")
+    from crm_models.reporting.privacy import require_secret
+
+    require_secret()  # reports pseudonymize ids: a scheduled run never invents (or lacks) the key
     retention = keep or spec.retention
     reports = Path(reports_dir).resolve() if reports_dir is not None else spec.root / "reports"
     reports.mkdir(parents=True, exist_ok=True)
     uri = tracking_uri or os.environ.get("MLFLOW_TRACKING_URI") or default_tracking_uri(spec.root)
 
-    with RunLock(reports, wait=wait, label=spec.name, stream=out):
+    if lock is not None and lock.path.parent.resolve() != reports.resolve():
+        raise ConfigurationError(f"the lock held by the caller is on {lock.path.parent}, not on {reports}")
+    held = nullcontext() if lock is not None else RunLock(reports, wait=wait, label=spec.name, stream=out)
+    with held:
         from mlflow.tracking import MlflowClient  # heavy imports after the lock: a busy answer comes at once
         from tqdm.auto import tqdm
 
