@@ -41,6 +41,7 @@ __all__ = [
     "pseudonymize",
     "pseudonymize_frame",
     "redact_emails",
+    "redact_error_text",
     "redact_notebook",
     "require_secret",
     "resolve_salt",
@@ -245,7 +246,8 @@ _TEXT_MIME = ("text/plain", "text/html", "text/markdown", "text/latex", "applica
 
 
 def redact_notebook(nb: Any) -> Any:
-    """Redact e-mail addresses in every text output of an executed notebook (in place; returns ``nb``).
+    """Redact e-mail addresses in every text output of an executed notebook (in place; returns ``nb``);
+    in error outputs also the personal data of a ``DataContractError``'s example rows (:func:`redact_error_text`).
 
     Images are left alone (base64 has no ``@``); inputs are not shown in reports and hold no data.
     """
@@ -255,8 +257,12 @@ def redact_notebook(nb: Any) -> Any:
             if kind == "stream":
                 output["text"] = redact_emails(_join(output.get("text", "")))
             elif kind == "error":
-                output["evalue"] = redact_emails(str(output.get("evalue", "")))
-                output["traceback"] = [redact_emails(line) for line in output.get("traceback", [])]
+                output["evalue"] = redact_error_text(str(output.get("evalue", "")))
+                output["traceback"] = [
+                    redact_error_text(_ANSI.sub("", line)) if EXAMPLES_MARKER in _ANSI.sub("", line)
+                    else redact_emails(line)
+                    for line in output.get("traceback", [])
+                ]
             elif kind in {"display_data", "execute_result"}:
                 data = output.get("data", {})
                 for mime in _TEXT_MIME:
@@ -267,3 +273,106 @@ def redact_notebook(nb: Any) -> Any:
 
 def _join(value: Any) -> str:
     return "".join(value) if isinstance(value, list) else str(value)
+
+
+IDENTIFIER_COLUMNS = frozenset({"customer_id", "unit_id", "user_id", "client_id", "member_id", "account_id",
+                                "customer", "user", "customer_key", "contact_id"})
+PERSONAL_COLUMNS = frozenset({"email", "e-mail", "e_mail", "name", "first_name", "last_name", "full_name",
+                              "surname", "phone", "phone_number", "mobile", "address", "street", "postcode",
+                              "zip", "zip_code", "ip", "ip_address", "birth_date", "date_of_birth", "birthday"})
+_PERSONAL_PARTS = ("email", "phone", "address", "surname")
+EXAMPLES_MARKER = "example rows:\n"
+WITHHELD = "[example rows withheld from the report: they could not be checked for personal data]"
+REMOVED = "[removed]"
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+_COLUMN_LINE = re.compile(r"^column: '([^'\n]*)'$", re.MULTILINE)
+
+
+def _kind(column: str) -> str:
+    """'id' for an identifier column, 'personal' for other personal data, '' otherwise."""
+    lowered = column.strip().lower()
+    if lowered in IDENTIFIER_COLUMNS:
+        return "id"
+    if lowered in PERSONAL_COLUMNS or any(part in lowered for part in _PERSONAL_PARTS):
+        return "personal"
+    return ""
+
+
+def _redact_frame(lines: list[str], key: bytes) -> str | None:
+    """A ``DataFrame.to_string()`` block with identifier columns hashed and personal columns dropped."""
+    import pandas as pd
+
+    header = lines[0]
+    names = header.split()
+    ends, start = [], 0
+    for name in names:  # values are right-aligned under their column name: its end is the column's end
+        pos = header.find(name, start)
+        if pos < 0:
+            return None
+        start = pos + len(name)
+        ends.append(start)
+    index, rows = [], []
+    for line in lines[1:]:
+        if not line.strip():
+            continue
+        label = line.split(None, 1)[0]
+        cells, previous = [], len(label)
+        for end in ends:
+            cells.append(line[previous:end].strip())
+            previous = end
+        if line[previous:].strip():
+            return None  # more text than columns: not a plain frame
+        index.append(label)
+        rows.append(cells)
+    frame = pd.DataFrame(rows, columns=names, index=index, dtype=object)
+    kinds = {name: _kind(name) for name in names}
+    frame = frame.drop(columns=[n for n, k in kinds.items() if k == "personal"])
+    for name in frame.columns:
+        if kinds[name] == "id":
+            frame[name] = [_token(v, key, DEFAULT_PREFIX, DEFAULT_LENGTH) for v in frame[name].tolist()]
+    return frame.to_string()
+
+
+def _redact_examples(block: str, column: str | None, key: bytes) -> str:
+    import ast
+
+    kind = _kind(column) if column else ""
+    lines = block.splitlines()
+    if not lines:
+        return block
+    if len(lines) == 1:  # a sequence of reprs: 'a', 'b'
+        try:
+            values = ast.literal_eval(f"[{lines[0]}]")
+        except (ValueError, SyntaxError):
+            return WITHHELD if kind else block
+        if kind == "personal":
+            return ", ".join(REMOVED for _ in values)
+        if kind == "id":
+            return ", ".join(repr(_token(v, key, DEFAULT_PREFIX, DEFAULT_LENGTH)) for v in values)
+        return block
+    if lines[0][:1].isspace():  # a DataFrame: a header line over the index column
+        redacted = _redact_frame(lines, key)
+        return WITHHELD if redacted is None else redacted
+    # a Series: "index  value" per line, values of the error's column
+    if not kind:
+        return block
+    out = []
+    for line in lines:
+        parts = line.split(None, 1)
+        value = parts[1].strip() if len(parts) > 1 else ""
+        shown = REMOVED if kind == "personal" else _token(value, key, DEFAULT_PREFIX, DEFAULT_LENGTH)
+        out.append(f"{parts[0] if parts else ''}    {shown}")
+    return "\n".join(out)
+
+
+def redact_error_text(text: str, salt: str | bytes | None = None) -> str:
+    """Error text fit to publish: e-mails removed, and in a ``DataContractError``'s example rows the
+    identifier columns pseudonymized (same tokens as the report tables) and other personal columns
+    (names, e-mails, phones, addresses) dropped. Rows that cannot be parsed are withheld."""
+    if EXAMPLES_MARKER not in text:
+        return redact_emails(text)
+    head, block = text.split(EXAMPLES_MARKER, 1)
+    found = _COLUMN_LINE.search(head)
+    key = resolve_salt(salt)
+    block = _redact_examples(block, found.group(1) if found else None, key)  # before: e-mails shift columns
+    return redact_emails(head + EXAMPLES_MARKER + block)

@@ -319,7 +319,7 @@ def _run_one(
     import nbformat
 
     from crm_models.reporting.export import notebook_title, write_report
-    from crm_models.reporting.privacy import redact_emails, redact_notebook
+    from crm_models.reporting.privacy import redact_error_text, redact_notebook
 
     started = time.monotonic()
     from crm_models.reporting.parameters import plain_parameters
@@ -403,12 +403,15 @@ def _run_one(
                 nb = None
     if nb is None:
         nb = _error_notebook(spec, error_name or "Error", error_message or "the notebook did not run")
+    # Everything published from here on (report, run.json, MLflow tags and artifacts) is redacted: e-mails,
+    # and the identifiers / personal columns of a DataContractError's example rows.
+    error_message = redact_error_text(error_message)
     redact_notebook(nb)
     nbformat.write(nb, executed)
     failed = bool(error_name)
     title = spec.title or notebook_title(nb, default=spec.name)
     report_name = f"{spec.name}.html"
-    first_line = redact_emails(error_message.strip().splitlines()[0] if error_message.strip() else "")
+    first_line = error_message.strip().splitlines()[0] if error_message.strip() else ""
     write_report(
         nb,
         staging / report_name,
@@ -449,13 +452,32 @@ def _run_one(
         duration_seconds=round(duration, 2),
         mlflow_run_id=mlflow_run_id,
         error_name=error_name,
-        error_message=redact_emails(error_message)[:2000],
+        error_message=error_message[:2000],
         data_fingerprint=fingerprint,
         kpis=kpis_of(dict(data.metrics), dict(data.tags)),
         summary_html=executive_summary(nb),
         data_window=window,
         models=_models_of_run(client, mlflow_run_id, dict(data.metrics), tracking_uri),
     )
+
+
+def mark_killed_runs(client: Any, experiment_id: str, stale: Mapping[str, Any] | None) -> list[str]:
+    """Mark the MLflow runs a killed suite run left RUNNING as KILLED; return their ids.
+
+    ``stale`` is the record a dead lock holder left behind (``RunLock.stale``); only runs tagged with its
+    suite run id are touched.
+    """
+    suite_run = (stale or {}).get("run_id")
+    if not suite_run:
+        return []
+    runs = client.search_runs(
+        [experiment_id], filter_string=f"tags.{TAG_SUITE_RUN} = '{suite_run}' and attributes.status = 'RUNNING'",
+        max_results=1000,
+    )
+    for run in runs:
+        client.set_tag(run.info.run_id, TAG_STATUS, "killed")
+        client.set_terminated(run.info.run_id, "KILLED")
+    return [run.info.run_id for run in runs]
 
 
 def _new_run_id(reports_dir: Path, suite: str, now: dt.datetime) -> str:
@@ -550,8 +572,8 @@ def run_suite(
 
     if lock is not None and lock.path.parent.resolve() != reports.resolve():
         raise ConfigurationError(f"the lock held by the caller is on {lock.path.parent}, not on {reports}")
-    held = nullcontext() if lock is not None else RunLock(reports, wait=wait, label=spec.name, stream=out)
-    with held:
+    held = nullcontext(lock) if lock is not None else RunLock(reports, wait=wait, label=spec.name, stream=out)
+    with held as run_lock:
         from mlflow.tracking import MlflowClient  # heavy imports after the lock: a busy answer comes at once
         from tqdm.auto import tqdm
 
@@ -566,6 +588,11 @@ def run_suite(
         with _environ({"MLFLOW_TRACKING_URI": uri}):
             client = MlflowClient(tracking_uri=uri, registry_uri=uri)
             experiment_id = get_or_create_experiment(experiment or DEFAULT_EXPERIMENT, uri)
+            killed = mark_killed_runs(client, experiment_id, run_lock.stale)
+            if killed:
+                print(f"crm: the previous run {run_lock.stale.get('run_id')} was killed; marked {len(killed)} "
+                      "MLflow run(s) KILLED", file=out)
+            run_lock.annotate(run_id=run_id, tracking_uri=uri)
             results: list[NotebookResult] = []
             with tempfile.TemporaryDirectory(prefix="crm-run-") as scratch:
                 bar = tqdm(
