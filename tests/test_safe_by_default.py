@@ -266,7 +266,7 @@ def test_churn_model_round_trips_as_json_without_pickle(tmp_path):
 
 # --------------------------------------------------------------------------- 5. crm demo and the lock
 def test_demo_takes_the_lock_before_writing_data(tmp_path, monkeypatch, capsys):
-    import crm_models.cli as cli
+    from crm_models import cli
 
     monkeypatch.setattr(cli, "_root", lambda: tmp_path)
     demo = tmp_path / "data" / "demo"

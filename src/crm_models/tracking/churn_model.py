@@ -46,11 +46,11 @@ class IsotonicCalibrator:
         The breakpoints of a fitted ``sklearn.isotonic.IsotonicRegression`` (increasing ``X``).
     """
 
-    def __init__(self, X_thresholds_: Any, y_thresholds_: Any) -> None:  # noqa: N803 - sklearn's names
+    def __init__(self, X_thresholds_: Any, y_thresholds_: Any) -> None:
         self.X_thresholds_ = np.asarray(X_thresholds_, dtype=float)
         self.y_thresholds_ = np.asarray(y_thresholds_, dtype=float)
 
-    def predict(self, T: Any) -> np.ndarray:  # noqa: N803 - sklearn's name
+    def predict(self, T: Any) -> np.ndarray:
         return np.interp(np.asarray(T, dtype=float).ravel(), self.X_thresholds_, self.y_thresholds_)
 
 
