@@ -221,15 +221,17 @@ def test_runner_publishes_data_errors_without_personal_data(tmp_path):
 
     from crm_models.reporting.runner import run_suite
 
+    data = tmp_path / "customers.csv"
+    FRAME.to_csv(data, index=False)
     nb = _notebook(
-        tmp_path / "bad.ipynb", "report_as_of = None",
+        tmp_path / "bad.ipynb", "data_path = ''\nreport_as_of = None",
         "import pandas as pd\nfrom crm_models.exceptions import DataContractError\n"
-        f"frame = pd.DataFrame({FRAME.to_dict('list')!r})\n"
+        "frame = pd.read_csv(data_path)\n"
         "raise DataContractError('amount is not numeric', column='amount', rule='numeric', examples=frame)",
     )
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    result = run_suite(_suite(tmp_path, f"notebooks: [{nb}]\n"), reports_dir=tmp_path / "reports",
-                       tracking_uri=uri, progress=False)
+    suite = _suite(tmp_path, f"notebooks:\n  - path: {nb}\n    parameters: {{data_path: {data}}}\n")
+    result = run_suite(suite, reports_dir=tmp_path / "reports", tracking_uri=uri, progress=False)
     assert result.exit_code == 3
     published = [p for p in (tmp_path / "reports").rglob("*") if p.is_file()]
     client = MlflowClient(uri)
