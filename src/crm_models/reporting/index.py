@@ -270,7 +270,7 @@ def render_index(
     reports_dir: str | os.PathLike[str], *, tracking_uri: str | None = None, experiment: str | None = None
 ) -> str:
     """HTML of the landing page for the runs published under ``reports_dir`` (template ``pages/index.html.j2``)."""
-    from crm_models.reporting.runner import list_runs
+    from crm_models.reporting.store import list_runs
 
     manifests = list_runs(reports_dir)
     by_suite: dict[str, list[Mapping[str, Any]]] = {}

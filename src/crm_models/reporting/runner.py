@@ -30,8 +30,6 @@ import hashlib
 import json
 import math
 import os
-import re
-import shutil
 import sys
 import tempfile
 import time
@@ -44,6 +42,7 @@ from typing import Any, TextIO
 from crm_models.exceptions import ConfigurationError
 from crm_models.reporting.lock import LockBusyError, RunLock
 from crm_models.reporting.preflight import check_data_files
+from crm_models.reporting.store import MANIFEST, STAGING_PREFIX, apply_retention, list_runs
 from crm_models.reporting.suite import NotebookSpec, Suite, load_suite
 from crm_models.tracking.history import (
     TAG_AS_OF,
@@ -68,8 +67,6 @@ EXIT_CODES = {
     EXIT_LOCKED: "another run holds the lock on the reports folder",
 }
 DATA_ERRORS = frozenset({"DataContractError", "DataMissingError", "DataFileError"})
-MANIFEST = "run.json"
-STAGING_PREFIX = ".staging-"
 
 __all__ = [
     "EXIT_BAD_CONFIG",
@@ -81,6 +78,8 @@ __all__ = [
     "LockBusyError",
     "NotebookResult",
     "SuiteResult",
+    "apply_retention",
+    "list_runs",
     "parse_as_of",
     "run_suite",
 ]
@@ -231,35 +230,6 @@ def _error_notebook(spec: NotebookSpec, ename: str, evalue: str) -> Any:
     )
 
 
-def executive_summary(nb: Any, limit: int = 2000) -> str:
-    """HTML of the notebook's executive summary: its first Markdown output, else its first prose cell."""
-    from nbconvert.filters import markdown2html
-
-    text = ""
-    for cell in nb.cells:
-        for output in cell.get("outputs", []) if cell.cell_type == "code" else []:
-            data = output.get("data", {})
-            if "text/markdown" in data:
-                value = data["text/markdown"]
-                text = "".join(value) if isinstance(value, list) else str(value)
-                break
-        if text:
-            break
-    if not text:
-        for cell in nb.cells:
-            if cell.cell_type != "markdown" or "papermill-error-cell-tag" in cell.metadata.get("tags", []):
-                continue
-            prose = [ln for ln in cell.source.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
-            if prose:
-                text = "\n".join(prose)
-                break
-    # the box on the landing page is the summary: drop headings such as "### Executive summary"
-    text = "\n".join(ln for ln in text.strip().splitlines() if not re.match(r"^\s{0,3}#{1,6}\s", ln)).strip()
-    if len(text) > limit:
-        text = text[:limit].rsplit(" ", 1)[0] + " ..."
-    return markdown2html(text) if text else ""
-
-
 def _log_params(client: Any, run_id: str, params: Mapping[str, Any]) -> None:
     from mlflow.entities import Param
 
@@ -318,7 +288,7 @@ def _run_one(
 ) -> NotebookResult:
     import nbformat
 
-    from crm_models.reporting.export import notebook_title, write_report
+    from crm_models.reporting.export import executive_summary, notebook_title, write_report
     from crm_models.reporting.privacy import redact_error_text, redact_notebook
 
     started = time.monotonic()
@@ -487,35 +457,6 @@ def _new_run_id(reports_dir: Path, suite: str, now: dt.datetime) -> str:
         n += 1
         candidate = f"{base}-{n}"
     return candidate
-
-
-def list_runs(reports_dir: str | os.PathLike[str]) -> list[dict[str, Any]]:
-    """Manifests of the published runs under ``reports_dir``, newest first."""
-    found = []
-    for child in Path(reports_dir).iterdir() if Path(reports_dir).is_dir() else []:
-        manifest = child / MANIFEST
-        if child.is_dir() and not child.name.startswith(".") and manifest.is_file():
-            try:
-                found.append(json.loads(manifest.read_text(encoding="utf-8")))
-            except (OSError, ValueError):
-                continue
-    return sorted(found, key=lambda m: (m.get("started", ""), m.get("run_id", "")), reverse=True)
-
-
-def apply_retention(reports_dir: Path, suite: str, keep: int, protect: str = "") -> list[str]:
-    """Delete the oldest run folders of ``suite`` beyond ``keep``; return the removed run ids."""
-    runs = [m for m in list_runs(reports_dir) if m.get("suite") == suite]
-    removed = []
-    for manifest in runs[keep:]:
-        run_id = manifest.get("run_id", "")
-        folder = reports_dir / run_id
-        if not run_id or run_id == protect or folder.parent != reports_dir:
-            continue
-        shutil.rmtree(folder, ignore_errors=True)
-        removed.append(run_id)
-    for stale in reports_dir.glob(f"{STAGING_PREFIX}*"):  # left by a crashed run; we hold the lock
-        shutil.rmtree(stale, ignore_errors=True)
-    return removed
 
 
 def run_suite(
