@@ -32,7 +32,7 @@ def test_import_linter_contract_is_kept():
     executable = shutil.which("lint-imports", path=str(Path(sys.executable).parent))
     if executable is None:
         pytest.skip("import-linter is not installed (it is in the dev extra: make setup)")
-    out = subprocess.run([executable], cwd=PROJECT, capture_output=True, text=True, timeout=120)
+    out = subprocess.run([executable], check=False, cwd=PROJECT, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-2000:]
     assert "1 kept, 0 broken" in out.stdout
 
