@@ -29,7 +29,8 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["FORMAT_VERSION", "IsotonicCalibrator", "churn_model_to_dict", "load_churn_model", "save_churn_model"]
+__all__ = ["FORMAT_VERSION", "IsotonicCalibrator", "churn_model_to_dict", "load_churn_model", "log_churn_model",
+           "save_churn_model"]
 
 FORMAT_VERSION = 1
 BOOSTER_FILE = "booster.json"
@@ -149,3 +150,38 @@ def load_churn_model(folder: str | os.PathLike[str]) -> Any:
     model.booster_ = booster
     model.calibrator_ = _calibrator_from_dict(data["calibrator"])
     return model
+
+
+def log_churn_model(
+    model: Any,
+    name: str = "churn_model",
+    *,
+    input_example: Any = None,
+    registered_model_name: str | None = None,
+    pip_requirements: list[str] | None = None,
+) -> Any:
+    """Log a fitted churn model to the active MLflow run as data: JSON artifacts plus a pyfunc from code.
+
+    The replacement for ``log_sklearn_model`` (cloudpickle) for churn models: the artifacts are
+    ``booster.json`` and ``churn_model.json``; ``mlflow.pyfunc.load_model`` runs the small code file
+    ``_churn_pyfunc.py`` (stored as text beside them) instead of unpickling, and
+    :func:`load_churn_model` on the downloaded ``artifacts/churn_model`` folder needs no MLflow code at all.
+    Returns MLflow's ``ModelInfo`` (with ``registered_model_version`` when ``registered_model_name`` is given).
+    """
+    import tempfile
+
+    import mlflow.pyfunc
+
+    from crm_models.tracking.mlflow_helpers import _default_requirements, active_run
+
+    code = Path(__file__).with_name("_churn_pyfunc.py")
+    with tempfile.TemporaryDirectory() as tmp, active_run():
+        folder = save_churn_model(model, Path(tmp) / "churn_model")
+        return mlflow.pyfunc.log_model(
+            name=name,
+            python_model=str(code),
+            artifacts={"churn_model": str(folder)},
+            input_example=input_example,
+            pip_requirements=pip_requirements if pip_requirements is not None else _default_requirements(),
+            registered_model_name=registered_model_name,
+        )
