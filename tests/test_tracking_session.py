@@ -56,8 +56,13 @@ def test_new_session_run_forgets_the_run(tmp_path, monkeypatch):
     log_params({"b": 2})
     new_session_run()
     log_params({"c": 3})
+    from crm_models.tracking import active_run
+
+    with active_run("named"):  # a named run is a fresh one, and later calls reuse it
+        log_params({"d": 4})
+    log_params({"e": 5})
     client = MlflowClient(uri)
     runs = client.search_runs([e.experiment_id for e in client.search_experiments()])
-    assert sorted(sorted(r.data.params) for r in runs) == [["a", "b"], ["c"]]
+    assert sorted(sorted(r.data.params) for r in runs) == [["a", "b"], ["c"], ["d", "e"]]
     new_session_run()
     assert Path(tmp_path / "mlflow.db").exists()

@@ -104,7 +104,8 @@ def active_run(run_name: str | None = None) -> Iterator[Any]:
 
     Outside ``crm run`` (a notebook in JupyterLab) the first ``log_*`` call opens one run and every later
     call in the same kernel writes into that same run (it is ended after each call, so a closed kernel
-    leaves no run RUNNING). :func:`new_session_run` starts a fresh one.
+    leaves no run RUNNING). Naming the run (``with active_run("baseline"):``) or calling
+    :func:`new_session_run` starts a fresh one, which later calls then reuse.
     """
     import mlflow
 
@@ -123,7 +124,7 @@ def active_run(run_name: str | None = None) -> Iterator[Any]:
             os.environ["MLFLOW_RUN_ID"] = run_id
         return
     uri = current_tracking_uri()
-    reuse = _session_run.get(uri)
+    reuse = None if run_name else _session_run.get(uri)
     if reuse is not None:
         try:
             run = mlflow.start_run(run_id=reuse)
