@@ -292,6 +292,9 @@ def test_demo_data_is_swapped_in_whole(tmp_path):
     assert not (target / "stale.parquet").exists()  # the old set is gone as a whole, not overwritten file by file
     assert all(p.parent == target and p.stat().st_size > 0 for p in paths.values())
     assert [p.name for p in tmp_path.iterdir()] == ["demo"]  # no staging or old folder left behind
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o777 & ~umask  # not mkdtemp's 0700
 
 
 # --------------------------------------------------------------------------- 6. parameters

@@ -84,6 +84,9 @@ class DemoData:
         target = Path(folder)
         target.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".staging-{target.name}-", dir=target.parent))
+        umask = os.umask(0)
+        os.umask(umask)
+        staging.chmod(0o777 & ~umask)  # mkdtemp makes 0700; the data folder keeps the usual permissions
         old = None
         try:
             written = self.write(staging)
