@@ -34,6 +34,25 @@ def isolated_mlflow(tmp_path, monkeypatch):
     return tmp_path / "mlruns"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_pseudonym_key(tmp_path_factory):
+    """Every test (and every kernel it starts) uses a throw-away pseudonymization key, never the user's."""
+    import os
+
+    from crm_models.reporting.privacy import KEY_FILE_ENV, SALT_ENV, resolve_salt
+
+    saved = {name: os.environ.get(name) for name in (KEY_FILE_ENV, SALT_ENV)}
+    os.environ.pop(SALT_ENV, None)
+    os.environ[KEY_FILE_ENV] = str(tmp_path_factory.mktemp("pseudonym") / "pseudonym.key")
+    resolve_salt()  # create it, mode 0600
+    yield
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
 @pytest.fixture(scope="session")
 def spark():
     """A local Spark session (2 threads, UTC) shared by the parity tests of this worker; skips with the reason
