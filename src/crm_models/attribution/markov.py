@@ -21,9 +21,10 @@ states and the rest solves the restricted system, giving ``P_-c``. The removal e
 
 Value: every conversion's value is taken as the mean value of the conversions that leave from the same
 last state, ``v_s``; the expected value from each state solves ``(I - Q) y = r * v`` and the value
-removal effects and credits follow in the same way. Nothing is simulated: sparse LU solves
-(``scipy.sparse.linalg.splu``, the SuperLU factorization behind ``spsolve``), one per channel plus
-one for the full chain, give the exact answer deterministically.
+removal effects and credits follow in the same way. Nothing is simulated: every system (the full chain
+and one per removed channel) is solved by a Krylov method whose error is certified by the fundamental
+matrix's norm (the expected steps to absorption), falling back to a sparse LU factorization when the
+bound is not met; no factorization per channel is needed (see :mod:`crm_models.attribution._absorb`).
 """
 
 from __future__ import annotations
@@ -33,8 +34,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from scipy.sparse.linalg import splu
 
+from crm_models.attribution._absorb import AbsorbingSolver
 from crm_models.attribution.journeys import (
     CONVERSION_STATE,
     NULL_STATE,
@@ -319,30 +320,26 @@ def _solve_chain(counts: ChainCounts, n_channels: int) -> dict:
     total_start = counts.start.sum()
     p0 = counts.start / total_start if total_start > 0 else np.zeros(n_states)
     rhs = np.column_stack([r_conv, r_value])
+    solver = AbsorbingSolver(q, rhs)
 
-    def absorb(keep: np.ndarray | None) -> tuple[float, float]:
-        if keep is None:
-            idx = np.arange(n_states)
-        else:
-            idx = np.flatnonzero(keep)
-        if len(idx) == 0:
-            return 0.0, 0.0
-        a = (sp.identity(len(idx), format="csc") - q[idx][:, idx]).tocsc()
-        sol = splu(a).solve(rhs[idx])
+    def absorb(sol: np.ndarray, idx: np.ndarray | None = None) -> tuple[float, float]:
         sol = np.clip(sol, 0.0, None)  # guard against -1e-17 round-off
-        return float(p0[idx] @ sol[:, 0]), float(p0[idx] @ sol[:, 1])
+        weights = p0 if idx is None else p0[idx]
+        return float(weights @ sol[:, 0]), float(weights @ sol[:, 1])
 
-    p_full, v_full = absorb(None)
+    p_full, v_full = absorb(solver.full) if n_states else (0.0, 0.0)
     digits = _decode_states(counts.state_codes, counts.order, counts.base)
     p_without = np.full(n_channels, p_full)
     v_without = np.full(n_channels, v_full)
     for c in range(n_channels):
         contains = (digits == c).any(axis=1)
         if contains.any():
-            p_without[c], v_without[c] = absorb(~contains)
+            idx, sol = solver.without(~contains)
+            p_without[c], v_without[c] = absorb(sol, idx) if len(idx) else (0.0, 0.0)
     return {
         "q": q, "r_conv": r_conv, "p0": p0, "out_weight": out_weight, "digits": digits,
         "p_full": p_full, "v_full": v_full, "p_without": p_without, "v_without": v_without,
+        "solve_stats": solver.stats,
     }
 
 
