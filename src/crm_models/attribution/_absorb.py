@@ -32,6 +32,11 @@ from threadpoolctl import threadpool_limits
 #: error allowed by bound (1), relative to the largest entry of the solution
 ABS_TOLERANCE = 1e-11
 MAX_ITERATIONS = 500
+#: from this many states on, BLAS runs single-threaded during the solves: the vectors are small and a
+#: multi-threaded BLAS spends more time waking threads than computing (7 ms per dot product of 27k
+#: entries on a busy 2-core machine against 20 us single-threaded); below it, BLAS does not thread
+#: and looking the libraries up would cost more than the solves
+SINGLE_THREAD_FROM = 5_000
 
 
 @dataclass
@@ -52,10 +57,7 @@ def _krylov(
     if scale == 0.0:
         return np.zeros_like(b), True
     atol = ABS_TOLERANCE * scale / (2.0 * max(steps_bound, 1.0))
-    # the vectors are small: a multi-threaded BLAS spends more time waking threads than computing
-    # (7 ms per dot product of 27k entries on a busy 2-core machine, against 20 us single-threaded)
-    with threadpool_limits(limits=1, user_api="blas"):
-        x, info = bicgstab(a, b, x0=x0, rtol=0.0, atol=atol, maxiter=MAX_ITERATIONS)
+    x, info = bicgstab(a, b, x0=x0, rtol=0.0, atol=atol, maxiter=MAX_ITERATIONS)
     return x, info == 0 and bool(np.all(np.isfinite(x)))
 
 
@@ -76,8 +78,15 @@ class AbsorbingSolver:
         rhs = np.asarray(rhs, dtype=float)
         self.rhs = rhs if rhs.ndim == 2 else rhs[:, None]
         self.stats = SolveStats()
+        self._limit = threadpool_limits(limits=1, user_api="blas") if n >= SINGLE_THREAD_FROM else None
         self._steps_bound = self._expected_steps_bound()
         self.full = self._solve(self.a, self.rhs, None)
+
+    def close(self) -> None:
+        """Give BLAS its threads back (call after the last solve)."""
+        if self._limit is not None:
+            self._limit.restore_original_limits()
+            self._limit = None
 
     def _expected_steps_bound(self) -> float:
         """An upper bound of ``max(t)``, ``t = (I - Q)^-1 1`` (the norm of the fundamental matrix)."""

@@ -320,7 +320,7 @@ def _solve_chain(counts: ChainCounts, n_channels: int) -> dict:
     total_start = counts.start.sum()
     p0 = counts.start / total_start if total_start > 0 else np.zeros(n_states)
     rhs = np.column_stack([r_conv, r_value])
-    solver = AbsorbingSolver(q, rhs)
+    solver = AbsorbingSolver(q, rhs)  # limits BLAS threads until close()
 
     def absorb(sol: np.ndarray, idx: np.ndarray | None = None) -> tuple[float, float]:
         sol = np.clip(sol, 0.0, None)  # guard against -1e-17 round-off
@@ -331,11 +331,14 @@ def _solve_chain(counts: ChainCounts, n_channels: int) -> dict:
     digits = _decode_states(counts.state_codes, counts.order, counts.base)
     p_without = np.full(n_channels, p_full)
     v_without = np.full(n_channels, v_full)
-    for c in range(n_channels):
-        contains = (digits == c).any(axis=1)
-        if contains.any():
-            idx, sol = solver.without(~contains)
-            p_without[c], v_without[c] = absorb(sol, idx) if len(idx) else (0.0, 0.0)
+    try:
+        for c in range(n_channels):
+            contains = (digits == c).any(axis=1)
+            if contains.any():
+                idx, sol = solver.without(~contains)
+                p_without[c], v_without[c] = absorb(sol, idx) if len(idx) else (0.0, 0.0)
+    finally:
+        solver.close()
     return {
         "q": q, "r_conv": r_conv, "p0": p0, "out_weight": out_weight, "digits": digits,
         "p_full": p_full, "v_full": v_full, "p_without": p_without, "v_without": v_without,
