@@ -24,6 +24,7 @@ from crm_models.attribution.markov import (
     markov_attribution,
     select_markov_order,
 )
+from crm_models.attribution.roi import ChannelROI, channel_roi
 from crm_models.attribution.shapley import MAX_EXACT_CHANNELS, ShapleyAttribution, shapley_attribution
 from crm_models.attribution.uncertainty import (
     ALL_METHODS,
@@ -35,6 +36,7 @@ from crm_models.attribution.uncertainty import (
 __all__ = [
     "ALL_METHODS",
     "CONVERSION_STATE",
+    "ChannelROI",
     "HEURISTIC_METHODS",
     "MAX_EXACT_CHANNELS",
     "NULL_STATE",
@@ -46,6 +48,7 @@ __all__ = [
     "attribute",
     "bootstrap_attribution",
     "build_journeys",
+    "channel_roi",
     "compare_attribution",
     "encode_journeys",
     "heuristic_attribution",
