@@ -312,7 +312,7 @@ def run_grid(args: argparse.Namespace) -> int:
     def child(tool: str, k: int, n: int, order: int, limit: float | None) -> dict | None:
         code = [sys.executable, str(Path(__file__).resolve()), "--cell-child", f"{tool},{k},{n},{order}"]
         try:
-            done = subprocess.run(code, capture_output=True, text=True, timeout=limit, cwd=ROOT)
+            done = subprocess.run(code, capture_output=True, text=True, timeout=limit, cwd=ROOT, check=False)
         except subprocess.TimeoutExpired:
             return None
         if done.returncode != 0:
@@ -353,8 +353,8 @@ def run_grid(args: argparse.Namespace) -> int:
          f"core), stopped after {args.peer_limit:.0f} s per cell. `share_distance`: half the L1 distance between "
          "the two tools' conversion-credit shares."),
         "",
-        f"Machine: {platform.platform()}, {os.cpu_count()} CPUs (shared with other jobs while measured), "
-        f"Python {platform.python_version()}. Whole grid: {total / 60:.0f} min.",
+        (f"Machine: {platform.platform()}, {os.cpu_count()} CPUs (shared with other jobs while measured), "
+         f"Python {platform.python_version()}. Whole grid: {total / 60:.0f} min."),
         "",
         _markdown_table(table),
         "",

@@ -79,3 +79,21 @@ def test_spend_by_period_and_channels_without_spend():
 def test_bad_spend_gets_a_named_error(spend, period, match):
     with pytest.raises(DataContractError, match=match):
         channel_roi(_journeys(), spend, methods=("linear",), period=period, n_boot=5)
+
+
+def test_demo_brand_spend_is_touches_times_cost_per_touch():
+    from crm_models.datasets.demo_touchpoints import COST_PER_TOUCH, channel_spend
+
+    touchpoints = pd.DataFrame({
+        "timestamp": pd.to_datetime(["2024-01-03", "2024-01-20", "2024-02-01", "2024-02-02", "2024-02-05"]),
+        "channel": ["Display", "Display", "Email", "Direct", "Display"],
+    })
+    spend = channel_spend(touchpoints)
+    assert spend.columns.tolist() == ["period", "channel", "spend"]
+    jan = spend[spend["period"] == pd.Timestamp("2024-01-01")].set_index("channel")["spend"]
+    feb = spend[spend["period"] == pd.Timestamp("2024-02-01")].set_index("channel")["spend"]
+    assert jan["Display"] == pytest.approx(2 * COST_PER_TOUCH["Display"])
+    assert feb.to_dict() == pytest.approx({"Direct": 0.0, "Display": COST_PER_TOUCH["Display"],
+                                           "Email": COST_PER_TOUCH["Email"]})
+    with pytest.raises(DataContractError, match="no demo cost per touch"):
+        channel_spend(touchpoints.assign(channel="Carrier pigeon"))

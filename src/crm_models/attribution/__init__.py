@@ -36,11 +36,11 @@ from crm_models.attribution.uncertainty import (
 __all__ = [
     "ALL_METHODS",
     "CONVERSION_STATE",
-    "ChannelROI",
     "HEURISTIC_METHODS",
     "MAX_EXACT_CHANNELS",
     "NULL_STATE",
     "START_STATE",
+    "ChannelROI",
     "EncodedJourneys",
     "MarkovAttribution",
     "OrderSelection",

@@ -495,7 +495,8 @@ def build_journeys(
     Raises
     ------
     DataContractError
-        Missing columns, missing ids/times/channels, conversion flags other than 0/1, negative values,
+        An empty table, missing columns, missing ids/times/channels, integer or unparseable times,
+        conversion flags other than 0/1, negative values,
         channel names that contain the separator or are named like the reserved chain states; for
         aggregated journeys the errors of :func:`encode_journeys`.
     """
@@ -524,6 +525,11 @@ def build_journeys(
                 f"touchpoints lack the column {col!r}; columns are {sorted(columns)}", column=col,
                 rule="required column", examples=t.limit(3).to_pandas(),
             )
+    if int(t.count().to_pyarrow().as_py()) == 0:
+        raise DataContractError(
+            "the touchpoints table is empty: there are no journeys to attribute", column=None,
+            rule="a table must have at least one row",
+        )
     has_value = value is not None and value in columns
     if value is not None and value != "value" and not has_value:
         raise DataContractError(f"touchpoints lack the value column {value!r}", column=value,

@@ -309,9 +309,10 @@ def _general(
             set_numer = np.bincount(inverse, weights=numer[ok], minlength=len(uniq))
             set_denom = None if denom is None else np.bincount(inverse, weights=denom[ok], minlength=len(uniq))
             member_set, member_player = set_members(uniq, n)
+            n_sets = len(uniq)
 
             def prefix_worth(order: np.ndarray, set_numer=set_numer, set_denom=set_denom,
-                             member_set=member_set, member_player=member_player, n_sets=len(uniq)) -> np.ndarray:
+                             member_set=member_set, member_player=member_player, n_sets=n_sets) -> np.ndarray:
                 position = inclusion_position(order, member_set, member_player, n_sets)
                 top = np.cumsum(np.bincount(position, weights=set_numer, minlength=n + 1))
                 if set_denom is None:
