@@ -454,6 +454,9 @@ def main(argv: list[str] | None = None) -> int:
     ]
     if not args.quick:
         lines += real_data_section(have_peer)
+        grid = args.out.parent / "attribution_grid.md"
+        if grid.exists():  # the grid (``--grid``, about 40 minutes) keeps its place on the benchmark page
+            lines += ["#" + grid.read_text().rstrip(), ""]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     tmp = args.out.with_suffix(".md.tmp")
     tmp.write_text("\n".join(lines))
