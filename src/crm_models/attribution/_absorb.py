@@ -79,8 +79,12 @@ class AbsorbingSolver:
         self.rhs = rhs if rhs.ndim == 2 else rhs[:, None]
         self.stats = SolveStats()
         self._limit = threadpool_limits(limits=1, user_api="blas") if n >= SINGLE_THREAD_FROM else None
-        self._steps_bound = self._expected_steps_bound()
-        self.full = self._solve(self.a, self.rhs, None)
+        try:
+            self._steps_bound = self._expected_steps_bound()
+            self.full = self._solve(self.a, self.rhs, None)
+        except BaseException:
+            self.close()
+            raise
 
     def close(self) -> None:
         """Give BLAS its threads back (call after the last solve)."""

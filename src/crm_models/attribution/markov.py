@@ -47,6 +47,7 @@ from crm_models.attribution.journeys import (
 
 BLOCK_TOKENS = 200_000  # touches per vectorized block (cache-sized)
 DENSE_PAIR_LIMIT = 1 << 22  # transition weights kept in a dense bincount array up to this many cells
+LOOKUP_CODES = 1 << 24  # window codes mapped to states through a lookup table up to this many codes
 
 
 @dataclass
@@ -226,12 +227,19 @@ def chain_counts(enc: EncodedJourneys, order: int = 1) -> ChainCounts:
     last_all = np.concatenate(lasts).astype(np.int64)
     state_codes = np.unique(np.concatenate([*present_codes, keys // n_codes, keys % n_codes]).astype(np.int64))
     n_states = len(state_codes)
-    # paths without weight may point at no state: their (zero) weight goes anywhere in range
-    fid = np.minimum(np.searchsorted(state_codes, first_all), max(n_states - 1, 0))
-    lid = np.minimum(np.searchsorted(state_codes, last_all), max(n_states - 1, 0))
+    pair_from_code, pair_to_code = keys // n_codes, keys % n_codes
+    if n_codes <= LOOKUP_CODES:  # a code -> state table beats binary searches over millions of paths
+        lookup = np.zeros(n_codes, dtype=np.int64)  # paths without weight may point at no state: id 0
+        lookup[state_codes] = np.arange(n_states)
+        fid, lid = lookup[first_all], lookup[last_all]
+        pair_from, pair_to = lookup[pair_from_code], lookup[pair_to_code]
+    else:
+        # paths without weight may point at no state: their (zero) weight goes anywhere in range
+        fid = np.minimum(np.searchsorted(state_codes, first_all), max(n_states - 1, 0))
+        lid = np.minimum(np.searchsorted(state_codes, last_all), max(n_states - 1, 0))
+        pair_from, pair_to = np.searchsorted(state_codes, pair_from_code), np.searchsorted(state_codes, pair_to_code)
     return ChainCounts(
-        order, base, state_codes.astype(np.int64), np.searchsorted(state_codes, keys // n_codes),
-        np.searchsorted(state_codes, keys % n_codes), weights,
+        order, base, state_codes.astype(np.int64), pair_from, pair_to, weights,
         np.bincount(fid, weights=enc.conversions + enc.nulls, minlength=n_states),
         np.bincount(lid, weights=enc.conversions, minlength=n_states),
         np.bincount(lid, weights=enc.nulls, minlength=n_states),
