@@ -324,19 +324,21 @@ def run_grid(args: argparse.Namespace) -> int:
             for order in orders:
                 ours = child("ours", k, n, order, None)
                 row = {"channels": k, "order": order, "journeys": n, "ours_s": ours["seconds"],
-                       "ours_mem_mb": ours["mem_mb"]}
+                       "ours_cpu_s": ours["cpu"], "ours_mem_mb": ours["mem_mb"]}
                 peer = child("peer", k, n, order, args.peer_limit)
                 if peer is None:
-                    row.update({"peer_s": f"> {args.peer_limit:.0f} (stopped)", "peer_mem_mb": np.nan,
-                                "speedup": f"> {args.peer_limit / ours['seconds']:.0f}", "share_distance": np.nan})
+                    row.update({"peer_s": f"> {args.peer_limit:.0f} (stopped)", "peer_cpu_s": np.nan,
+                                "peer_mem_mb": np.nan, "speedup": f"> {args.peer_limit / ours['seconds']:.0f}",
+                                "speedup_cpu": "", "share_distance": np.nan})
                 elif "error" in peer:
-                    row.update({"peer_s": f"failed: {peer['error'][:60]}", "peer_mem_mb": np.nan,
-                                "speedup": "", "share_distance": np.nan})
+                    row.update({"peer_s": f"failed: {peer['error'][:60]}", "peer_cpu_s": np.nan,
+                                "peer_mem_mb": np.nan, "speedup": "", "speedup_cpu": "", "share_distance": np.nan})
                 else:
                     a = pd.Series(ours["credit"])
                     b = pd.Series(peer["credit"]).reindex(a.index).fillna(0.0)
-                    row.update({"peer_s": peer["seconds"], "peer_mem_mb": peer["mem_mb"],
+                    row.update({"peer_s": peer["seconds"], "peer_cpu_s": peer["cpu"], "peer_mem_mb": peer["mem_mb"],
                                 "speedup": f"{peer['seconds'] / ours['seconds']:.1f}",
+                                "speedup_cpu": f"{peer['cpu'] / max(ours['cpu'], 1e-9):.1f}",
                                 "share_distance": float((a / a.sum() - b / b.sum()).abs().sum() / 2)})
                 rows.append(row)
                 print(row, flush=True)
@@ -349,6 +351,8 @@ def run_grid(args: argparse.Namespace) -> int:
          f"(exponent {ZIPF_EXPONENT}), heavy-tailed path lengths (1 + floor(3 Lomax({PARETO_SHAPE:g})), capped at "
          f"{MAX_GRID_LENGTH}), one row per journey. Each tool runs in its own fresh process on the same journeys "
          "(built from the seed in each process), after a warm-up; time includes parsing the path strings. "
+         "Wall and CPU (process) seconds: the machine was shared while measured, so wall times carry other "
+         "jobs' waiting; CPU time is the fairer ratio (both tools run single-threaded here). "
          "Memory: peak RSS increase during the call (VmHWM). ChannelAttribution defaults (nsim_start=1e5, one "
          f"core), stopped after {args.peer_limit:.0f} s per cell. `share_distance`: half the L1 distance between "
          "the two tools' conversion-credit shares."),
