@@ -133,3 +133,23 @@ def test_load_or_build_reuses_the_run_table_and_rebuilds_on_new_data(tmp_path, l
 def test_bad_settings_are_refused_by_name(bad):
     with pytest.raises(ConfigurationError, match=next(iter(bad))):
         CustomerTableSettings(**bad)
+
+
+def test_previous_segment_is_scored_without_leakage(loaded, table):
+    from crm_models.rfm import rfm_scores, segment_customers
+
+    f = table.frame
+    before = table.as_of - pd.Timedelta(days=SETTINGS.segment_compare_days)
+    purchases = loaded.transactions[loaded.transactions["amount"] > 0]
+    earlier = purchases[purchases["timestamp"] < before + pd.Timedelta(days=1)]
+    expected = segment_customers(rfm_scores(earlier, observation_end=before)).astype(str)
+    known = f["previous_segment"].notna()
+    assert set(f.index[known]) == set(expected.index)
+    pd.testing.assert_series_equal(f.loc[known, "previous_segment"].sort_index().astype(object),
+                                   expected.sort_index().astype(object), check_names=False)
+    assert (f.loc[~known, "segment_change"] == "new customer").all()
+    same = known & (f["previous_segment"] == f["segment"])
+    assert (f.loc[same, "segment_change"] == "unchanged").all()
+    moved = known & ~same
+    assert moved.any()
+    assert (f.loc[moved, "segment_change"] == f.loc[moved, "previous_segment"] + " -> " + f.loc[moved, "segment"]).all()

@@ -21,12 +21,14 @@ from crm_models.customers.value import CustomerValues, purchases_only, value_cus
 from crm_models.data.timestamps import end_exclusive
 from crm_models.rfm import rfm_scores, segment_customers, value_loyalty_matrix
 
-TEXT_COLUMNS = ("segment", "value_loyalty", "rfm_cell", "risk_tier", "top_reason", "action", "tags")
+TEXT_COLUMNS = ("segment", "previous_segment", "segment_change", "value_loyalty", "rfm_cell", "risk_tier", "top_reason", "action", "tags")
 LAPSED_ACTION = "win-back campaign for lapsed customers"
 
 #: Column order and meaning of the customer table (also written beside the Parquet file as its schema).
 COLUMNS: dict[str, str] = {
     "segment": "RFM segment (first matching rule of the suite's rule set)",
+    "previous_segment": "RFM segment `segment_compare_days` earlier (scored on the data up to then); empty if new",
+    "segment_change": "'unchanged', 'new customer' or 'previous -> current'",
     "value_loyalty": "value x loyalty quadrant (gold, potential, at risk, low value)",
     "R": "recency score 1-5 (5 = most recent)",
     "F": "frequency score 1-5",
@@ -98,6 +100,8 @@ def build_customer_table(
     frame = value.summary[["frequency", "recency", "T", "monetary_value"]].join(value.values)
     frame = frame.join(scores[["R", "F", "M", "rfm_cell", "recency_days"]], how="left")
     frame["segment"] = segments.reindex(frame.index).astype(str)
+    frame["previous_segment"] = _previous_segments(purchases, as_of, settings, segment_rules).reindex(frame.index)
+    frame["segment_change"] = _segment_change(frame["previous_segment"], frame["segment"])
     frame["value_loyalty"] = value_loyalty_matrix(scores).reindex(frame.index).astype(str)
     first_purchase = purchases.groupby("customer_id")["timestamp"].min()
     frame["age_days"] = (data_end - first_purchase.reindex(frame.index)).dt.days.astype(float)
@@ -119,6 +123,24 @@ def build_customer_table(
     metadata = {"as_of": str(as_of.date()), "settings": settings.to_dict(), "rows": len(frame),
                 "purchase_model": type(value.purchase_model).__name__, "notes": notes}
     return CustomerTable(frame, as_of, settings, value, churn, notes, metadata)
+
+
+def _previous_segments(purchases: pd.DataFrame, as_of: pd.Timestamp, settings: CustomerTableSettings,
+                       segment_rules: Any) -> pd.Series:
+    """Each customer's segment ``segment_compare_days`` before ``as_of``, scored only on purchases up to then
+    (no leakage); empty when nobody had bought by then."""
+    before = as_of - pd.Timedelta(days=settings.segment_compare_days)
+    earlier = purchases[purchases["timestamp"] < end_exclusive(before)]
+    if earlier.empty:
+        return pd.Series(dtype=object)
+    return segment_customers(rfm_scores(earlier, observation_end=before), segment_rules).astype(str)
+
+
+def _segment_change(previous: pd.Series, current: pd.Series) -> pd.Series:
+    """'unchanged', 'new customer' (no segment before) or 'previous -> current', for the CRM platform."""
+    change = np.where(previous.isna(), "new customer",
+                      np.where(previous == current, "unchanged", previous.astype(str) + " -> " + current))
+    return pd.Series(change, index=current.index, dtype=object)
 
 
 def _decisions(churn: ChurnScores, frame: pd.DataFrame, segments: pd.Series, settings: CustomerTableSettings,
