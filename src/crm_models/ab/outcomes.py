@@ -99,6 +99,9 @@ def _check_assignments(assignments: pd.DataFrame, unit: str, variant: str, assig
         if col not in assignments.columns:
             _fail(f"column {col!r} not found in the assignment table", col, "required column",
                   list(assignments.columns))
+    if not pd.api.types.is_datetime64_any_dtype(assignments[assigned_at]):
+        _fail("the assignment time must be a timestamp column (integers are never guessed as times)",
+              assigned_at, "datetime dtype", assignments.head())
     frame = naive_utc_column(assignments, assigned_at)
     if frame[unit].isna().any():
         _fail("every assigned unit needs an id", unit, "no missing values", frame.loc[frame[unit].isna()])
@@ -108,9 +111,6 @@ def _check_assignments(assignments: pd.DataFrame, unit: str, variant: str, assig
               "one row per unit", frame.loc[dup].sort_values(unit))
     if frame[variant].isna().any():
         _fail("every unit needs a variant", variant, "no missing values", frame.loc[frame[variant].isna()])
-    if not pd.api.types.is_datetime64_any_dtype(frame[assigned_at]):
-        _fail("the assignment time must be a timestamp column (integers are never guessed as times)",
-              assigned_at, "datetime dtype", frame.head())
     if frame[assigned_at].isna().any():
         _fail("every unit needs an assignment time", assigned_at, "no missing values",
               frame.loc[frame[assigned_at].isna()])
