@@ -147,3 +147,14 @@ def test_outcomes_feed_analyze_experiment():
     readout = analyze_experiment(out.complete(30), outcomes=["purchased_30d", "revenue_30d"], bayes_draws=2000)
     assert readout.table.loc[0, "mean_arm"] == pytest.approx(buys[units["variant"] == "coupon"].mean())
     assert readout.table.loc[0, "significant"]
+
+
+def test_last_transaction_with_nanoseconds_is_inside_the_default_end():
+    """Regression: the default end is the last transaction's instant; rounding it down to microseconds (Python
+    datetimes) dropped that transaction as 'after the observation end'."""
+    tx = transactions().astype({"timestamp": "datetime64[ns]"})
+    tx.loc[1, "timestamp"] = pd.Timestamp("2024-01-31 10:00:00.000000500")
+    out = experiment_outcomes(assignments().drop(index=2), tx, windows=(60,))
+    assert out.quality.dropped("transaction after the observation end") == 0
+    assert out.quality.rows_kept == 4  # u1's two orders and u2's two lines
+    assert out.observation_end == pd.Timestamp("2024-01-31 10:00:00.000000500")

@@ -230,7 +230,9 @@ def experiment_outcomes(
         _qty=tx.quantity.cast("float64") if has_items else ibis.literal(0.0),
         _ccost=tx[cost_column].cast("float64").fill_null(0.0) if cost_column else ibis.literal(0.0),
     )
-    bound = ibis.literal(end_bound.to_pydatetime() if hasattr(end_bound, "to_pydatetime") else end_bound)
+    # Python datetimes hold microseconds: round the bound up, or a last transaction with nanoseconds would fall
+    # outside an inclusive end (and an exclusive end just after an instant would drop the instant itself).
+    bound = ibis.literal(pd.Timestamp(end_bound).ceil("us").to_pydatetime())
     joined = t.left_join(units, t._cid == units._unit).select(t, units._unit, *(
         [units._t0, units._cost] if cost_per_arm else [units._t0]))
     in_time = (joined._ts <= bound) if end_inclusive else (joined._ts < bound)
