@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from crm_models.ab import analyze_experiment
 from crm_models.ab.outcomes import (
@@ -158,3 +160,39 @@ def test_last_transaction_with_nanoseconds_is_inside_the_default_end():
     assert out.quality.dropped("transaction after the observation end") == 0
     assert out.quality.rows_kept == 4  # u1's two orders and u2's two lines
     assert out.observation_end == pd.Timestamp("2024-01-31 10:00:00.000000500")
+
+
+def reference_outcomes(units: pd.DataFrame, log: pd.DataFrame, window: int, end: pd.Timestamp) -> pd.DataFrame:
+    """Row-by-row definition: orders and revenue in [t0, t0 + window) up to ``end`` (exclusive), positive rows."""
+    rows = []
+    for u in units.itertuples(index=False):
+        mine = log[(log["customer_id"] == u.unit_id) & (log["timestamp"] < end) & (log["amount"] >= 0)]
+        inside = mine[(mine["timestamp"] >= u.assigned_at)
+                      & (mine["timestamp"] < u.assigned_at + pd.Timedelta(days=window))]
+        rows.append({"unit_id": u.unit_id, "orders": float(len(inside)), "revenue": float(inside["amount"].sum())})
+    return pd.DataFrame(rows)
+
+
+@settings(max_examples=12, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 4), st.integers(-40, 80), st.sampled_from([0, -1, 3600]),
+                          st.floats(-20, 100)), min_size=1, max_size=30))
+def test_outcomes_match_a_row_by_row_reference(rows):
+    """Property: for any log around the assignment (purchases before, at, inside, at the edge of and after the
+    window, returns), the engine's outcomes equal a row-by-row computation of the documented definition."""
+    units = pd.DataFrame({"unit_id": [f"u{i}" for i in range(4)], "variant": ["control", "coupon"] * 2,
+                          "assigned_at": [T0, T0 + pd.Timedelta(days=3), T0, T0 + pd.Timedelta(hours=5)]})
+    starts = dict(zip(units["unit_id"], units["assigned_at"], strict=True))
+    log = pd.DataFrame({
+        "customer_id": [f"u{r[0]}" for r in rows],
+        "timestamp": [starts.get(f"u{r[0]}", T0) + pd.Timedelta(days=r[1], seconds=r[2]) for r in rows],
+        "amount": [round(r[3], 2) for r in rows],
+    })
+    end = T0 + pd.Timedelta(days=100)
+    out = experiment_outcomes(units, log, windows=(30,), observation_end=end.strftime("%Y-%m-%d"))
+    ref = reference_outcomes(units, log, 30, end + pd.Timedelta(days=1))
+    got = out.table.set_index("unit_id")
+    for r in ref.itertuples(index=False):
+        assert got.loc[r.unit_id, "orders_30d"] == r.orders
+        assert got.loc[r.unit_id, "revenue_30d"] == pytest.approx(r.revenue, abs=1e-6)
+        assert got.loc[r.unit_id, "purchased_30d"] == float(r.orders > 0)
+    assert out.quality.dropped(REASON_UNKNOWN_UNIT) == int((log["customer_id"] == "u4").sum())

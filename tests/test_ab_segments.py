@@ -98,3 +98,24 @@ def test_missing_outcome_values_are_refused():
     data.loc[3, "purchased_30d"] = np.nan
     with pytest.raises(DataContractError, match="purchased_30d"):
         segment_effects(data, "rfm_segment", outcomes="purchased_30d")
+
+
+def test_clustered_segment_effects_use_cluster_standard_errors():
+    """Households randomised as a whole with a shared household effect: the clustered segment intervals are
+    wider than the unit ones, and the point estimates are the same."""
+    rng = np.random.default_rng(31)
+    n_households = 3000
+    size = rng.integers(1, 6, n_households)
+    household = np.repeat(np.arange(n_households), size)
+    arm = np.repeat(rng.choice(["control", "coupon"], n_households), size)
+    seg = np.repeat(rng.choice(["at_risk", "high_value"], n_households), size)
+    shared = np.repeat(rng.normal(0, 1.5, n_households), size)
+    logit = -1.2 + shared + 0.3 * (arm == "coupon") * (seg == "at_risk")
+    data = pd.DataFrame({"household": household, "variant": arm, "rfm_segment": seg,
+                         "bought": (rng.uniform(size=household.size) < 1 / (1 + np.exp(-logit))).astype(int)})
+    unit = segment_effects(data, "rfm_segment", outcomes="bought").table.set_index("segment")
+    clustered = segment_effects(data, "rfm_segment", outcomes="bought", cluster="household").table.set_index("segment")
+    assert (clustered["method"] == "delta (clustered)").all()
+    width = lambda t: t["ci_high"] - t["ci_low"]
+    assert (width(clustered) > 1.2 * width(unit)).all()
+    assert np.allclose(clustered["effect"], unit["effect"])

@@ -12,7 +12,8 @@ The heterogeneity test is Cochran's Q over the segment estimates ``d_s`` with st
 
     w_s = 1 / se_s^2,   d = sum w_s d_s / sum w_s,   Q = sum w_s (d_s - d)^2  ~  chi^2(S - 1) under no difference,
 
-the Wald test of the treatment x segment interaction, with ``I^2 = max(0, (Q - (S-1)) / Q)`` the share of the
+the Wald test of the treatment x segment interaction (``se_s`` is each segment's Wald standard error, also for
+proportions whose interval is Newcombe's), with ``I^2 = max(0, (Q - (S-1)) / Q)`` the share of the
 spread beyond chance (Higgins & Thompson 2002, *Stat. Med.* 21, 1539-1558, eq. 10). Segments with fewer than
 ``min_units`` units in an arm are reported but left out of the adjustments and of Q.
 """
@@ -28,7 +29,7 @@ from scipy import stats
 
 from crm_models.ab.effects import mean_effect, proportion_effect, relative_effect
 from crm_models.ab.multiplicity import benjamini_hochberg, holm
-from crm_models.ab.ratio import ratio_effect
+from crm_models.ab.ratio import ratio_arm, ratio_effect
 from crm_models.exceptions import DataContractError
 
 __all__ = ["SegmentEffects", "heterogeneity_test", "segment_effects"]
@@ -153,8 +154,12 @@ def segment_effects(
                     eff = proportion_effect(y[in_c], y[in_t], alpha)
                 else:
                     eff = mean_effect(y[in_c], y[in_t], alpha)
-                var_c = np.var(y[in_c], ddof=1) / in_c.sum()
-                var_t = np.var(y[in_t], ddof=1) / in_t.sum()
+                if groups is not None:  # variances of the arm means over clusters
+                    var_c = ratio_arm(y[in_c], np.ones(in_c.sum()), groups[in_c]).variance
+                    var_t = ratio_arm(y[in_t], np.ones(in_t.sum()), groups[in_t]).variance
+                else:
+                    var_c = np.var(y[in_c], ddof=1) / in_c.sum()
+                    var_t = np.var(y[in_t], ddof=1) / in_t.sum()
                 rel, _, rel_lo, rel_hi = relative_effect(eff, alpha, var_c, var_t)
                 row.update({
                     "mean_control": eff.mean_control, "mean_arm": eff.mean_treatment,
