@@ -43,7 +43,7 @@ REASON_MISSING_ID = "transaction without a customer id"
 REASON_BEFORE_ASSIGNMENT = "purchase before assignment (pre-period only)"
 REASON_AFTER_END = "transaction after the observation end"
 REASON_RETURN = "return (negative amount)"
-NOTE_NO_TRANSACTIONS = "units without any transaction in the log"
+NOTE_NO_TRANSACTIONS = "units without any transaction in the log up to the observation end"
 
 _DAY = pd.Timedelta(days=1)
 

@@ -59,7 +59,14 @@ class RatioArm:
 
 
 def ratio_arm(numerator: np.ndarray, denominator: np.ndarray, cluster: np.ndarray | None = None) -> RatioArm:
-    """The ratio of sums in one arm and its delta-method variance (Deng et al. 2018), by cluster if given."""
+    """The ratio of sums in one arm and its delta-method variance (Deng et al. 2018), by cluster if given.
+
+    >>> arm = ratio_arm([30.0, 0.0, 50.0], [2.0, 0.0, 1.0])  # revenue and orders of three customers
+    >>> round(arm.ratio, 4), arm.n_independent
+    (26.6667, 3)
+    >>> ratio_arm([30.0, 0.0, 50.0], [2.0, 0.0, 1.0], cluster=["h1", "h1", "h2"]).n_independent
+    2
+    """
     x = np.asarray(numerator, dtype=float)
     y = np.asarray(denominator, dtype=float)
     n_units = x.size

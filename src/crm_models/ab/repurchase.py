@@ -52,6 +52,10 @@ class KaplanMeier:
         ``events``, ``censored``, ``survival``, ``greenwood`` (the running sum ``sum d / (n (n - d))``),
         ``lower`` and ``upper``.
     n_, n_events_, max_time_ : units, observed events and the longest observed time.
+
+    >>> km = KaplanMeier().fit([10, 20, 30, 40, 50], [1, 1, 0, 1, 0])
+    >>> [round(float(s), 2) for s in km.survival_at([10, 20, 40])]
+    [0.8, 0.6, 0.3]
     """
 
     def __init__(self, alpha: float = 0.05) -> None:
