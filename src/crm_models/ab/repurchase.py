@@ -20,7 +20,8 @@ The difference in ``N``-day repurchase ``F_t(N) - F_c(N)`` has a Wald interval w
 variances added (independent arms).
 
 The Kaplan-Meier estimator here is deliberately small; ``crm_models.lifecycle`` (in progress) has the
-project's general one with the same ``fit``/``survival_function_``/``survival_at`` interface.
+project's general one with the same ``fit``/``survival_function_``/``survival_at``/``interval_at`` interface, and
+this module reads only those, so either class can draw the curves.
 """
 
 from __future__ import annotations
@@ -113,16 +114,25 @@ class KaplanMeier:
 
     def greenwood_variance_at(self, times: Any) -> np.ndarray:
         """Greenwood's ``Var S(t)``; NaN beyond the longest observed time (the curve is not identified there)."""
-        query, pos = self._position(times)
-        curve = self.survival_function_
-        var = curve["survival"].to_numpy()[pos] ** 2 * curve["greenwood"].to_numpy()[pos]
-        return np.where(query > self.max_time_, np.nan, var)
+        return greenwood_variance_at(self, times)
 
     def interval_at(self, times: Any) -> pd.DataFrame:
         """``survival``, ``lower``, ``upper`` at ``times``."""
         query, pos = self._position(times)
         picked = self.survival_function_.iloc[pos][["survival", "lower", "upper"]]
         return picked.set_index(pd.Index(query, name="time"))
+
+
+def greenwood_variance_at(km: Any, times: Any) -> np.ndarray:
+    """Greenwood's ``Var S(t) = S(t)^2 sum d/(n(n-d))`` read off a fitted curve's ``survival_function_`` (this
+    module's :class:`KaplanMeier` or ``crm_models.lifecycle``'s, which share the table); NaN beyond the longest
+    observed time."""
+    curve = km.survival_function_
+    index = curve.index.to_numpy(dtype=float)
+    query = np.atleast_1d(np.asarray(times, dtype=float))
+    pos = np.clip(np.searchsorted(index, query, side="right") - 1, 0, None)
+    var = curve["survival"].to_numpy()[pos] ** 2 * curve["greenwood"].to_numpy()[pos]
+    return np.where(query > index.max(), np.nan, var)
 
 
 def logrank_test(durations: Any, event_observed: Any, groups: Any) -> dict[str, float]:
@@ -270,8 +280,8 @@ def repurchase_curves(
         for n_days in days:
             fc = 1 - float(kc.survival_at(n_days)[0])
             ft = 1 - float(kt.survival_at(n_days)[0])
-            vc = float(kc.greenwood_variance_at(n_days)[0])
-            vt = float(kt.greenwood_variance_at(n_days)[0])
+            vc = float(greenwood_variance_at(kc, n_days)[0])
+            vt = float(greenwood_variance_at(kt, n_days)[0])
             diff, se = ft - fc, float(np.sqrt(vc + vt))
             if not np.isfinite(se):  # a horizon beyond an arm's follow-up: not estimable yet
                 diff = lo = hi = p = np.nan
@@ -288,7 +298,7 @@ def repurchase_curves(
                 rel = rel_lo = rel_hi = np.nan
             rows.append({
                 "outcome": f"repurchase_{n_days:g}d", "arm": arm, "kind": "proportion", "days": float(n_days),
-                "n_control": kc.n_, "n_arm": kt.n_, "mean_control": fc, "mean_arm": ft,
+                "n_control": int(kc.n_), "n_arm": int(kt.n_), "mean_control": fc, "mean_arm": ft,
                 "abs_effect": diff, "abs_se": se, "abs_ci_low": lo, "abs_ci_high": hi,
                 "rel_effect": rel, "rel_ci_low": rel_lo, "rel_ci_high": rel_hi,
                 "p_value_raw_method": p, "method": "kaplan-meier", "primary": "kaplan-meier",

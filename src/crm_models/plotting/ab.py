@@ -103,7 +103,7 @@ def plot_repurchase_curves(result: Any, *, max_days: float | None = None, show_i
         times = times[keep]
         colour = NEUTRAL if arm == result.control else next(colours)
         ax.step(times, 1 - curve["survival"].to_numpy()[keep], where="post", color=colour, lw=2,
-                label=f"{arm} (n = {km.n_:,})")
+                label=f"{arm} (n = {int(km.n_):,})")
         if show_interval:
             ax.fill_between(times, 1 - curve["upper"].to_numpy()[keep], 1 - curve["lower"].to_numpy()[keep],
                             step="post", color=colour, alpha=0.18, lw=0)
