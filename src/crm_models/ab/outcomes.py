@@ -220,7 +220,9 @@ def experiment_outcomes(
         if unknown:
             raise ValueError(f"coupon_cost names arms {unknown} that are not in the assignment table")
         keys["_cost"] = arms.map(cost_per_arm).fillna(0.0).astype(float).to_numpy()
-    units = register_frame(backend, keys)
+    # DuckDB: a zero-copy view; other backends (Spark refuses temporary tables): an in-memory table that the
+    # backend registers itself when the query runs
+    units = register_frame(backend, keys) if getattr(backend, "name", "") == "duckdb" else ibis.memtable(keys)
 
     t = tx.select(
         _cid=tx.customer_id.cast("string"),
