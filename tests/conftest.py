@@ -32,3 +32,46 @@ def isolated_mlflow(tmp_path, monkeypatch):
     monkeypatch.setenv("MLFLOW_TRACKING_URI", (tmp_path / "mlruns").as_uri())
     monkeypatch.delenv("MLFLOW_RUN_ID", raising=False)
     return tmp_path / "mlruns"
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """A local Spark session (2 threads, UTC) shared by the parity tests of this worker; skips with the reason
+    when pyspark or Java 17 is missing."""
+    import shutil
+
+    pytest.importorskip("pyspark", reason="pyspark is not installed (pip install -e '.[spark]')")
+    if shutil.which("java") is None:
+        pytest.skip("no Java runtime on PATH: a local Spark session needs Java 17")
+    from pyspark.sql import SparkSession
+
+    session = (
+        SparkSession.builder.master("local[2]")
+        .appName("crm-models-parity")
+        .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.driver.memory", "1g")
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()
+
+
+@pytest.fixture(scope="session")
+def spark_table(spark):
+    """``spark_table(frame, name)``: a pandas frame as an ibis table on the Spark session (string columns as
+    Python objects, which Spark's converter expects)."""
+    import ibis
+    import pandas as pd
+
+    def to_spark_table(frame: pd.DataFrame, name: str):
+        plain = frame.copy()
+        for column in plain.columns:
+            if pd.api.types.is_string_dtype(plain[column]):
+                plain[column] = plain[column].astype(object)
+        spark.createDataFrame(plain).createOrReplaceTempView(name)
+        return ibis.pyspark.connect(spark).table(name)
+
+    return to_spark_table

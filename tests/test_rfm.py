@@ -131,3 +131,24 @@ def test_bad_rules_are_named() -> None:
         segment_customers(scores, [SegmentRule("x", {"Q": ">=1"})])
     with pytest.raises(DataContractError, match="names repeat"):
         segment_customers(scores, [{"segment": "x", "R": ">=1"}, {"segment": "x", "F": ">=1"}])
+
+
+# Issue 11 item 7: one rule for end dates in rfm_scores.
+BOUNDARY_TX = pd.DataFrame({
+    "customer_id": ["a", "a", "b", "c"],
+    "timestamp": pd.to_datetime(["2024-01-01 08:00:00", "2024-01-10 12:00:00", "2024-01-10 23:59:59",
+                                 "2024-01-11 00:00:00"]),
+    "amount": [1.0, 2.0, 4.0, 8.0],
+})
+
+
+@pytest.mark.parametrize("end", ["2024-01-10", pd.Timestamp("2024-01-10")], ids=["string", "midnight-timestamp"])
+def test_rfm_end_date_means_the_whole_day(end) -> None:
+    scores = rfm_scores(BOUNDARY_TX, observation_end=end)
+    assert sorted(scores.index) == ["a", "b"], "23:59:59 on 10 January is in, 11 January 00:00 is out"
+    assert scores.loc["b", "recency_days"] == 0
+
+
+def test_rfm_end_with_a_time_includes_that_instant_only() -> None:
+    scores = rfm_scores(BOUNDARY_TX, observation_end="2024-01-10 12:00")
+    assert list(scores.index) == ["a"] and scores.loc["a", "frequency"] == 2, "12:00 exactly is in"

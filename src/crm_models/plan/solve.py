@@ -24,7 +24,7 @@ import pandas as pd
 
 from crm_models.plan.problem import PlanningProblem
 
-EXACT_MAX_CANDIDATES = 5_000
+EXACT_MAX_CANDIDATES = 2_000
 NO_ACTION = "no action"
 
 
