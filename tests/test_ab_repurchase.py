@@ -9,7 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from crm_models.ab.repurchase import KaplanMeier, logrank_test, repurchase_curves
+from crm_models.ab.repurchase import greenwood_variance_at, logrank_test, repurchase_curves
+from crm_models.lifecycle import KaplanMeier
 
 
 def test_kaplan_meier_equals_the_hand_computation():
@@ -20,10 +21,10 @@ def test_kaplan_meier_equals_the_hand_computation():
     curve = km.survival_function_
     assert curve.loc[40, "at_risk"] == 2 and curve.loc[30, "censored"] == 1
     # Greenwood at 20: S^2 (1/(5*4) + 1/(4*3)) = 0.36 * 0.133333
-    assert km.greenwood_variance_at(20)[0] == pytest.approx(0.36 * (1 / 20 + 1 / 12))
+    assert greenwood_variance_at(km, 20)[0] == pytest.approx(0.36 * (1 / 20 + 1 / 12))
     # at 40: 0.09 * (1/20 + 1/12 + 1/(2*1))
-    assert km.greenwood_variance_at(40)[0] == pytest.approx(0.09 * (1 / 20 + 1 / 12 + 1 / 2))
-    assert np.isnan(km.greenwood_variance_at(51)[0])  # beyond the last follow-up: not identified
+    assert greenwood_variance_at(km, 40)[0] == pytest.approx(0.09 * (1 / 20 + 1 / 12 + 1 / 2))
+    assert np.isnan(greenwood_variance_at(km, 51)[0])  # beyond the last follow-up: not identified
     iv = km.interval_at([20]).iloc[0]
     assert iv["lower"] < 0.6 < iv["upper"] and 0 <= iv["lower"] and iv["upper"] <= 1
 
@@ -109,3 +110,17 @@ def test_horizon_beyond_follow_up_is_not_estimable():
     row = res.table.set_index("outcome").loc["repurchase_120d"]
     assert np.isnan(row["effect"]) and not row["significant"]
     assert "not estimable" in res.describe()
+
+
+def test_repurchase_curves_carry_the_hand_computed_kaplan_meier_into_the_table():
+    """The control arm is the hand case: 20-day repurchase 1 - 0.6 = 0.4 with Greenwood variance 0.048; the
+    treatment arm (all buy by day 5) has variance 0, so the difference's standard error is sqrt(0.048)."""
+    data = pd.DataFrame({"variant": ["control"] * 5 + ["coupon"] * 5,
+                         "purchase_days": [10, 20, 30, 40, 50, 1, 2, 3, 4, 5],
+                         "purchase_observed": [1, 1, 0, 1, 0, 1, 1, 1, 1, 1]})
+    res = repurchase_curves(data, days=(20, 40))
+    assert res.curves["control"].survival_at([10, 20, 40]) == pytest.approx([0.8, 0.6, 0.3])
+    row = res.table.set_index("outcome").loc["repurchase_20d"]
+    assert row["mean_control"] == pytest.approx(0.4) and row["mean_arm"] == pytest.approx(1.0)
+    assert row["abs_se"] == pytest.approx(np.sqrt(0.048))
+    assert res.table.set_index("outcome").loc["repurchase_40d", "mean_control"] == pytest.approx(0.7)

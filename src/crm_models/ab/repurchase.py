@@ -19,9 +19,8 @@ the first ``K - 1`` arms and the hypergeometric covariance
 The difference in ``N``-day repurchase ``F_t(N) - F_c(N)`` has a Wald interval with the two arms' Greenwood
 variances added (independent arms).
 
-The Kaplan-Meier estimator here is deliberately small; ``crm_models.lifecycle`` (in progress) has the
-project's general one with the same ``fit``/``survival_function_``/``survival_at``/``interval_at`` interface, and
-this module reads only those, so either class can draw the curves.
+The Kaplan-Meier estimator is the project's one, :class:`crm_models.lifecycle.KaplanMeier` (Greenwood variance,
+log(-log) intervals); this module adds the log-rank test and the comparison of arms.
 """
 
 from __future__ import annotations
@@ -35,104 +34,31 @@ import pandas as pd
 from scipy import stats
 
 from crm_models.ab.multiplicity import benjamini_hochberg, holm
-from crm_models.exceptions import DataContractError, NotFittedError
+from crm_models.exceptions import DataContractError
+from crm_models.lifecycle.repurchase import KaplanMeier
 
-__all__ = ["KaplanMeier", "RepurchaseCurves", "logrank_test", "repurchase_curves"]
-
-
-class KaplanMeier:
-    """Kaplan-Meier curve with Greenwood variance and log(-log) pointwise intervals (module docstring).
-
-    Parameters
-    ----------
-    alpha : one minus the level of the pointwise intervals.
-
-    Attributes (after ``fit``)
-    --------------------------
-    survival_function_ : DataFrame indexed by ``time`` (0 and each distinct observed time) with ``at_risk``,
-        ``events``, ``censored``, ``survival``, ``greenwood`` (the running sum ``sum d / (n (n - d))``),
-        ``lower`` and ``upper``.
-    n_, n_events_, max_time_ : units, observed events and the longest observed time.
-
-    >>> km = KaplanMeier().fit([10, 20, 30, 40, 50], [1, 1, 0, 1, 0])
-    >>> [round(float(s), 2) for s in km.survival_at([10, 20, 40])]
-    [0.8, 0.6, 0.3]
-    """
-
-    def __init__(self, alpha: float = 0.05) -> None:
-        self.alpha = alpha
-
-    def fit(self, durations: Any, event_observed: Any = None) -> KaplanMeier:
-        """Fit on ``durations`` (finite, >= 0) and ``event_observed`` (1 = event, 0 = censored; default all 1)."""
-        if not 0 < self.alpha < 1:
-            raise ValueError(f"alpha must lie in (0, 1), got {self.alpha}")
-        t = np.asarray(durations, dtype=float).ravel()
-        e = np.ones_like(t) if event_observed is None else np.asarray(event_observed, dtype=float).ravel()
-        if t.size == 0 or t.size != e.size:
-            raise ValueError("durations must be non-empty and as long as event_observed")
-        if not np.isfinite(t).all() or (t < 0).any():
-            raise ValueError("durations must be finite and non-negative")
-        if not np.isin(e, (0.0, 1.0)).all():
-            raise ValueError("event_observed must be 0 or 1")
-        times, idx = np.unique(t, return_inverse=True)
-        events = np.bincount(idx, weights=e, minlength=times.size)
-        leaving = np.bincount(idx, minlength=times.size).astype(float)
-        at_risk = np.cumsum(leaving[::-1])[::-1]
-        if times[0] > 0:
-            times, events = np.r_[0.0, times], np.r_[0.0, events]
-            leaving, at_risk = np.r_[0.0, leaving], np.r_[at_risk[0], at_risk]
-        survival = np.cumprod(1.0 - events / at_risk)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            term = np.where(events > 0, events / (at_risk * (at_risk - events)), 0.0)
-            greenwood = np.cumsum(term)
-            z = float(stats.norm.ppf(1 - self.alpha / 2))
-            log_s = np.log(survival)
-            shift = z * np.sqrt(greenwood) / log_s
-            lower = np.exp(-np.exp(np.log(-log_s) - shift))
-            upper = np.exp(-np.exp(np.log(-log_s) + shift))
-        lower = np.where(survival >= 1, 1.0, np.where(survival <= 0, 0.0, lower))
-        upper = np.where(survival >= 1, 1.0, np.where(survival <= 0, 0.0, upper))
-        self.survival_function_ = pd.DataFrame(
-            {"at_risk": at_risk, "events": events, "censored": leaving - events, "survival": survival,
-             "greenwood": greenwood, "lower": lower, "upper": upper}, index=pd.Index(times, name="time"))
-        self.n_ = int(t.size)
-        self.n_events_ = int(e.sum())
-        self.max_time_ = float(t.max())
-        return self
-
-    def _position(self, times: Any) -> tuple[np.ndarray, np.ndarray]:
-        if not hasattr(self, "survival_function_"):
-            raise NotFittedError("this KaplanMeier is not fitted yet: call fit(durations, event_observed) first")
-        query = np.atleast_1d(np.asarray(times, dtype=float))
-        pos = np.searchsorted(self.survival_function_.index.to_numpy(), query, side="right") - 1
-        return query, np.clip(pos, 0, None)
-
-    def survival_at(self, times: Any) -> np.ndarray:
-        """``S(t)``, right-continuous (the value after the events at ``t``)."""
-        query, pos = self._position(times)
-        return np.where(query < 0, 1.0, self.survival_function_["survival"].to_numpy()[pos])
-
-    def greenwood_variance_at(self, times: Any) -> np.ndarray:
-        """Greenwood's ``Var S(t)``; NaN beyond the longest observed time (the curve is not identified there)."""
-        return greenwood_variance_at(self, times)
-
-    def interval_at(self, times: Any) -> pd.DataFrame:
-        """``survival``, ``lower``, ``upper`` at ``times``."""
-        query, pos = self._position(times)
-        picked = self.survival_function_.iloc[pos][["survival", "lower", "upper"]]
-        return picked.set_index(pd.Index(query, name="time"))
+__all__ = ["RepurchaseCurves", "greenwood_variance_at", "logrank_test", "repurchase_curves"]
 
 
 def greenwood_variance_at(km: Any, times: Any) -> np.ndarray:
-    """Greenwood's ``Var S(t) = S(t)^2 sum d/(n(n-d))`` read off a fitted curve's ``survival_function_`` (this
-    module's :class:`KaplanMeier` or ``crm_models.lifecycle``'s, which share the table); NaN beyond the longest
-    observed time."""
+    """Greenwood's ``Var S(t) = S(t)^2 sum d/(n(n-d))`` read off a fitted
+    :class:`~crm_models.lifecycle.KaplanMeier`'s ``survival_function_``: 0 once ``S`` has reached 0 (every unit
+    had the event; the sum itself is infinite there), NaN beyond the longest observed time when the last unit
+    was censored (the curve is not identified there).
+
+    >>> km = KaplanMeier().fit([10, 20, 30, 40, 50], [1, 1, 0, 1, 0])
+    >>> round(float(greenwood_variance_at(km, 20)[0]), 4)  # 0.6^2 (1/(5*4) + 1/(4*3))
+    0.048
+    """
     curve = km.survival_function_
     index = curve.index.to_numpy(dtype=float)
     query = np.atleast_1d(np.asarray(times, dtype=float))
     pos = np.clip(np.searchsorted(index, query, side="right") - 1, 0, None)
-    var = curve["survival"].to_numpy()[pos] ** 2 * curve["greenwood"].to_numpy()[pos]
-    return np.where(query > index.max(), np.nan, var)
+    survival = curve["survival"].to_numpy()
+    with np.errstate(invalid="ignore"):
+        var = np.where(survival[pos] > 0, survival[pos] ** 2 * curve["greenwood"].to_numpy()[pos], 0.0)
+    # after the last time the curve is known only if it has reached 0 (every unit had the event)
+    return np.where((query > index.max()) & (survival[-1] > 0), np.nan, var)
 
 
 def logrank_test(durations: Any, event_observed: Any, groups: Any) -> dict[str, float]:
