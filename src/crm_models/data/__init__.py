@@ -7,15 +7,25 @@ rows on purpose and ``quality_report`` counts them by reason.
 
 from crm_models.data.contract import read_experiment, read_touchpoints, read_transactions
 from crm_models.data.engine import as_ibis_table, duckdb_backend
+from crm_models.data.order_lines import (
+    ORDER_LINES,
+    clean_order_lines,
+    order_lines_quality_report,
+    read_order_lines,
+)
 from crm_models.data.quality import QualityReport, clean_transactions, quality_report
 
 __all__ = [
+    "ORDER_LINES",
     "QualityReport",
     "as_ibis_table",
+    "clean_order_lines",
     "clean_transactions",
     "duckdb_backend",
+    "order_lines_quality_report",
     "quality_report",
     "read_experiment",
+    "read_order_lines",
     "read_touchpoints",
     "read_transactions",
 ]
