@@ -48,9 +48,11 @@ class ItemCosineRecommender(BaseRecommender):
         similarity = co / (np.outer(norms, norms) + self.shrinkage)
         np.fill_diagonal(similarity, 0.0)
         if self.neighbours is not None and self.neighbours < similarity.shape[0]:
-            # Per column j keep the largest similarities s_ij (the products that point to j most).
-            cut = np.partition(similarity, -int(self.neighbours), axis=0)[-int(self.neighbours)]
-            similarity = np.where(similarity >= cut[None, :], similarity, 0.0)
+            # Per column j keep the `neighbours` largest similarities s_ij (ties to the smaller product index).
+            top = np.argsort(-similarity, axis=0, kind="stable")[: int(self.neighbours)]
+            keep = np.zeros(similarity.shape, dtype=bool)
+            np.put_along_axis(keep, top, True, axis=0)
+            similarity = np.where(keep, similarity, 0.0)
         self.similarity_ = similarity
 
     def _score(self, rows: np.ndarray) -> np.ndarray:

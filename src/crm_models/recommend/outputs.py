@@ -27,7 +27,7 @@ def next_products(
     recs = recommender.recommend(ids, k=k, exclude_purchased=exclude_purchased)
     lookup = dict(labels.items()) if labels is not None else {}
     grouped = recs.sort_values(["customer_id", "rank"]).groupby("customer_id", sort=False)["product_id"].agg(tuple)
-    product_ids = [grouped.get(c, ()) for c in ids]
+    product_ids = [tuple(grouped.get(c, ())) for c in ids]
     text = [separator.join(str(lookup.get(p, p)) for p in products) for products in product_ids]
     return pd.DataFrame({"customer_id": ids.to_numpy(), "next_product_ids": product_ids,
                          "next_products": pd.Series(text, dtype="string")})
