@@ -29,7 +29,12 @@ from crm_models.recommend.interactions import Interactions, build_interactions, 
 from crm_models.recommend.item_item import ItemCosineRecommender
 from crm_models.recommend.outputs import next_products
 from crm_models.recommend.popularity import PopularityRecommender
-from crm_models.recommend.rules import FrequentItemsets, association_rules, frequent_itemsets, rules_from_itemsets
+from crm_models.recommend.rules import (
+    FrequentItemsets,
+    association_rules,
+    frequent_itemsets,
+    rules_from_itemsets,
+)
 
 __all__ = [
     "ALSRecommender",

@@ -20,6 +20,7 @@ These are the definitions of mlxtend's ``association_rules``; the values equal m
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from itertools import combinations
 from typing import Any
@@ -70,16 +71,50 @@ def frequent_itemsets(
     ``count / n_baskets >= min_support`` (the comparison mlxtend makes). Counting runs on the engine of
     ``lines`` (see :func:`crm_models.recommend.baskets.basket_items`).
     """
+    _check_settings(min_support, max_size)
+    with _Scratch(basket_items(lines, backend=backend, basket=basket)) as scratch:
+        return _count_itemsets(scratch, float(min_support), int(max_size))
+
+
+class _Scratch:
+    """Intermediate tables reused by several queries: materialised as temporary tables on DuckDB (dropped on
+    exit), left as expressions on other backends (a Spark plan is recomputed, not collected)."""
+
+    def __init__(self, items: Any) -> None:
+        import ibis
+
+        self.backend = ibis.get_backend(items)
+        self.names: list[str] = []
+        self.items = self.keep(items)
+
+    def keep(self, expression: Any) -> Any:
+        if getattr(self.backend, "name", "") != "duckdb":
+            return expression
+        from crm_models.data.engine import _temp_name
+
+        name = _temp_name()
+        self.names.append(name)
+        return self.backend.create_table(name, expression, temp=True)
+
+    def __enter__(self) -> _Scratch:  # noqa: PYI034 - a private helper, never subclassed
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for name in self.names:
+            # ibis' drop_table emits SQL that DuckDB 2.0 rejects; the plain statement works everywhere.
+            with contextlib.suppress(Exception):
+                self.backend.raw_sql(f'DROP TABLE IF EXISTS "{name}"')
+
+
+def _count_itemsets(scratch: _Scratch, threshold: float, max_size: int) -> FrequentItemsets:
     import ibis
 
-    _check_settings(min_support, max_size)
-    items = basket_items(lines, backend=backend, basket=basket)
+    items = scratch.items
     n_baskets = int(items["basket"].nunique().execute())
     if n_baskets == 0:
         empty = pd.DataFrame({"items": pd.Series([], dtype=object), "size": pd.Series([], dtype="int64"),
                               "count": pd.Series([], dtype="int64"), "support": pd.Series([], dtype="float64")})
-        return FrequentItemsets(empty, 0, float(min_support), int(max_size))
-    threshold = float(min_support)
+        return FrequentItemsets(empty, 0, threshold, max_size)
 
     def frequent(counts: Any) -> Any:
         return counts.filter(counts["count"].cast("float64") / n_baskets >= threshold)
@@ -93,20 +128,18 @@ def frequent_itemsets(
                             "count": code_frame["count"].astype("int64")})]
 
     if max_size >= 2 and len(code_frame) >= 2:
-        coded = items.join(codes.select("product_id", "code"), "product_id").select("basket", "code")
-        left = coded.select(basket_a=coded["basket"], i=coded["code"])
-        right = coded.select(basket_b=coded["basket"], j=coded["code"])
-        basket_pairs = left.join(right, [left["basket_a"] == right["basket_b"], left["i"] < right["j"]])
-        basket_pairs = basket_pairs.select("basket_a", "i", "j")
-        pair_counts = frequent(basket_pairs.group_by(["i", "j"]).agg(count=basket_pairs.count()))
-        pair_frame = pair_counts.to_pandas()
+        code_table = ibis.memtable(code_frame[["product_id", "code"]].astype({"code": "int64"}))
+        coded = items.join(code_table, "product_id").select("basket", "code")
+        coded = scratch.keep(coded)
+        pairs = _pair_rows(coded, coded)
+        pair_frame = frequent(pairs.group_by(["i", "j"]).agg(count=pairs.count())).to_pandas()
         pieces.append(pd.DataFrame({"codes": list(zip(pair_frame["i"].astype(int), pair_frame["j"].astype(int),
                                                       strict=True)),
                                     "count": pair_frame["count"].astype("int64")}))
         if max_size >= 3 and len(pair_frame) >= 2:
             candidates = _candidate_triples(pair_frame)
             if len(candidates):
-                triple_frame = _count_triples(basket_pairs, coded, candidates, frequent)
+                triple_frame = _count_triples(coded, candidates, frequent)
                 pieces.append(pd.DataFrame({
                     "codes": list(zip(triple_frame["i"].astype(int), triple_frame["j"].astype(int),
                                       triple_frame["k"].astype(int), strict=True)),
@@ -119,7 +152,15 @@ def frequent_itemsets(
     table["support"] = table["count"].to_numpy(dtype="float64") / n_baskets
     table = table.drop(columns="codes")[["items", "size", "count", "support"]]
     table = table.sort_values(["size", "support", "items"], ascending=[True, False, True], kind="stable")
-    return FrequentItemsets(table.reset_index(drop=True), n_baskets, float(min_support), int(max_size))
+    return FrequentItemsets(table.reset_index(drop=True), n_baskets, threshold, max_size)
+
+
+def _pair_rows(first: Any, second: Any) -> Any:
+    """``(basket_a, i, j)`` for products i < j bought together, from two (possibly restricted) coded tables."""
+    left = first.select(basket_a=first["basket"], i=first["code"])
+    right = second.select(basket_b=second["basket"], j=second["code"])
+    joined = left.join(right, [left["basket_a"] == right["basket_b"], left["i"] < right["j"]])
+    return joined.select("basket_a", "i", "j")
 
 
 def _candidate_triples(pairs: pd.DataFrame) -> pd.DataFrame:
@@ -131,16 +172,26 @@ def _candidate_triples(pairs: pd.DataFrame) -> pd.DataFrame:
     return joined.merge(frequent_pairs, on=["j", "k"])[["i", "j", "k"]].reset_index(drop=True)
 
 
-def _count_triples(basket_pairs: Any, coded: Any, candidates: pd.DataFrame, frequent: Any) -> pd.DataFrame:
-    """Baskets containing each candidate triple, counted on the engine with equality joins only."""
+def _count_triples(coded: Any, candidates: pd.DataFrame, frequent: Any) -> pd.DataFrame:
+    """Baskets containing each candidate triple, counted on the engine.
+
+    Only products that occur in some candidate enter a three-way self join on the basket (i < j < k); the
+    resulting triples are matched to the candidates with an equality join before they are counted.
+    """
     import ibis
 
     table = ibis.memtable(candidates)
-    with_k = basket_pairs.join(table, [basket_pairs["i"] == table["i"], basket_pairs["j"] == table["j"]])
-    with_k = with_k.select("basket_a", "i", "j", "k")
-    third = coded.select(basket_c=coded["basket"], code_c=coded["code"])
-    present = with_k.semi_join(third, [with_k["basket_a"] == third["basket_c"], with_k["k"] == third["code_c"]])
-    return frequent(present.group_by(["i", "j", "k"]).agg(count=present.count())).to_pandas()
+    involved = ibis.memtable(pd.DataFrame({"code": np.unique(candidates.to_numpy()).astype("int64")}))
+    kept = coded.semi_join(involved, "code")
+    first = kept.select(basket_a=kept["basket"], i=kept["code"])
+    second = kept.select(basket_b=kept["basket"], j=kept["code"])
+    third = kept.select(basket_c=kept["basket"], k=kept["code"])
+    triples = first.join(second, [first["basket_a"] == second["basket_b"], first["i"] < second["j"]])
+    triples = triples.join(third, [triples["basket_a"] == third["basket_c"], triples["j"] < third["k"]])
+    triples = triples.select("i", "j", "k")
+    matched = triples.join(table, [triples["i"] == table["i"], triples["j"] == table["j"],
+                                   triples["k"] == table["k"]]).select("i", "j", "k")
+    return frequent(matched.group_by(["i", "j", "k"]).agg(count=matched.count())).to_pandas()
 
 
 def conviction(confidence: np.ndarray, consequent_support: np.ndarray) -> np.ndarray:
