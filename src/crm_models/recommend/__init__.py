@@ -6,9 +6,11 @@
   :class:`PopularityRecommender`, :class:`ItemCosineRecommender`, :class:`EASERecommender` and
   :class:`ALSRecommender` (needs the optional ``implicit`` package).
 - :func:`evaluate_recommenders`: temporal validation with precision, recall, MAP, NDCG, hit rate and coverage.
+- :func:`describe_rules`: the strongest rules as sentences for the affinity report.
 - :func:`next_products`: per-customer top-k products for the customer table and activation exports.
 """
 
+from crm_models.recommend.affinity import describe_rules, rule_label
 from crm_models.recommend.als import ALSRecommender
 from crm_models.recommend.baskets import basket_items
 from crm_models.recommend.ease import EASERecommender
@@ -50,6 +52,7 @@ __all__ = [
     "basket_items",
     "build_interactions",
     "catalogue_coverage",
+    "describe_rules",
     "evaluate_recommenders",
     "frequent_itemsets",
     "hit_rate_at_k",
@@ -59,6 +62,7 @@ __all__ = [
     "next_products",
     "precision_at_k",
     "recall_at_k",
+    "rule_label",
     "rules_from_itemsets",
     "temporal_split",
 ]
