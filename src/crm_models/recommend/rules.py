@@ -2,9 +2,10 @@
 
 Item sets are counted by the engine (ibis; DuckDB by default, any ibis backend such as Spark when an ibis table
 is handed in), level by level as in Apriori (Agrawal & Srikant 1994, "Fast algorithms for mining association
-rules", VLDB): frequent single products, then pairs of frequent products in the same basket, then triples whose
-three pairs are frequent. Only counts leave the engine, so memory is bounded by the number of frequent item
-sets, not by the number of baskets; DuckDB spills the pair join to disk under its ``memory_limit``.
+rules", VLDB): frequent single products, then pairs of frequent products in the same basket, then the candidate
+triples whose three pairs are all frequent. Only counts leave the engine, so Python's memory is bounded by the
+number of frequent item sets, not by the number of baskets; DuckDB spills joins and intermediate tables to disk
+under its ``memory_limit`` (see :func:`crm_models.data.duckdb_backend`).
 
 Rule measures for a rule A -> C with supports s(A), s(C), s(AC) (Agrawal, Imielinski & Swami 1993; Brin,
 Motwani, Ullman & Tsur 1997 for lift and conviction; Piatetsky-Shapiro 1991 for leverage):
@@ -132,6 +133,9 @@ def _count_itemsets(scratch: _Scratch, threshold: float, max_size: int) -> Frequ
         coded = items.join(code_table, "product_id").select("basket", "code")
         coded = scratch.keep(coded)
         pairs = _pair_rows(coded, coded)
+        if max_size >= 3:
+            # Triples are counted from the basket pairs too: keep them once (DuckDB spills them under its limit).
+            pairs = scratch.keep(pairs)
         pair_frame = frequent(pairs.group_by(["i", "j"]).agg(count=pairs.count())).to_pandas()
         pieces.append(pd.DataFrame({"codes": list(zip(pair_frame["i"].astype(int), pair_frame["j"].astype(int),
                                                       strict=True)),
@@ -139,7 +143,7 @@ def _count_itemsets(scratch: _Scratch, threshold: float, max_size: int) -> Frequ
         if max_size >= 3 and len(pair_frame) >= 2:
             candidates = _candidate_triples(pair_frame)
             if len(candidates):
-                triple_frame = _count_triples(coded, candidates, frequent)
+                triple_frame = _count_triples(pairs, coded, candidates, frequent)
                 pieces.append(pd.DataFrame({
                     "codes": list(zip(triple_frame["i"].astype(int), triple_frame["j"].astype(int),
                                       triple_frame["k"].astype(int), strict=True)),
@@ -172,26 +176,20 @@ def _candidate_triples(pairs: pd.DataFrame) -> pd.DataFrame:
     return joined.merge(frequent_pairs, on=["j", "k"])[["i", "j", "k"]].reset_index(drop=True)
 
 
-def _count_triples(coded: Any, candidates: pd.DataFrame, frequent: Any) -> pd.DataFrame:
-    """Baskets containing each candidate triple, counted on the engine.
+def _count_triples(pairs: Any, coded: Any, candidates: pd.DataFrame, frequent: Any) -> pd.DataFrame:
+    """Baskets containing each candidate triple (i < j < k), counted on the engine with equality joins only.
 
-    Only products that occur in some candidate enter a three-way self join on the basket (i < j < k); the
-    resulting triples are matched to the candidates with an equality join before they are counted.
+    The basket pairs ``(basket, i, j)`` are matched to the candidates on ``(i, j)``, which names the third
+    product k; a semi join keeps the rows whose basket also holds k.
     """
     import ibis
 
     table = ibis.memtable(candidates)
-    involved = ibis.memtable(pd.DataFrame({"code": np.unique(candidates.to_numpy()).astype("int64")}))
-    kept = coded.semi_join(involved, "code")
-    first = kept.select(basket_a=kept["basket"], i=kept["code"])
-    second = kept.select(basket_b=kept["basket"], j=kept["code"])
-    third = kept.select(basket_c=kept["basket"], k=kept["code"])
-    triples = first.join(second, [first["basket_a"] == second["basket_b"], first["i"] < second["j"]])
-    triples = triples.join(third, [triples["basket_a"] == third["basket_c"], triples["j"] < third["k"]])
-    triples = triples.select("i", "j", "k")
-    matched = triples.join(table, [triples["i"] == table["i"], triples["j"] == table["j"],
-                                   triples["k"] == table["k"]]).select("i", "j", "k")
-    return frequent(matched.group_by(["i", "j", "k"]).agg(count=matched.count())).to_pandas()
+    with_k = pairs.join(table, [pairs["i"] == table["i"], pairs["j"] == table["j"]])
+    with_k = with_k.select("basket_a", "i", "j", "k")
+    third = coded.select(basket_c=coded["basket"], code_c=coded["code"])
+    present = with_k.semi_join(third, [with_k["basket_a"] == third["basket_c"], with_k["k"] == third["code_c"]])
+    return frequent(present.group_by(["i", "j", "k"]).agg(count=present.count())).to_pandas()
 
 
 def conviction(confidence: np.ndarray, consequent_support: np.ndarray) -> np.ndarray:
