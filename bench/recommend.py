@@ -27,27 +27,43 @@ MIN_SUPPORT = 0.002
 MIN_CONFIDENCE = 0.1
 
 
-def write_baskets(n_baskets: int, path: Path, seed: int = 15) -> int:
-    """Write ``order_id, customer_id, product_id, quantity`` lines of ``n_baskets`` baskets; returns line count."""
+CHUNK_BASKETS = 2_000_000
+
+
+def write_baskets(n_baskets: int, folder: Path, seed: int = 15) -> int:
+    """Write ``order_id, customer_id, product_id, quantity`` lines of ``n_baskets`` baskets as a folder of
+    Parquet files (chunks of 2M baskets, so that memory stays small at any size); returns the line count."""
     import numpy as np
     import pandas as pd
 
-    rng = np.random.default_rng(seed)
     popularity = 1.0 / np.arange(1, N_PRODUCTS + 1) ** 0.9
     popularity /= popularity.sum()
-    sizes = 1 + rng.poisson(3.0, n_baskets)
-    orders = np.repeat(np.arange(n_baskets, dtype=np.int64), sizes)
-    products = rng.choice(N_PRODUCTS, size=len(orders), p=popularity)
-    bundles = rng.choice(N_PRODUCTS, size=(30, 3), replace=False)
-    with_bundle = np.flatnonzero(rng.random(n_baskets) < 0.15)
-    chosen = bundles[rng.integers(0, 30, len(with_bundle))]
-    orders = np.concatenate([orders, np.repeat(with_bundle, 3)])
-    products = np.concatenate([products, chosen.ravel()])
-    frame = pd.DataFrame({"order_id": orders, "customer_id": orders // 3, "product_id": products,
-                          "quantity": np.ones(len(orders))})
-    path.parent.mkdir(parents=True, exist_ok=True)
-    frame.to_parquet(path, index=False)
-    return len(frame)
+    bundles = np.random.default_rng(seed).choice(N_PRODUCTS, size=(30, 3), replace=False)
+    folder.mkdir(parents=True, exist_ok=True)
+    total = 0
+    for chunk, first in enumerate(range(0, n_baskets, CHUNK_BASKETS)):
+        rng = np.random.default_rng([seed, chunk])
+        count = min(CHUNK_BASKETS, n_baskets - first)
+        sizes = 1 + rng.poisson(3.0, count)
+        orders = np.repeat(np.arange(first, first + count, dtype=np.int64), sizes)
+        products = rng.choice(N_PRODUCTS, size=len(orders), p=popularity)
+        with_bundle = first + np.flatnonzero(rng.random(count) < 0.15)
+        chosen = bundles[rng.integers(0, 30, len(with_bundle))]
+        orders = np.concatenate([orders, np.repeat(with_bundle, 3)])
+        products = np.concatenate([products, chosen.ravel()])
+        frame = pd.DataFrame({"order_id": orders, "customer_id": orders // 3, "product_id": products,
+                              "quantity": np.ones(len(orders))})
+        frame.to_parquet(folder / f"part-{chunk:04d}.parquet", index=False)
+        total += len(frame)
+    return total
+
+
+def ensure_baskets(n_baskets: int) -> Path:
+    folder = DATA_DIR / f"baskets_{n_baskets}"
+    if not (folder / "part-0000.parquet").exists():
+        print(f"generating {n_baskets:,} baskets in {folder} ...", flush=True)
+        write_baskets(n_baskets, folder)
+    return folder
 
 
 CPU = "sum(resource.getrusage(resource.RUSAGE_SELF)[:2])"  # user + system seconds of every thread
@@ -104,7 +120,7 @@ print(json.dumps({{"seconds": seconds, "baskets": counted.n_baskets, "itemsets":
 def _count_lines(path: Path) -> int:
     import pyarrow.parquet as pq
 
-    return int(pq.ParquetFile(path).metadata.num_rows)
+    return sum(int(pq.ParquetFile(part).metadata.num_rows) for part in sorted(path.glob("*.parquet")))
 
 
 def compare_rules(ours_path: Path, theirs_path: Path) -> float:
@@ -137,14 +153,26 @@ def main() -> None:
     tmp = str(DATA_DIR / "duckdb_tmp")
     options = {"support": MIN_SUPPORT, "confidence": MIN_CONFIDENCE, "limit": args.memory_limit, "tmp": tmp}
 
-    path = DATA_DIR / f"baskets_{n_baskets}.parquet"
-    if not path.exists():
-        write_baskets(n_baskets, path)
+    path = ensure_baskets(n_baskets)
     n_lines = _count_lines(path)
     ours_out, theirs_out = DATA_DIR / "rules_ours.parquet", DATA_DIR / "rules_mlxtend.parquet"
     ours = run_child(OURS_CHILD.format(path=str(path), out=str(ours_out), cpu=CPU, **options))
     print(f"crm_models: {ours['rules']:,} rules ({ours['triples']:,} over three products) in "
-          f"{ours['seconds']:.1f} s ({ours['cpu_seconds']:.1f} CPU s), peak {ours['peak_rss_mib'] or float('nan'):.0f} MiB", flush=True)
+          f"{ours['seconds']:.1f} s ({ours['cpu_seconds']:.1f} CPU s), "
+          f"peak {ours['peak_rss_mib'] or float('nan'):.0f} MiB", flush=True)
+
+    # Scale runs before mlxtend: peak memory is a maximum over child processes, so the largest goes last.
+    scale_sizes = args.scale_lines if args.scale_lines is not None else ([2_000_000] if args.quick
+                                                                         else [10_000_000, 30_000_000])
+    scale_rows = []
+    for lines_wanted in scale_sizes:
+        scale_path = ensure_baskets(int(lines_wanted / 4.45))  # 1 + Poisson(3) + 0.45 bundle lines per basket
+        result = run_child(PAIRS_CHILD.format(path=str(scale_path), size=2, **options))
+        scale_rows.append((_count_lines(scale_path), result))
+        print(f"scale: {scale_rows[-1][0]:,} lines, {result['baskets']:,} baskets -> {result['itemsets']:,} frequent "
+              f"items and pairs in {result['seconds']:.1f} s, peak {result['peak_rss_mib'] or float('nan'):.0f} MiB",
+              flush=True)
+
     theirs = run_child(MLXTEND_CHILD.format(path=str(path), out_path=str(theirs_out), cpu=CPU, support=MIN_SUPPORT,
                                             confidence=MIN_CONFIDENCE))
     print(f"mlxtend:    {theirs['rules']:,} rules in {theirs['seconds']:.1f} s ({theirs['cpu_seconds']:.1f} CPU s), "
@@ -155,21 +183,6 @@ def main() -> None:
     print(f"ratio (mlxtend time / crm_models time): {ratio:.1f}x on mlxtend's algorithm alone, {end_to_end:.1f}x "
           f"counting its one-hot preparation ({theirs['prepare_seconds']:.1f} s); largest difference in the "
           f"measures: {difference:.2e}", flush=True)
-
-    scale_sizes = args.scale_lines if args.scale_lines is not None else ([2_000_000] if args.quick
-                                                                         else [10_000_000, 30_000_000])
-    scale_rows = []
-    for lines_wanted in scale_sizes:
-        baskets = int(lines_wanted / 4.45)  # 1 + Poisson(3) lines plus 0.45 bundle lines per basket on average
-        scale_path = DATA_DIR / f"baskets_{baskets}.parquet"
-        if not scale_path.exists():
-            print(f"generating {baskets:,} baskets ...", flush=True)
-            write_baskets(baskets, scale_path)
-        result = run_child(PAIRS_CHILD.format(path=str(scale_path), size=2, **options))
-        scale_rows.append((lines_wanted, result))
-        print(f"scale: ~{lines_wanted:,} lines, {result['baskets']:,} baskets -> {result['itemsets']:,} frequent "
-              f"items and pairs in {result['seconds']:.1f} s, peak {result['peak_rss_mib'] or float('nan'):.0f} MiB",
-              flush=True)
 
     def peak(result: dict) -> str:
         return f"{result['peak_rss_mib']:.0f}" if result["peak_rss_mib"] else "n/a"
@@ -198,7 +211,7 @@ def main() -> None:
         "",
         "### Pair counting at scale (frequent products and pairs, DuckDB, bounded memory)",
         "",
-        "| order lines (approx.) | baskets | frequent items + pairs | time (s) | peak MiB |",
+        "| order lines | baskets | frequent items + pairs | time (s) | peak MiB |",
         "|---:|---:|---:|---:|---:|",
     ]
     for wanted, result in scale_rows:
