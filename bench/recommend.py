@@ -3,7 +3,8 @@ counting at scale with a bounded DuckDB memory limit.
 
 Synthetic baskets (seeded): products with Zipf-like popularity, 1 + Poisson(3) lines per basket, and 30 planted
 three-product bundles added to 15% of baskets, so that pairs and triples clear the support threshold. Both
-libraries get the same baskets in the same run; each runs in a fresh process (peak memory = its maximum RSS).
+libraries get the same baskets in the same run; each runs in a fresh process (peak memory = that process's maximum
+resident set, DuckDB's buffers included; CPU seconds = user + system time of all its threads).
 mlxtend is timed from its one-hot input (building that table is not counted against it); crm_models is timed
 from the order lines (Parquet) to the rules.
 
@@ -67,6 +68,7 @@ def ensure_baskets(n_baskets: int) -> Path:
 
 
 CPU = "sum(resource.getrusage(resource.RUSAGE_SELF)[:2])"  # user + system seconds of every thread
+PEAK = "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024"  # this process's own peak RSS in MiB
 
 OURS_CHILD = """
 import json, resource, time
@@ -78,7 +80,7 @@ backend = duckdb_backend(memory_limit={limit!r}, temp_directory={tmp!r})
 rules = association_rules({path!r}, min_support={support!r}, min_confidence={confidence!r}, backend=backend)
 seconds, cpu = time.perf_counter() - start, {cpu} - cpu
 rules.assign(antecedents=rules.antecedents.map(list), consequents=rules.consequents.map(list)).to_parquet({out!r})
-print(json.dumps({{"seconds": seconds, "cpu_seconds": cpu, "rules": len(rules),
+print(json.dumps({{"seconds": seconds, "cpu_seconds": cpu, "peak_mib": {peak}, "rules": len(rules),
                    "triples": int((rules.antecedents.map(len) + rules.consequents.map(len) == 3).sum())}}))
 """
 
@@ -101,11 +103,12 @@ out = rules[["antecedents", "consequents", "support", "confidence", "lift", "lev
 out = out.assign(antecedents=out.antecedents.map(lambda s: sorted(int(x) for x in s)),
                  consequents=out.consequents.map(lambda s: sorted(int(x) for x in s)))
 out.to_parquet({out_path!r})
-print(json.dumps({{"seconds": seconds, "cpu_seconds": cpu, "prepare_seconds": prepare, "rules": len(rules)}}))
+print(json.dumps({{"seconds": seconds, "cpu_seconds": cpu, "peak_mib": {peak}, "prepare_seconds": prepare,
+                  "rules": len(rules)}}))
 """
 
 PAIRS_CHILD = """
-import json, time
+import json, resource, time
 import ibis, ibis.backends.duckdb
 from crm_models.data import duckdb_backend
 from crm_models.recommend import frequent_itemsets
@@ -113,7 +116,8 @@ start = time.perf_counter()
 backend = duckdb_backend(memory_limit={limit!r}, temp_directory={tmp!r})
 counted = frequent_itemsets({path!r}, min_support={support!r}, max_size={size}, backend=backend)
 seconds = time.perf_counter() - start
-print(json.dumps({{"seconds": seconds, "baskets": counted.n_baskets, "itemsets": len(counted.itemsets)}}))
+print(json.dumps({{"seconds": seconds, "peak_mib": {peak}, "baskets": counted.n_baskets,
+                  "itemsets": len(counted.itemsets)}}))
 """
 
 
@@ -156,27 +160,27 @@ def main() -> None:
     path = ensure_baskets(n_baskets)
     n_lines = _count_lines(path)
     ours_out, theirs_out = DATA_DIR / "rules_ours.parquet", DATA_DIR / "rules_mlxtend.parquet"
-    ours = run_child(OURS_CHILD.format(path=str(path), out=str(ours_out), cpu=CPU, **options))
+    ours = run_child(OURS_CHILD.format(path=str(path), out=str(ours_out), cpu=CPU, peak=PEAK, **options))
     print(f"crm_models: {ours['rules']:,} rules ({ours['triples']:,} over three products) in "
           f"{ours['seconds']:.1f} s ({ours['cpu_seconds']:.1f} CPU s), "
-          f"peak {ours['peak_rss_mib'] or float('nan'):.0f} MiB", flush=True)
+          f"peak {ours['peak_mib']:.0f} MiB", flush=True)
 
-    # Scale runs before mlxtend: peak memory is a maximum over child processes, so the largest goes last.
     scale_sizes = args.scale_lines if args.scale_lines is not None else ([2_000_000] if args.quick
                                                                          else [10_000_000, 30_000_000])
     scale_rows = []
     for lines_wanted in scale_sizes:
         scale_path = ensure_baskets(int(lines_wanted / 4.45))  # 1 + Poisson(3) + 0.45 bundle lines per basket
-        result = run_child(PAIRS_CHILD.format(path=str(scale_path), size=2, **options))
+        result = run_child(PAIRS_CHILD.format(path=str(scale_path), size=2, peak=PEAK, **options))
         scale_rows.append((_count_lines(scale_path), result))
         print(f"scale: {scale_rows[-1][0]:,} lines, {result['baskets']:,} baskets -> {result['itemsets']:,} frequent "
-              f"items and pairs in {result['seconds']:.1f} s, peak {result['peak_rss_mib'] or float('nan'):.0f} MiB",
+              f"items and pairs in {result['seconds']:.1f} s, peak {result['peak_mib']:.0f} MiB",
               flush=True)
 
-    theirs = run_child(MLXTEND_CHILD.format(path=str(path), out_path=str(theirs_out), cpu=CPU, support=MIN_SUPPORT,
+    theirs = run_child(MLXTEND_CHILD.format(path=str(path), out_path=str(theirs_out), cpu=CPU, peak=PEAK,
+                                            support=MIN_SUPPORT,
                                             confidence=MIN_CONFIDENCE))
     print(f"mlxtend:    {theirs['rules']:,} rules in {theirs['seconds']:.1f} s ({theirs['cpu_seconds']:.1f} CPU s), "
-          f"peak {theirs['peak_rss_mib'] or float('nan'):.0f} MiB", flush=True)
+          f"peak {theirs['peak_mib']:.0f} MiB", flush=True)
     ratio = theirs["seconds"] / ours["seconds"]
     end_to_end = (theirs["seconds"] + theirs["prepare_seconds"]) / ours["seconds"]
     difference = compare_rules(ours_out, theirs_out)
@@ -185,7 +189,7 @@ def main() -> None:
           f"measures: {difference:.2e}", flush=True)
 
     def peak(result: dict) -> str:
-        return f"{result['peak_rss_mib']:.0f}" if result["peak_rss_mib"] else "n/a"
+        return f"{result['peak_mib']:.0f}"
 
     setup = (f"Machine: {machine_description()}. Command: `python bench/recommend.py"
              f"{' --quick' if args.quick else ''}`. Synthetic baskets (seed 15): {N_PRODUCTS:,} products with "
