@@ -131,7 +131,7 @@ def test_equal_to_mlxtend_on_seeded_random_baskets(rng) -> None:
     assert_same_rules(ours, theirs)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(baskets=st.lists(st.sets(st.sampled_from("abcdefg"), min_size=1, max_size=5), min_size=1, max_size=30),
        min_support=st.sampled_from([0.05, 0.1, 0.2, 1 / 3]), min_confidence=st.sampled_from([0.0, 0.3, 0.7, 1.0]))
 def test_equal_to_mlxtend_on_any_small_baskets(baskets, min_support, min_confidence) -> None:
