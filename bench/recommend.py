@@ -204,14 +204,14 @@ def main() -> None:
                         help="order-line counts for the pair-counting scale runs")
     parser.add_argument("--memory-limit", default="2GB", help="DuckDB memory limit (default 2GB)")
     parser.add_argument("--evaluation-only", action="store_true",
-                        help="only the Online Retail evaluation (written to bench/results/recommend_evaluation.md)")
+                        help="only print the Online Retail evaluation table (no fragment written)")
     parser.add_argument("--online-retail", type=Path,
                         default=PROJECT_ROOT.parent / "shared" / "data" / "online_retail.csv.gz")
     args = parser.parse_args()
+    evaluation = ""
     if args.online_retail.exists():
-        table = evaluation_table(args.online_retail)
-        print(table, flush=True)
-        write_fragment("recommend_evaluation", table)
+        evaluation = evaluation_table(args.online_retail)
+        print(evaluation, flush=True)
     else:
         print(f"Online Retail not found at {args.online_retail}: evaluation skipped", flush=True)
     if args.evaluation_only:
@@ -284,7 +284,7 @@ def main() -> None:
     for wanted, result in scale_rows:
         lines.append(f"| {wanted:,} | {result['baskets']:,} | {result['itemsets']:,} | {result['seconds']:.1f} | "
                      f"{peak(result)} |")
-    write_fragment("recommend", "\n".join(lines) + "\n")
+    write_fragment("recommend", "\n".join(lines) + "\n" + ("\n" + evaluation if evaluation else ""))
 
 
 if __name__ == "__main__":
