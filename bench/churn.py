@@ -17,8 +17,10 @@ For each size, in one process:
 
     python bench/churn.py            # 100k and 1M customers
     python bench/churn.py --quick    # 20k and 100k customers
+    python bench/churn.py --online-retail   # backtest ROC AUC on Online Retail (model and every baseline)
 
-Writes ``bench/results/churn.md``.
+Writes ``bench/results/churn.md``; ``--online-retail`` prints the backtest's ROC AUC per cutoff and scorer
+(the numbers issue 11 asks for before and after a change) without writing the fragment.
 """
 
 from __future__ import annotations
@@ -55,8 +57,9 @@ def ensure_data(n_customers: int) -> Path:
 
 def pandas_features(tx: pd.DataFrame, cutoff: pd.Timestamp) -> pd.DataFrame:
     """The peer: RFM, window counts/spend and inter-purchase statistics with pandas groupby."""
-    before = tx[(tx["timestamp"] < cutoff) & (tx["amount"] > 0)]
-    age = (cutoff - before["timestamp"]) / pd.Timedelta(days=1)
+    bound = cutoff.normalize() + pd.Timedelta(days=1)  # a cutoff date means the whole day, as in make_churn_dataset
+    before = tx[(tx["timestamp"] < bound) & (tx["amount"] > 0)]
+    age = (bound - before["timestamp"]) / pd.Timedelta(days=1)
     frame = pd.DataFrame(
         {
             "customer_id": before["customer_id"].to_numpy(),
@@ -188,11 +191,34 @@ def to_markdown(rows: list[dict], quick: bool) -> str:
     return "\n".join(lines)
 
 
+ONLINE_RETAIL_CUTOFFS = ["2011-06-01", "2011-07-01", "2011-07-31", "2011-08-30"]  # as tests/test_churn_realdata.py
+
+
+def online_retail_backtest() -> pd.DataFrame:
+    """ROC AUC of the default ``ChurnModel`` and of every baseline at each Online Retail cutoff (90-day horizon)."""
+    from crm_models.churn import ChurnModel, backtest
+    from crm_models.datasets import load_online_retail
+
+    path = PROJECT_ROOT.parent / "shared" / "data" / "online_retail.csv.gz"
+    transactions = load_online_retail(path)
+    result = backtest(transactions, ONLINE_RETAIL_CUTOFFS, horizon=90, model=ChurnModel(), n_train_snapshots=3)
+    auc = result.compare("roc_auc", all_scorers=True)
+    auc.insert(0, "churn_rate", result.summary()["churn_rate"])
+    auc.insert(0, "n_customers", result.summary()["n_customers"])
+    return auc
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="20k and 100k customers instead of 100k and 1M")
     parser.add_argument("--trees", type=int, default=200, help="boosting rounds (default 200)")
+    parser.add_argument("--online-retail", action="store_true",
+                        help="print the Online Retail backtest ROC AUC (model and every baseline) and stop")
     args = parser.parse_args()
+    if args.online_retail:
+        table = online_retail_backtest()
+        print(table.round(3).to_string())
+        return
     sizes = (20_000, 100_000) if args.quick else (100_000, 1_000_000)
     rows = []
     for n in sizes:

@@ -8,6 +8,7 @@ import pytest
 
 from crm_models.churn import make_churn_dataset, make_training_set
 from crm_models.churn._synthetic import rhythm_transactions as synthetic_transactions
+from crm_models.data.timestamps import end_exclusive
 from crm_models.exceptions import DataContractError
 
 
@@ -45,7 +46,8 @@ def test_features_on_a_hand_made_table():
     assert e["ipt_trend"] == pytest.approx(5.0 / 7.5)
     a = ds.X.loc["a"]
     assert a["n_orders"] == 3  # a4 is a return order
-    assert a["recency_days"] == pytest.approx((pd.Timestamp("2024-02-01") - pd.Timestamp("2024-01-21 10:00")).days
+    # the cutoff date means the whole day: history ends at the next midnight, 2024-02-02
+    assert a["recency_days"] == pytest.approx((pd.Timestamp("2024-02-02") - pd.Timestamp("2024-01-21 10:00")).days
                                               + 14 / 24)
     assert a["ipt_mean"] == pytest.approx(10.0)
     assert a["ipt_std"] == pytest.approx(0.0)
@@ -63,24 +65,75 @@ def test_features_on_a_hand_made_table():
     assert b["returns_share"] == 0.0
 
 
-def test_label_window_is_half_open_at_the_cutoff():
-    frame = _tiny()
-    extra = pd.DataFrame({"customer_id": ["b"], "timestamp": [pd.Timestamp("2024-02-01")], "amount": [9.0],
+def _with_b_purchase_at(moment: str) -> pd.DataFrame:
+    extra = pd.DataFrame({"customer_id": ["b"], "timestamp": [pd.Timestamp(moment)], "amount": [9.0],
                           "order_id": ["b2"], "quantity": [1], "product_id": ["p1"]})
-    ds = make_churn_dataset(pd.concat([frame, extra]), "2024-02-01", horizon=30, lookback=180)
-    assert ds.y["b"] == 0  # a purchase exactly at the cutoff counts in the label window ...
-    assert ds.X.loc["b", "n_orders"] == 1  # ... and not in the features
+    return pd.concat([_tiny(), extra], ignore_index=True)
+
+
+@pytest.mark.parametrize("cutoff", ["2024-02-01", pd.Timestamp("2024-02-01"), pd.Timestamp("2024-02-01", tz="UTC")])
+def test_cutoff_date_means_the_whole_day(cutoff):
+    # a purchase at the cutoff date's first instant is history (the whole day is known) ...
+    ds = make_churn_dataset(_with_b_purchase_at("2024-02-01 00:00"), cutoff, horizon=30, lookback=180)
+    assert ds.X.loc["b", "n_orders"] == 2 and ds.y["b"] == 1
+    # ... as is one at its last instant; the label window starts at the next midnight (half-open)
+    ds = make_churn_dataset(_with_b_purchase_at("2024-02-01 23:59:59"), cutoff, horizon=30, lookback=180)
+    assert ds.X.loc["b", "n_orders"] == 2 and ds.y["b"] == 1
+    ds = make_churn_dataset(_with_b_purchase_at("2024-02-02 00:00"), cutoff, horizon=30, lookback=180)
+    assert ds.X.loc["b", "n_orders"] == 1 and ds.y["b"] == 0
+    assert ds.cutoff == pd.Timestamp("2024-02-01")
+
+
+def test_cutoff_with_a_time_includes_that_instant():
+    ds = make_churn_dataset(_with_b_purchase_at("2024-02-01 12:00"), "2024-02-01 12:00", horizon=30, lookback=180)
+    assert ds.X.loc["b", "n_orders"] == 2 and ds.y["b"] == 1
+    ds = make_churn_dataset(_with_b_purchase_at("2024-02-01 12:00:01"), "2024-02-01 12:00", horizon=30,
+                            lookback=180)
+    assert ds.X.loc["b", "n_orders"] == 1 and ds.y["b"] == 0
+
+
+def test_string_and_timestamp_cutoffs_and_ends_give_the_same_dataset():
+    frame = synthetic_transactions(seed=6, n_customers=300)
+    as_str = make_churn_dataset(frame, "2023-03-01", 60, data_end="2023-12-31", use_bgnbd=False)
+    as_ts = make_churn_dataset(frame, pd.Timestamp("2023-03-01"), 60, data_end=pd.Timestamp("2023-12-31"),
+                               use_bgnbd=False)
+    pd.testing.assert_frame_equal(as_str.X, as_ts.X)
+    pd.testing.assert_series_equal(as_str.y, as_ts.y)
+    X_s, y_s, t_s = make_training_set(frame, ["2023-02-01", "2023-03-01"], 30, use_bgnbd=False)
+    X_t, y_t, t_t = make_training_set(frame, [pd.Timestamp("2023-02-01"), pd.Timestamp("2023-03-01")], 30,
+                                      use_bgnbd=False)
+    pd.testing.assert_frame_equal(X_s, X_t)
+    assert (y_s == y_t).all() and (t_s == t_t).all()
+
+
+def test_data_end_date_means_the_whole_day():
+    # the last purchase is 2024-06-30 09:00; a label window ending at the end of 2024-06-30 fits when
+    # data_end="2024-06-30" (the whole day), whatever the form
+    frame = _tiny()
+    for end in ("2024-06-30", pd.Timestamp("2024-06-30")):
+        ds = make_churn_dataset(frame, "2024-05-31", horizon=30, lookback=365, data_end=end)
+        assert ds.horizon_days == 30
+
+
+def test_not_a_date_raises_a_configuration_error():
+    from crm_models.exceptions import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match="cutoff"):
+        make_churn_dataset(_tiny(), "notadate", horizon=30)
+    with pytest.raises(ConfigurationError, match="data_end"):
+        make_churn_dataset(_tiny(), "2024-02-01", horizon=30, data_end="notadate")
 
 
 @pytest.mark.parametrize("cutoff", ["2023-03-01", "2023-07-15 13:30", "2023-10-01"])
 def test_no_leakage_features_ignore_everything_after_the_cutoff(cutoff):
     frame = synthetic_transactions(seed=3, n_customers=400)
     full = make_churn_dataset(frame, cutoff, horizon=60, use_bgnbd=False)
-    before = frame[frame["timestamp"] < pd.Timestamp(cutoff)]
+    bound = end_exclusive(cutoff)  # a date means the whole day
+    before = frame[frame["timestamp"] < bound]
     cut = make_churn_dataset(before, cutoff, horizon=60, with_label=False, use_bgnbd=False, data_end=cutoff)
     pd.testing.assert_frame_equal(full.X, cut.X)
     # and scrambling the future (amounts, extra customers) changes the labels only
-    after = frame[frame["timestamp"] >= pd.Timestamp(cutoff)].copy()
+    after = frame[frame["timestamp"] >= bound].copy()
     after["amount"] = after["amount"] * 3
     scrambled = make_churn_dataset(pd.concat([before, after]), cutoff, horizon=60, use_bgnbd=False)
     pd.testing.assert_frame_equal(full.X, scrambled.X)
@@ -91,7 +144,7 @@ def test_no_leakage_with_bgnbd_features():
     frame = synthetic_transactions(seed=4, n_customers=300)
     cutoff = "2023-05-01"
     full = make_churn_dataset(frame, cutoff, horizon=60, use_bgnbd=True)
-    cut = make_churn_dataset(frame[frame["timestamp"] < pd.Timestamp(cutoff)], cutoff, horizon=60,
+    cut = make_churn_dataset(frame[frame["timestamp"] < end_exclusive(cutoff)], cutoff, horizon=60,
                              with_label=False, use_bgnbd=True, data_end=cutoff)
     assert full.bgnbd_used and {"bg_p_alive", "bg_expected_purchases"} <= set(full.X.columns)
     pd.testing.assert_frame_equal(full.X, cut.X)
@@ -99,8 +152,9 @@ def test_no_leakage_with_bgnbd_features():
 
 def test_label_matches_a_direct_count():
     frame = synthetic_transactions(seed=5, n_customers=300)
-    cutoff, end = pd.Timestamp("2023-04-01"), pd.Timestamp("2023-04-01") + pd.Timedelta(days=90)
-    ds = make_churn_dataset(frame, cutoff, horizon=90, use_bgnbd=False)
+    cutoff = pd.Timestamp("2023-04-02")  # history ends with the whole day 2023-04-01
+    end = cutoff + pd.Timedelta(days=90)
+    ds = make_churn_dataset(frame, "2023-04-01", horizon=90, use_bgnbd=False)
     window = frame[(frame["timestamp"] >= cutoff) & (frame["timestamp"] < end)]
     order_net = window.groupby(["customer_id", "order_id"])["amount"].sum()
     buyers = set(order_net[order_net > 0].index.get_level_values(0))
@@ -124,6 +178,28 @@ def test_pandas_parquet_ibis_and_timezones_agree(tmp_path):
     from_aware = make_churn_dataset(aware, pd.Timestamp("2023-03-01", tz="UTC"), 60, use_bgnbd=False).X
     for other in (from_path, from_ibis, from_aware):
         pd.testing.assert_frame_equal(base, other, check_index_type=False)
+
+
+def test_csv_path_and_backend_argument_go_through_the_one_adapter(tmp_path):
+    # issue 13 item 1: make_churn_dataset("tx.csv") works like customer_summary("tx.csv"), and `backend=`
+    # registers frames and paths on the given connection
+    from crm_models.data import duckdb_backend
+
+    frame = synthetic_transactions(seed=6, n_customers=200)
+    base = make_churn_dataset(frame, "2023-03-01", 60, use_bgnbd=False)
+    path = tmp_path / "tx.csv"
+    frame.to_csv(path, index=False)
+    from_csv = make_churn_dataset(str(path), "2023-03-01", 60, use_bgnbd=False)
+    pd.testing.assert_frame_equal(base.X, from_csv.X, check_index_type=False)
+    pd.testing.assert_series_equal(base.y, from_csv.y, check_index_type=False)
+    con = duckdb_backend()
+    on_con = make_churn_dataset(frame, "2023-03-01", 60, use_bgnbd=False, backend=con)
+    pd.testing.assert_frame_equal(base.X, on_con.X)
+    from crm_models.churn._input import prepare
+
+    assert prepare(frame, con).table._find_backend() is con
+    X, _, _ = make_training_set(str(path), ["2023-02-01", "2023-03-01"], 30, use_bgnbd=False, backend=con)
+    assert len(X) > 0
 
 
 def test_works_without_optional_columns():
@@ -165,8 +241,13 @@ def test_contract_errors_for_bad_columns():
     with pytest.raises(DataContractError) as info:
         make_churn_dataset(broken, "2023-03-01", 30)
     assert info.value.column == "customer_id" and info.value.rule == "not null"
+    # timestamps as text are parsed by the data contract (the one way in, as for customer_summary) ...
+    as_text = make_churn_dataset(frame.assign(timestamp=frame["timestamp"].astype(str)), "2023-03-01", 30,
+                                 use_bgnbd=False)
+    pd.testing.assert_frame_equal(as_text.X, make_churn_dataset(frame, "2023-03-01", 30, use_bgnbd=False).X)
+    # ... and text that is not a time is refused, naming the column
     with pytest.raises(DataContractError, match="timestamp"):
-        make_churn_dataset(frame.assign(timestamp=frame["timestamp"].astype(str)), "2023-03-01", 30)
+        make_churn_dataset(frame.assign(timestamp="not a time"), "2023-03-01", 30)
     with pytest.raises(ValueError, match="horizon"):
         make_churn_dataset(frame, "2023-03-01", -5)
     with pytest.raises(TypeError):

@@ -1,4 +1,4 @@
-"""Churn backtest on the UCI Online Retail data: the model must beat the recency baseline at every cutoff."""
+"""Churn backtest on the UCI Online Retail data: the model against recency and BG/NBD P(no purchase) per cutoff."""
 
 from __future__ import annotations
 
@@ -22,8 +22,14 @@ def test_online_retail_backtest_beats_recency(shared_data):
     # the model beats "days since last purchase" on ROC AUC at every monthly cutoff
     assert (summary["roc_auc_model"] > summary["roc_auc_recency"]).all(), summary.to_string()
     assert (summary["roc_auc_model"] > 0.7).all(), summary.to_string()
-    if "roc_auc_bgnbd" in summary:
-        assert (summary["roc_auc_model"] > summary["roc_auc_bgnbd"]).all(), summary.to_string()
+    # and BG/NBD's probability of no purchase in the horizon, fitted on the whole base (issue 11, item 1)
+    assert "roc_auc_bgnbd_p0" in summary and "roc_auc_bgnbd" not in summary
+    # Measured (issue 11): with disjoint slices and the purge gap the model ties it (within 0.001 ROC AUC at
+    # three of four cutoffs, +0.010 at the first). It must not lose by more than noise, and when it does not
+    # win at every cutoff the result recommends the baseline (the notebook says so in its headline).
+    assert (summary["roc_auc_model"] > summary["roc_auc_bgnbd_p0"] - 0.005).all(), summary.to_string()
+    expected = "model" if result.beats_bgnbd() else "bgnbd_p0"
+    assert result.recommended_score() == expected
     model_rows = result.metrics[result.metrics["scorer"] == "model"]
     assert (model_rows["brier"] < 0.25).all()
     assert (model_rows["validation"] == "time").all()

@@ -145,3 +145,33 @@ def test_touchpoint_conversion_must_be_binary() -> None:
                           "channel": ["Email", "Search"], "conversion": [0, 2]})
     with pytest.raises(DataContractError, match="conversion must be 0 or 1"):
         read_touchpoints(frame)
+
+
+# Issue 11 item 7: one rule for end dates in clean_transactions and quality_report.
+def boundary_transactions() -> pd.DataFrame:
+    return read_transactions(pd.DataFrame({
+        "customer_id": ["a", "a", "a", "a"],
+        "timestamp": ["2024-01-01 08:00:00", "2024-01-10 12:00:00", "2024-01-10 23:59:59", "2024-01-11 00:00:00"],
+        "amount": [1.0, 2.0, 4.0, 8.0],
+    }))
+
+
+@pytest.mark.parametrize("end", ["2024-01-10", pd.Timestamp("2024-01-10")], ids=["string", "midnight-timestamp"])
+def test_clean_transactions_end_date_keeps_the_whole_day(end) -> None:
+    kept, report = clean_transactions(boundary_transactions(), observation_end=end)
+    assert kept["amount"].tolist() == [1.0, 2.0, 4.0]
+    assert report.dropped("timestamp after observation end") == 1
+    assert quality_report(boundary_transactions(), observation_end=end).rows_kept == 3
+
+
+def test_clean_transactions_end_with_a_time_keeps_that_instant() -> None:
+    kept, _ = clean_transactions(boundary_transactions(), observation_end="2024-01-10 12:00")
+    assert kept["amount"].tolist() == [1.0, 2.0], "the row exactly at 12:00 is kept, 23:59:59 is not"
+
+
+@pytest.mark.parametrize("end", ["2024-01-10", pd.Timestamp("2024-01-10", tz="UTC")], ids=["naive", "aware"])
+def test_clean_transactions_end_date_on_aware_data_is_a_utc_day(end) -> None:
+    frame = boundary_transactions()
+    frame["timestamp"] = frame["timestamp"].dt.tz_localize("UTC")
+    kept, _ = clean_transactions(frame, observation_end=end)
+    assert kept["amount"].tolist() == [1.0, 2.0, 4.0]

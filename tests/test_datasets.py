@@ -109,3 +109,98 @@ def test_demo_write_creates_parquet_and_truth(tmp_path) -> None:
     back = pd.read_parquet(paths["transactions"])
     assert len(back) == len(demo.transactions)
     assert np.isclose(back["amount"].sum(), demo.transactions["amount"].sum())
+
+
+# Issue 11 item 7: one rule for end dates in the loaders.
+def _retail_lines(tmp_path):
+    lines = pd.DataFrame({
+        "InvoiceNo": ["1", "2", "3", "4"], "StockCode": ["A"] * 4, "Description": ["x"] * 4,
+        "Quantity": [1, 1, 1, 1],
+        "InvoiceDate": ["2011-01-01 08:00:00", "2011-01-10 12:00:00", "2011-01-10 23:59:00", "2011-01-11 00:00:00"],
+        "UnitPrice": [1.0, 2.0, 4.0, 8.0], "CustomerID": ["17850.0"] * 4, "Country": ["United Kingdom"] * 4,
+    })
+    path = tmp_path / "online_retail_tiny.csv"
+    lines.to_csv(path, index=False)
+    return path
+
+
+@pytest.mark.parametrize("end", ["2011-01-10", pd.Timestamp("2011-01-10")], ids=["string", "midnight-timestamp"])
+def test_online_retail_end_date_keeps_the_whole_day(tmp_path, end) -> None:
+    transactions, report = load_online_retail(_retail_lines(tmp_path), observation_end=end, return_report=True)
+    assert transactions["amount"].tolist() == [1.0, 2.0, 4.0]
+    assert report.dropped("timestamp after observation end") == 1
+
+
+def test_online_retail_end_with_a_time_keeps_that_instant(tmp_path) -> None:
+    transactions = load_online_retail(_retail_lines(tmp_path), observation_end="2011-01-10 12:00")
+    assert transactions["amount"].tolist() == [1.0, 2.0]
+
+
+@pytest.mark.parametrize("end", ["2011-01-10", pd.Timestamp("2011-01-10")], ids=["string", "midnight-timestamp"])
+def test_transactions_source_end_date_keeps_the_whole_day(tmp_path, end) -> None:
+    from crm_models.datasets.sources import load_transactions_source
+
+    loaded = load_transactions_source(_retail_lines(tmp_path), observation_end=end)
+    assert loaded.transactions["amount"].tolist() == [1.0, 2.0, 4.0]
+    assert loaded.observation_end == pd.Timestamp("2011-01-10")
+
+
+def test_transactions_source_end_with_a_time_keeps_that_instant(tmp_path) -> None:
+    from crm_models.datasets.sources import load_transactions_source
+
+    loaded = load_transactions_source(_retail_lines(tmp_path), observation_end="2011-01-10 12:00")
+    assert loaded.transactions["amount"].tolist() == [1.0, 2.0]
+    assert loaded.report.dropped("timestamp after observation end") == 2
+    assert loaded.observation_end == pd.Timestamp("2011-01-10"), "the window's last day"
+
+
+# Loaders for touchpoints and experiments beside the transactions loader (issue 13 item 1, data part).
+def test_touchpoints_loader_reads_the_public_sample(shared_data) -> None:
+    from crm_models.datasets.sources import load_touchpoints_source
+
+    loaded = load_touchpoints_source(shared_data / "attribution_touchpoints.csv")
+    tp = loaded.touchpoints
+    # The published counts in ../shared/data/README.md.
+    assert len(tp) == 62_483 and tp["customer_id"].nunique() == 7_896
+    assert tp["channel"].nunique() == 5 and int(tp["conversion"].sum()) == 1_838
+    assert list(tp.columns[:5]) == ["customer_id", "timestamp", "channel", "conversion", "value"]
+    assert str(tp["timestamp"].dt.tz) == "UTC", "the file's Z offsets are kept as UTC"
+    assert loaded.truth is None
+
+
+def test_touchpoints_loader_demo_carries_the_truth() -> None:
+    from crm_models.datasets.sources import load_touchpoints_source
+
+    loaded = load_touchpoints_source("demo", n_customers=300, seed=3)
+    assert loaded.source_format == "demo" and loaded.truth is not None
+    assert set(loaded.touchpoints["conversion"].unique()) <= {0, 1}
+
+
+def test_touchpoints_loader_refuses_integer_timestamps(tmp_path) -> None:
+    from crm_models.datasets.sources import load_touchpoints_source
+    from crm_models.exceptions import DataContractError
+
+    path = tmp_path / "tp.csv"
+    pd.DataFrame({"customer_id": ["a", "b"], "timestamp": [1718000000, 1718000100], "channel": ["Email", "Search"],
+                  "conversion": [0, 1]}).to_csv(path, index=False)
+    with pytest.raises(DataContractError, match="timestamp_unit"):
+        load_touchpoints_source(path)
+    loaded = load_touchpoints_source(path, timestamp_unit="s")
+    assert loaded.touchpoints["timestamp"].iloc[0] == pd.Timestamp("2024-06-10 06:13:20")
+
+
+def test_experiment_loader_maps_and_checks_a_file(tmp_path) -> None:
+    from crm_models.datasets.sources import load_experiment_source
+    from crm_models.exceptions import DataContractError
+
+    demo = load_experiment_source(None, n_customers=1_000, seed=5)
+    assert demo.truth is not None and demo.experiment["unit_id"].is_unique
+    path = tmp_path / "experiment.csv"
+    demo.experiment.rename(columns={"unit_id": "id", "variant": "arm"}).to_csv(path, index=False)
+    loaded = load_experiment_source(path, unit_id="id", variant="arm", covariates=["pre_orders"])
+    assert {"unit_id", "variant", "converted", "revenue", "pre_orders"} <= set(loaded.experiment.columns)
+    assert len(loaded.experiment) == len(demo.experiment) and loaded.truth is None
+    duplicated = demo.experiment.rename(columns={"unit_id": "id", "variant": "arm"})
+    duplicated.loc[1, "id"] = duplicated.loc[0, "id"]
+    with pytest.raises(DataContractError, match="one row per unit"):
+        load_experiment_source(duplicated, unit_id="id", variant="arm")

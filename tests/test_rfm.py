@@ -10,7 +10,6 @@ from hypothesis import strategies as st
 
 from crm_models.exceptions import DataContractError
 from crm_models.rfm import (
-    DEFAULT_REMAINDER,
     SegmentRule,
     percentile_scores,
     rfm_scores,
@@ -84,8 +83,8 @@ def test_default_rules_follow_the_documented_thresholds() -> None:
         "R_pct": [90, 70, 20, 10, 50], "F_pct": [85, 65, 50, 30, 50], "M_pct": [95, 30, 60, 20, 50],
         "recency_days": 1, "frequency": 1, "monetary": 1.0,
     })
-    segments = segment_customers(pct)
-    assert segments.tolist() == ["high value", "potential", "at risk", "low value", DEFAULT_REMAINDER]
+    segments = segment_customers(pct, "seed_003")
+    assert segments.tolist() == ["high value", "potential", "at risk", "low value", "needs attention"]
 
 
 def test_percentile_of_ties_is_the_mid_rank() -> None:
@@ -103,7 +102,7 @@ def test_summary_shares_add_up_and_carry_actions() -> None:
     inputs = pd.DataFrame({"recency_days": rng.integers(0, 300, 500), "frequency": rng.integers(1, 20, 500),
                            "monetary": rng.gamma(2.0, 100.0, 500)})
     scores = rfm_scores(inputs=inputs)
-    summary = segment_summary(scores, segment_customers(scores))
+    summary = segment_summary(scores, segment_customers(scores, "seed_003"), "seed_003")
     assert summary["customers"].sum() == 500
     assert summary["customer_share"].sum() == pytest.approx(1.0)
     assert summary["revenue_share"].sum() == pytest.approx(1.0)
@@ -132,3 +131,24 @@ def test_bad_rules_are_named() -> None:
         segment_customers(scores, [SegmentRule("x", {"Q": ">=1"})])
     with pytest.raises(DataContractError, match="names repeat"):
         segment_customers(scores, [{"segment": "x", "R": ">=1"}, {"segment": "x", "F": ">=1"}])
+
+
+# Issue 11 item 7: one rule for end dates in rfm_scores.
+BOUNDARY_TX = pd.DataFrame({
+    "customer_id": ["a", "a", "b", "c"],
+    "timestamp": pd.to_datetime(["2024-01-01 08:00:00", "2024-01-10 12:00:00", "2024-01-10 23:59:59",
+                                 "2024-01-11 00:00:00"]),
+    "amount": [1.0, 2.0, 4.0, 8.0],
+})
+
+
+@pytest.mark.parametrize("end", ["2024-01-10", pd.Timestamp("2024-01-10")], ids=["string", "midnight-timestamp"])
+def test_rfm_end_date_means_the_whole_day(end) -> None:
+    scores = rfm_scores(BOUNDARY_TX, observation_end=end)
+    assert sorted(scores.index) == ["a", "b"], "23:59:59 on 10 January is in, 11 January 00:00 is out"
+    assert scores.loc["b", "recency_days"] == 0
+
+
+def test_rfm_end_with_a_time_includes_that_instant_only() -> None:
+    scores = rfm_scores(BOUNDARY_TX, observation_end="2024-01-10 12:00")
+    assert list(scores.index) == ["a"] and scores.loc["a", "frequency"] == 2, "12:00 exactly is in"

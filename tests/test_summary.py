@@ -99,3 +99,57 @@ def test_aware_end_dates_are_read_as_utc_days() -> None:
     with_holdout = customer_summary(tx, observation_end=aware_end,
                                     calibration_end=pd.Timestamp("2024-01-04", tz="UTC"))
     assert with_holdout.loc["b", "frequency_holdout"] == 1
+
+
+# Issue 11 item 2: ends are applied to raw timestamps before purchases are merged into periods.
+def test_weekly_period_does_not_count_purchases_after_the_calibration_end() -> None:
+    tx = pd.DataFrame({"customer_id": ["a"] * 3,
+                       "timestamp": pd.to_datetime(["2024-01-01", "2024-01-13", "2024-01-30"]),
+                       "amount": [1.0, 2.0, 3.0]})
+    summary = customer_summary(tx, calibration_end="2024-01-10", period="W")
+    assert summary.loc["a", "frequency"] == 0, "13 January falls after the calibration end"
+    assert summary.loc["a", "frequency_holdout"] == 2, "13 and 30 January are two holdout weeks"
+    assert summary.loc["a", "monetary_value_holdout"] == pytest.approx(2.5)
+
+
+def test_weekly_period_does_not_count_purchases_after_the_observation_end() -> None:
+    tx = pd.DataFrame({"customer_id": ["a", "a"], "timestamp": pd.to_datetime(["2024-01-01", "2024-01-13"]),
+                       "amount": [1.0, 2.0]})
+    summary = customer_summary(tx, observation_end="2024-01-10", period="W")
+    assert summary.loc["a", "frequency"] == 0
+
+
+# Issue 11 item 7: one rule for end dates. A date (string or midnight timestamp) is the whole day; a time of day
+# includes that instant and nothing later.
+BOUNDARY_TX = pd.DataFrame({
+    "customer_id": ["a", "a", "a", "a"],
+    "timestamp": pd.to_datetime(["2024-01-01 08:00:00", "2024-01-10 12:00:00", "2024-01-10 23:59:59",
+                                 "2024-01-11 00:00:00"]),
+    "amount": [1.0, 2.0, 4.0, 8.0],
+})
+WHOLE_DAY_ENDS = ["2024-01-10", pd.Timestamp("2024-01-10"), __import__("datetime").date(2024, 1, 10)]
+
+
+@pytest.mark.parametrize("end", WHOLE_DAY_ENDS, ids=["string", "midnight-timestamp", "date"])
+def test_observation_end_date_means_the_whole_day(end) -> None:
+    summary = customer_summary(BOUNDARY_TX, observation_end=end, period="H")
+    assert summary.loc["a", "frequency"] == 2, "12:00 and 23:59:59 on 10 January are in, 11 January 00:00 is out"
+
+
+def test_observation_end_with_a_time_includes_that_instant_only() -> None:
+    summary = customer_summary(BOUNDARY_TX, observation_end="2024-01-10 12:00", period="H")
+    assert summary.loc["a", "frequency"] == 1, "the purchase exactly at 12:00 is in, 23:59:59 is out"
+    assert summary.loc["a", "T"] == pytest.approx(9 - 8 / 24), "T counts from 1 Jan 08:00 to the end's day"
+
+
+@pytest.mark.parametrize("end", WHOLE_DAY_ENDS, ids=["string", "midnight-timestamp", "date"])
+def test_calibration_end_date_means_the_whole_day(end) -> None:
+    summary = customer_summary(BOUNDARY_TX, calibration_end=end, observation_end="2024-01-20", period="H")
+    assert summary.loc["a", "frequency"] == 2
+    assert summary.loc["a", "frequency_holdout"] == 1, "only 11 January 00:00 is in the holdout"
+
+
+def test_calibration_end_with_a_time_splits_at_that_instant() -> None:
+    summary = customer_summary(BOUNDARY_TX, calibration_end="2024-01-10 12:00", observation_end="2024-01-20",
+                               period="H")
+    assert summary.loc["a", "frequency"] == 1 and summary.loc["a", "frequency_holdout"] == 2

@@ -42,6 +42,11 @@ class ConvergenceError(CrmModelsError, RuntimeError):
     """An optimizer did not converge; the message says what to try."""
 
 
+class ConvergenceWarning(UserWarning):
+    """A fit finished but the data do not identify the model well (a parameter at a boundary, or a singular
+    Hessian); the message names the cause."""
+
+
 class NotFittedError(CrmModelsError, AttributeError):
     """A method that needs a fitted model was called before ``fit``."""
 

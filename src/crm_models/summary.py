@@ -19,9 +19,10 @@ from typing import Any
 
 import pandas as pd
 
-from crm_models.data.engine import TableSource, as_ibis_table, duckdb_backend
-from crm_models.data.timestamps import naive_utc_column, utc_day
-from crm_models.exceptions import DataContractError
+from crm_models.data.adapter import as_canonical_table
+from crm_models.data.engine import TableSource, duckdb_backend
+from crm_models.data.timestamps import as_engine_bound, end_exclusive, end_inclusive_day
+from crm_models.exceptions import ConfigurationError, DataContractError
 from crm_models.units import SECONDS_PER_DAY, time_unit_days
 
 __all__ = ["customer_summary", "time_unit_days"]
@@ -61,7 +62,8 @@ def customer_summary(
     period
         Purchases in the same period are merged into one: ``"D"`` (day, default), ``"H"`` (hour) or ``"W"``.
     backend
-        An ibis backend to register pandas frames and paths with (a new DuckDB connection by default).
+        An ibis backend to register pandas frames and paths with (a new DuckDB connection by default). Every
+        source goes through :func:`crm_models.data.as_canonical_table`, which checks the contract on the backend.
     memory_limit, temp_directory
         For the default DuckDB connection: a memory cap such as ``"6GB"`` and the folder DuckDB spills to when
         the aggregation exceeds it (out-of-core runs over Parquet folders larger than memory).
@@ -76,36 +78,38 @@ def customer_summary(
     unit_seconds = time_unit_days(time_unit) * SECONDS_PER_DAY
     if period.upper() not in PERIODS:
         raise ValueError(f"period must be one of {sorted(PERIODS)}, got {period!r}")
-    source = _naive_utc(transactions) if isinstance(transactions, pd.DataFrame) else transactions
     if backend is None and (memory_limit is not None or temp_directory is not None):
         backend = duckdb_backend(memory_limit=memory_limit, temp_directory=temp_directory)
-    table = as_ibis_table(source, backend)
-    for column in ("customer_id", "timestamp", "amount"):
-        if column not in table.columns:
-            raise DataContractError(
-                f"transactions lack the column {column!r}; read them with crm_models.data.read_transactions",
-                column=column, rule="required column",
-            )
+    table = as_canonical_table(transactions, "transactions", backend=backend, extra_columns=False)
     purchases = table.filter([table.amount >= 0, table.customer_id.notnull()])
     purchases = purchases.select(
         customer_id=purchases.customer_id.cast("string"),
-        period_start=purchases.timestamp.cast("timestamp").truncate(PERIODS[period.upper()]),
+        timestamp=purchases.timestamp.cast("timestamp"),
         amount=purchases.amount.cast("float64"),
     )
-    end_day = _resolve_end(purchases, observation_end)
-    end_exclusive = end_day + pd.Timedelta(days=1)
-    purchases = purchases.filter(purchases.period_start < ibis.literal(end_exclusive.to_pydatetime()))
-    per_period = purchases.group_by(["customer_id", "period_start"]).aggregate(amount=purchases.amount.sum())
+    # Ends are applied to the raw timestamps *before* purchases are merged into periods, so that a weekly
+    # period never pulls in a purchase made after the end in the end's own week (issue 11, item 2).
+    end_bound, end_day = _resolve_end(purchases, observation_end)
+    unfiltered = purchases
+    purchases = purchases.filter(purchases.timestamp < ibis.literal(as_engine_bound(end_bound)))
+    truncate = PERIODS[period.upper()]
 
-    calibration = per_period
+    def per_period(rows: Any) -> Any:
+        rows = rows.select("customer_id", "amount", period_start=rows.timestamp.truncate(truncate))
+        return rows.group_by(["customer_id", "period_start"]).aggregate(amount=rows.amount.sum())
+
     if calibration_end is not None:
-        cal_day = utc_day(calibration_end)
+        cal_bound = end_exclusive(calibration_end, "calibration_end")
+        cal_day = end_inclusive_day(calibration_end, "calibration_end")
         if cal_day >= end_day:
-            raise ValueError(f"calibration_end {cal_day.date()} must fall before observation_end {end_day.date()}")
-        cal_exclusive = ibis.literal((cal_day + pd.Timedelta(days=1)).to_pydatetime())
-        calibration = per_period.filter(per_period.period_start < cal_exclusive)
+            raise ConfigurationError(
+                f"calibration_end {cal_day.date()} must fall before observation_end {end_day.date()}")
+        cal_literal = ibis.literal(as_engine_bound(cal_bound))
+        calibration = per_period(purchases.filter(purchases.timestamp < cal_literal))
+        holdout_rows = per_period(purchases.filter(purchases.timestamp >= cal_literal))
         reference_day = cal_day
     else:
+        calibration = per_period(purchases)
         reference_day = end_day
 
     # One pass, no window: the first period's amount is the amount at the minimum period (arg_min), and the
@@ -132,7 +136,6 @@ def customer_summary(
     columns = ["frequency", "recency", "T", "monetary_value", "first_purchase"]
 
     if calibration_end is not None:
-        holdout_rows = per_period.filter(per_period.period_start >= cal_exclusive)
         holdout = holdout_rows.group_by("customer_id").aggregate(
             holdout_count=holdout_rows.count(),
             holdout_value=holdout_rows.amount.sum(),
@@ -153,23 +156,40 @@ def customer_summary(
     arrow = result.order_by("customer_id").to_pyarrow()
     frame = arrow.to_pandas(self_destruct=True, split_blocks=True)
     del arrow
+    if len(frame) == 0:
+        _raise_nothing_before(unfiltered, observation_end, calibration_end)
     frame["customer_id"] = frame["customer_id"].astype("string")
     frame = frame.set_index("customer_id")
     return frame[columns]
 
 
-def _resolve_end(purchases: Any, observation_end: str | pd.Timestamp | None) -> pd.Timestamp:
+def _resolve_end(purchases: Any, observation_end: str | pd.Timestamp | None) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The exclusive bound and the last day of the observation window (the one rule of
+    :func:`crm_models.data.timestamps.end_exclusive`); by default the whole day of the last purchase."""
     if observation_end is not None:
-        return utc_day(observation_end)
-    last = purchases.period_start.max().execute()
+        return (end_exclusive(observation_end, "observation_end"),
+                end_inclusive_day(observation_end, "observation_end"))
+    last = purchases.timestamp.max().execute()
     if last is None or pd.isna(last):
         raise DataContractError("there are no purchases (rows with a non-negative amount)", column="amount",
                                 rule="at least one purchase")
-    return pd.Timestamp(last).normalize()
+    day = pd.Timestamp(last).normalize()
+    return day + pd.Timedelta(days=1), day
 
 
-def _naive_utc(frame: pd.DataFrame) -> pd.DataFrame:
-    """tz-aware timestamps become naive UTC so that truncation to days does not depend on the session zone."""
-    frame = naive_utc_column(frame)
-    keep = [c for c in ("customer_id", "timestamp", "amount") if c in frame.columns]
-    return frame[keep]
+def _raise_nothing_before(purchases: Any, observation_end: Any, calibration_end: Any) -> None:
+    """A named error for a window that ends before every purchase (instead of an empty summary)."""
+    first_rows = purchases.order_by(["timestamp", "customer_id"]).limit(3).to_pandas()
+    if first_rows.empty:
+        raise DataContractError("there are no purchases (rows with a non-negative amount)", column="amount",
+                                rule="at least one purchase")
+    parameter, value = (("calibration_end", calibration_end) if calibration_end is not None
+                        else ("observation_end", observation_end))
+    first = pd.Timestamp(first_rows["timestamp"].iloc[0])
+    raise DataContractError(
+        f"{parameter}={value!s} falls before the first purchase ({first}); no customer has a purchase in the "
+        "window, so the summary would be empty",
+        column="timestamp",
+        rule=f"{parameter} must not fall before the first purchase",
+        examples=first_rows.drop(columns="customer_id"),
+    )

@@ -4,7 +4,8 @@ Order of the read-out, on purpose:
 
 1. **Sample-ratio mismatch** (chi-square against the planned split). A failing SRM is the headline.
 2. Per outcome and treatment arm: absolute effect with a 95 % interval (proportions: Newcombe hybrid score
-   interval, two-proportion z test; means: Welch), relative lift with a delta-method interval.
+   interval with the p-value that inverts it, so the two always agree; means: Welch), relative lift with a
+   delta-method interval.
 3. **CUPED** (Deng et al. 2013) when pre-period covariates are given: adjusted effect, interval, p-value and the
    share of variance removed. The adjusted estimate is the *primary* one when available.
 4. Holm (family-wise) and Benjamini-Hochberg (false discovery rate) adjustments of the primary p-values over
@@ -110,7 +111,7 @@ def _validate(
         _fail(f"only one arm ({arm_list[0]!r}) in the experiment: nothing to compare", variant, ">= 2 arms",
               data.head())
     if control is None:
-        control = "control" if "control" in arm_list else arm_list[0]
+        control = _choose_control(arm_list, variant)
     control = str(control)
     if control not in arm_list:
         _fail(f"control arm {control!r} not found; arms are {arm_list}", variant, "control is one of the arms",
@@ -127,6 +128,8 @@ def _validate(
         if bad.any():
             _fail(f"outcome {out!r} has missing or non-numeric values", out, "numeric and finite", data.loc[bad])
         is_binary = bool(num.isin([0, 1]).all())
+        if out not in kinds and not is_binary:
+            _check_not_broken_binary(data, out, num)
         kind = kinds.get(out, "proportion" if is_binary else "mean")
         if kind not in ("proportion", "mean"):
             raise ValueError(f"kind for {out!r} must be 'proportion' or 'mean', got {kind!r}")
@@ -141,6 +144,45 @@ def _validate(
                 _fail(f"covariate {col!r} for {out!r} has missing or non-numeric values", col,
                       "numeric, measured before assignment", data.loc[num.isna()])
     return arm_list, control, resolved
+
+
+#: largest share of rows outside {0, 1} for which a 0/1-looking outcome is taken as a broken conversion
+BROKEN_BINARY_SHARE = 0.01
+
+
+def _check_not_broken_binary(data: pd.DataFrame, out: str, num: pd.Series) -> None:
+    """Refuse an outcome that is 0/1 except for a few other values (e.g. a 2 in a conversion column).
+
+    Read as a mean such a column silently changes the analysis (Welch instead of proportions, no Bayesian
+    read-out); almost always the stray values are a data error. ``kinds={out: "mean"}`` accepts them.
+    """
+    off = ~num.isin([0, 1])
+    integer = bool((num == np.round(num)).all())
+    if integer and num.isin([0, 1]).any() and 0 < off.mean() <= BROKEN_BINARY_SHARE and num.nunique() <= 4:
+        _fail(f"outcome {out!r} looks like a 0/1 conversion but {int(off.sum())} row(s) hold other values "
+              f"({sorted(num[off].unique().tolist())[:5]}); fix the data, or pass kinds={{{out!r}: 'mean'}} to "
+              "analyse it as a mean", out, "values in {0, 1} for a conversion", data.loc[off])
+
+
+#: arm names taken as the control group when ``control=`` is not given (compared without case)
+CONTROL_NAMES = ("control", "ctrl", "baseline", "holdout")
+
+
+def _choose_control(arm_list: Sequence[str], variant: str) -> str:
+    """The arm whose name says it is the control (control/ctrl/baseline/holdout, any case), else an error.
+
+    Never guessed from order: reading the control as a treatment flips the sign of every effect.
+    """
+    named = [a for a in arm_list if a.strip().lower() in CONTROL_NAMES]
+    if len(named) == 1:
+        return named[0]
+    if not named:
+        _fail(f"cannot tell which arm is the control: none of the arms {list(arm_list)} is named "
+              f"{'/'.join(CONTROL_NAMES)}. Pass control=<label of the control arm>", variant,
+              "control arm named or given with control=", list(arm_list))
+    _fail(f"several arms could be the control ({named}); pass control=<label of the control arm>", variant,
+          "exactly one control arm", named)
+    raise AssertionError  # unreachable: _fail raises
 
 
 def _normalise_covariates(covariates, outcomes: Sequence[str]) -> dict[str, list[str]]:
@@ -186,8 +228,8 @@ def analyze_experiment(
         The experiment table: one row per unit with ``variant``, the outcome columns and, optionally,
         pre-period covariates and an enrolment time.
     variant, outcomes, control
-        Column of the arm label, outcome columns, and the control arm's label (default: ``"control"`` if
-        present, else the first arm in sorted order).
+        Column of the arm label, outcome columns, and the control arm's label (default: the one arm named
+        control, ctrl, baseline or holdout, in any case; otherwise a ``DataContractError`` asks for it).
     covariates
         Pre-period covariates for CUPED: one column name for all outcomes, a list, or a mapping
         ``{outcome: column or [columns]}``.

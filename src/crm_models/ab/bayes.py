@@ -37,6 +37,12 @@ def bayesian_proportions(
     if control not in arms:
         raise DataContractError(f"the control arm {control!r} is not among the arms {arms}", column="variant",
                                 rule="the control arm must have units")
+    empty = [arm for arm in arms if not trials[arm] > 0]
+    if empty:
+        raise DataContractError(
+            f"arm(s) {empty} have no units: a conversion rate needs at least one unit per arm", column="variant",
+            rule="units > 0 for every arm", examples=[(arm, trials[arm]) for arm in empty],
+        )
     bad = [arm for arm in arms if not 0 <= successes.get(arm, -1) <= trials[arm]]
     if bad:
         raise DataContractError(

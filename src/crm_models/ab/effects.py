@@ -6,6 +6,9 @@ References
 ----------
 * Newcombe, R. G. (1998). Interval estimation for the difference between independent proportions: comparison
   of eleven methods. *Statistics in Medicine* 17, 873-890 (method 10, the hybrid Wilson score interval).
+  Its p-value here is the interval inverted: the smallest level ``alpha`` whose ``1 - alpha`` interval excludes
+  zero (the test-interval duality; e.g. Agresti, A. (2013), *Categorical Data Analysis*, 3rd ed., sec. 1.4.3), so
+  ``p < alpha`` exactly when the interval excludes 0.
 * Welch, B. L. (1947). The generalization of "Student's" problem when several different population variances
   are involved. *Biometrika* 34, 28-35.
 * Deng, A., Knoblich, U. & Lu, J. (2018). Applying the delta method in metric analytics. *KDD 2018*.
@@ -18,12 +21,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
+from scipy import optimize, stats
 
 __all__ = [
     "Effect",
     "cuped_adjust",
     "mean_effect",
+    "newcombe_p_value",
     "proportion_effect",
     "relative_effect",
     "wilson_interval",
@@ -52,14 +56,49 @@ def _z(alpha: float) -> float:
 
 def wilson_interval(successes: float, n: float, alpha: float = 0.05) -> tuple[float, float]:
     """Wilson score interval for one proportion (Wilson 1927)."""
+    return _wilson_z(successes, n, _z(alpha))
+
+
+def _wilson_z(successes: float, n: float, z: float) -> tuple[float, float]:
+    """Wilson score interval with normal quantile ``z``."""
     if n <= 0:
         return (np.nan, np.nan)
-    z = _z(alpha)
     p = successes / n
     denom = 1.0 + z**2 / n
     centre = (p + z**2 / (2 * n)) / denom
     half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denom
     return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+def _newcombe_bounds(x0: float, n0: float, x1: float, n1: float, z: float) -> tuple[float, float]:
+    """Newcombe's hybrid score interval for ``p1 - p0`` with normal quantile ``z`` (Newcombe 1998, method 10)."""
+    p0, p1 = x0 / n0, x1 / n1
+    l0, u0 = _wilson_z(x0, n0, z)
+    l1, u1 = _wilson_z(x1, n1, z)
+    diff = p1 - p0
+    return diff - np.sqrt((p1 - l1) ** 2 + (u0 - p0) ** 2), diff + np.sqrt((u1 - p1) ** 2 + (p0 - l0) ** 2)
+
+
+def newcombe_p_value(x0: float, n0: float, x1: float, n1: float) -> float:
+    """Two-sided p-value of ``p1 = p0`` that agrees with Newcombe's interval: the smallest ``alpha`` at which
+    the ``1 - alpha`` interval excludes 0 (test-interval duality).
+
+    Wilson intervals are nested in the level, so the interval's bound nearest 0 moves monotonically towards
+    0 as the quantile ``z`` grows; the p-value is ``2 (1 - Phi(z*))`` where that bound reaches 0.
+    """
+    diff = x1 / n1 - x0 / n0
+    if diff == 0:
+        return 1.0
+    side = 0 if diff > 0 else 1  # the bound that can cross 0
+
+    def bound(z: float) -> float:
+        return float(_newcombe_bounds(x0, n0, x1, n1, z)[side])
+
+    hi = 40.0
+    if np.sign(bound(hi)) == np.sign(diff):  # excludes 0 even at z = 40: p below 1e-300
+        return 0.0
+    z_star = optimize.brentq(bound, 0.0, hi, xtol=1e-13, rtol=1e-15)
+    return float(2 * stats.norm.sf(z_star))
 
 
 def proportion_effect(
@@ -68,8 +107,9 @@ def proportion_effect(
     """Difference of two proportions ``p_t - p_c``.
 
     The interval is Newcombe's hybrid score interval (``interval="newcombe"``, default; good coverage
-    near 0 and 1 and for small samples) or the Wald z interval (``interval="z"``). The p-value is the
-    two-proportion z test with the pooled proportion under the null.
+    near 0 and 1 and for small samples) or the Wald z interval (``interval="z"``). The p-value is the one
+    that matches the interval: for Newcombe, the interval inverted (:func:`newcombe_p_value`); for
+    ``"z"``, the unpooled Wald z test. So ``p_value < alpha`` exactly when the interval excludes 0.
     """
     x0, n0 = float(np.sum(control)), int(np.size(control))
     x1, n1 = float(np.sum(treatment)), int(np.size(treatment))
@@ -78,17 +118,15 @@ def proportion_effect(
     se = float(np.sqrt(p0 * (1 - p0) / n0 + p1 * (1 - p1) / n1))
     z = _z(alpha)
     if interval == "newcombe":
-        l0, u0 = wilson_interval(x0, n0, alpha)
-        l1, u1 = wilson_interval(x1, n1, alpha)
-        low = diff - np.sqrt((p1 - l1) ** 2 + (u0 - p0) ** 2)
-        high = diff + np.sqrt((u1 - p1) ** 2 + (p0 - l0) ** 2)
+        low, high = _newcombe_bounds(x0, n0, x1, n1, z)
     elif interval == "z":
         low, high = diff - z * se, diff + z * se
     else:
         raise ValueError(f"interval must be 'newcombe' or 'z', got {interval!r}")
-    pooled = (x0 + x1) / (n0 + n1)
-    se0 = np.sqrt(pooled * (1 - pooled) * (1 / n0 + 1 / n1))
-    p_value = float(2 * stats.norm.sf(abs(diff) / se0)) if se0 > 0 else (1.0 if diff == 0 else 0.0)
+    if interval == "newcombe":
+        p_value = newcombe_p_value(x0, n0, x1, n1)
+    else:
+        p_value = float(2 * stats.norm.sf(abs(diff) / se)) if se > 0 else (1.0 if diff == 0 else 0.0)
     return Effect(p0, p1, n0, n1, diff, se, float(low), float(high), p_value, interval)
 
 

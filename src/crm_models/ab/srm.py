@@ -66,6 +66,12 @@ def srm_test(
         every experiment, so a strict threshold keeps false alarms rare.
     """
     observed = pd.Series(dict(counts), dtype=float)
+    bad = observed[~(np.isfinite(observed) & (observed >= 0) & (observed == np.round(observed)))]
+    if len(bad):
+        raise DataContractError(
+            f"unit counts must be whole numbers >= 0; arm(s) {list(map(str, bad.index))} have {bad.tolist()}",
+            column="variant", rule="counts are non-negative integers", examples=bad,
+        )
     if len(observed) < 2:
         raise DataContractError("an SRM test needs at least two arms", column="variant", rule=">= 2 arms",
                                 examples=list(observed.index))

@@ -1,8 +1,10 @@
 """Rolling-origin backtest of the churn model against the recency and BG/NBD baselines.
 
-For each evaluation cutoff ``c`` the model is trained on snapshots whose label windows have closed by
-``c`` (cutoffs ``c - horizon``, ``c - horizon - step``, ...; the latest one is the time-ordered validation
-split), then scores the customers active at ``c``; their labels come from ``[c, c + horizon)``.
+For each evaluation cutoff ``c`` the model sees only labels known by ``c``: the snapshot at ``c - horizon`` is
+held out (its customers are cut into an early-stopping slice and a calibration slice), and the training
+snapshots are ``c - horizon - purge - k * step`` so that no training label window overlaps the held-out one
+(purge gap, one horizon by default). The model then scores the customers active at ``c``; their labels come
+from the horizon after ``c``. Cutoffs follow the one rule for dates: ``"2011-06-01"`` means the whole day.
 """
 
 from __future__ import annotations
@@ -14,14 +16,21 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
-from crm_models.churn._input import from_epoch, prepare, to_days, to_epoch, to_ibis
-from crm_models.churn.features import ChurnDataset, make_churn_dataset
+from crm_models.churn._input import from_epoch, prepare, to_days, to_epoch
+from crm_models.churn.features import ChurnDataset, cutoff_bound, make_churn_dataset
 from crm_models.churn.metrics import calibration_table, churn_scores
 from crm_models.churn.model import ChurnModel
 from crm_models.exceptions import DataContractError
 from crm_models.units import SECONDS_PER_DAY
 
-SCORERS = ("model", "recency", "bgnbd", "bgnbd_p0")
+SCORERS = ("model", "recency", "bgnbd_p0", "bgnbd")
+HEADLINE_SCORERS = ("model", "recency", "bgnbd_p0")
+SCORER_LABELS = {
+    "model": "the churn model",
+    "recency": "days since last purchase",
+    "bgnbd_p0": "BG/NBD probability of no purchase in the horizon",
+    "bgnbd": "BG/NBD 1 - P(alive)",
+}
 
 
 @dataclass
@@ -29,7 +38,9 @@ class BacktestResult:
     """Per-cutoff metrics (long format), calibration tables and the scored customers.
 
     Scorers: ``model`` (ranked by its margin), ``recency`` (days since the last purchase, as a rank),
-    ``bgnbd`` (BG/NBD 1 - P(alive)) and ``bgnbd_p0`` (BG/NBD probability of no purchase in the horizon).
+    ``bgnbd_p0`` (BG/NBD probability of no purchase in the horizon, the BG/NBD baseline) and ``bgnbd``
+    (BG/NBD 1 - P(alive), kept in ``metrics`` for reference: it can rank backwards, because P(alive) is
+    high for one-time buyers and so scores the likeliest churners as safe).
     """
 
     metrics: pd.DataFrame
@@ -39,10 +50,15 @@ class BacktestResult:
     models: dict[pd.Timestamp, ChurnModel] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
-    def compare(self, metric: str = "roc_auc") -> pd.DataFrame:
-        """One row per cutoff, one column per scorer, for ``metric``."""
+    def compare(self, metric: str = "roc_auc", *, all_scorers: bool = False) -> pd.DataFrame:
+        """One row per cutoff, one column per headline scorer (``all_scorers``: every scorer), for ``metric``.
+
+        BG/NBD 1 - P(alive) is not a headline baseline: it ranks churners backwards on Online Retail (ROC AUC
+        0.31-0.35), because P(alive) is high for one-time buyers; it stays in ``metrics``.
+        """
         table = self.metrics.pivot(index="cutoff", columns="scorer", values=metric)
-        return table.reindex(columns=[s for s in SCORERS if s in table.columns])
+        names = SCORERS if all_scorers else HEADLINE_SCORERS
+        return table.reindex(columns=[s for s in names if s in table.columns])
 
     def summary(self) -> pd.DataFrame:
         """ROC AUC and top-decile lift per cutoff for every scorer (wide), plus the model's margin."""
@@ -50,8 +66,8 @@ class BacktestResult:
         lift = self.compare("lift_top_decile").add_prefix("lift_")
         out = pd.concat([auc, lift], axis=1)
         out["auc_gain_vs_recency"] = out["roc_auc_model"] - out["roc_auc_recency"]
-        if "roc_auc_bgnbd" in out:
-            out["auc_gain_vs_bgnbd"] = out["roc_auc_model"] - out["roc_auc_bgnbd"]
+        if "roc_auc_bgnbd_p0" in out:
+            out["auc_gain_vs_bgnbd"] = out["roc_auc_model"] - out["roc_auc_bgnbd_p0"]
         first = self.metrics.drop_duplicates("cutoff").set_index("cutoff")
         out.insert(0, "churn_rate", first["churn_rate"])
         out.insert(0, "n_customers", first["n_customers"])
@@ -61,6 +77,23 @@ class BacktestResult:
         """True when the model's ROC AUC exceeds the recency baseline's at every cutoff."""
         s = self.summary()
         return bool((s["roc_auc_model"] > s["roc_auc_recency"]).all())
+
+    def beats_bgnbd(self) -> bool | None:
+        """True when the model's ROC AUC exceeds BG/NBD P(no purchase)'s at every cutoff (``None``: no BG/NBD)."""
+        s = self.summary()
+        if "roc_auc_bgnbd_p0" not in s:
+            return None
+        return bool((s["roc_auc_model"] > s["roc_auc_bgnbd_p0"]).all())
+
+    def recommended_score(self) -> str:
+        """The score to rank customers by: ``"model"`` when its ROC AUC beats every headline baseline at every
+        cutoff, otherwise the baseline with the highest mean ROC AUC (``"bgnbd_p0"`` or ``"recency"``): a
+        model that does not win everywhere is not worth its complexity for ranking."""
+        auc = self.compare("roc_auc")
+        baselines = auc.drop(columns=["model"])
+        if baselines.empty or bool((auc["model"].to_numpy()[:, None] > baselines.to_numpy()).all()):
+            return "model"
+        return str(baselines.mean().idxmax())
 
 
 def backtest(
@@ -72,11 +105,13 @@ def backtest(
     model: ChurnModel | None = None,
     n_train_snapshots: int = 3,
     train_step: Any = 30,
+    purge: Any = "horizon",
     use_bgnbd: bool | str = "auto",
     top_fraction: float = 0.1,
     n_bins: int = 10,
     keep_models: bool = False,
     data_end: Any = None,
+    backend: Any = None,
 ) -> BacktestResult:
     """Backtest over rolling origins: one trained model per evaluation cutoff.
 
@@ -85,14 +120,20 @@ def backtest(
     transactions
         Canonical transactions (DataFrame, Parquet path or ibis table).
     cutoffs
-        Evaluation cutoffs (date-likes). Each needs ``cutoff + horizon`` within the data.
+        Evaluation cutoffs (date-likes; a date means the whole day). Each needs ``cutoff + horizon`` within
+        the data.
     horizon, lookback
         Label window and activity look-back, in days.
     model
         An unfitted :class:`ChurnModel` used as a template (cloned per cutoff); default settings otherwise.
     n_train_snapshots, train_step
-        Training snapshots per cutoff: ``c - horizon - k * train_step`` for ``k = 0..n-1`` (those after the
-        first transaction). The latest is the validation split for early stopping and calibration.
+        Training snapshots per cutoff: ``c - horizon - max(purge, train_step) - k * train_step`` for
+        ``k = 0..n-1`` (those after the first transaction). The snapshot at ``c - horizon`` is held out: half of its customers stop
+        the boosting early, the other half fit the calibrator (see ``ChurnModel.calibration_fraction``).
+    purge
+        Gap between the training snapshots and the held-out one (days or ``Timedelta``); ``"horizon"`` (the
+        default) makes their label windows disjoint, ``0`` allows them to overlap. Passed to the model's
+        ``purge`` unless the template sets one.
     use_bgnbd
         As in :func:`make_churn_dataset`; the BG/NBD baseline is reported when it is available.
     top_fraction, n_bins
@@ -101,13 +142,15 @@ def backtest(
         Keep each cutoff's fitted model in ``result.models`` (for explanations and plots).
     data_end
         End of the observation period when later than the last transaction (see ``make_churn_dataset``).
+    backend
+        The ibis backend for frames and paths (a new DuckDB connection by default; see ``make_churn_dataset``).
     """
     horizon_days = to_days(horizon)
     step_days = to_days(train_step)
-    table = to_ibis(transactions)  # converted once, shared by every snapshot
-    source = prepare(table)
+    purge_days = horizon_days if isinstance(purge, str) and purge == "horizon" else _days_or_zero(purge)
+    source = prepare(transactions, backend)  # read and checked once, shared by every snapshot
     template = model if model is not None else ChurnModel()
-    cut_list = sorted(_naive_utc(c) for c in _as_list(cutoffs))
+    cut_list = sorted(cutoff_bound(c, "cutoffs")[0] for c in _as_list(cutoffs))
     if not cut_list:
         raise ValueError("backtest needs at least one cutoff")
 
@@ -116,7 +159,7 @@ def backtest(
     def dataset(c: pd.Timestamp) -> ChurnDataset:
         if c not in cache:
             cache[c] = make_churn_dataset(
-                table, c, horizon_days, lookback, use_bgnbd=use_bgnbd, data_end=data_end
+                source, c, horizon_days, lookback, use_bgnbd=use_bgnbd, data_end=data_end
             )
         return cache[c]
 
@@ -127,25 +170,30 @@ def backtest(
     notes: list[str] = []
     for c in cut_list:
         test = dataset(c)  # validates the cutoff and the horizon first
+        held_out_cut = c - pd.Timedelta(days=horizon_days)
         train_cuts = []
         for k in range(int(n_train_snapshots)):
-            tc = c - pd.Timedelta(days=horizon_days + k * step_days)
+            # a purge shorter than the step changes nothing: snapshots are a step apart anyway
+            tc = held_out_cut - pd.Timedelta(days=max(purge_days, step_days) + k * step_days)
             if to_epoch(tc) > source.first_epoch + SECONDS_PER_DAY:
                 train_cuts.append(tc)
-        if not train_cuts:
+        if not train_cuts or to_epoch(held_out_cut) <= source.first_epoch + SECONDS_PER_DAY:
             raise DataContractError(
                 f"no training snapshot fits before cutoff {c}: the first label window would start before the "
                 f"data ({from_epoch(source.first_epoch)})",
                 column="timestamp",
-                rule="cutoff - horizon > first transaction",
+                rule="cutoff - horizon - purge > first transaction",
                 examples=[str(c)],
             )
-        train_sets = [dataset(tc) for tc in train_cuts]
+        train_sets = [dataset(tc) for tc in [*train_cuts, held_out_cut]]
         X_train = pd.concat([d.X for d in train_sets])
         y_train = pd.concat([d.y for d in train_sets])
-        time = np.concatenate([np.full(len(d.X), d.cutoff.value) for d in train_sets])
+        time = pd.DatetimeIndex(np.concatenate([np.full(len(d.X), d.cutoff) for d in train_sets]))
         columns = [col for col in X_train.columns if col in test.X.columns]
-        fitted = clone(template).fit(X_train[columns], y_train, time=time if len(train_sets) > 1 else None)
+        estimator = clone(template)
+        if estimator.purge is None:
+            estimator.set_params(purge=purge_days)
+        fitted = estimator.fit(X_train[columns], y_train, time=time)
         if keep_models:
             models[c] = fitted
         # rank by the margin (isotonic calibration creates ties), judge probabilities by Brier/calibration
@@ -181,8 +229,11 @@ def backtest(
             row.update(churn_scores(y, score, proba, fraction=top_fraction))
             if name == "model":
                 row.update(
-                    n_train=fitted.n_train_ + fitted.n_valid_,
-                    n_train_snapshots=len(train_sets),
+                    n_train=fitted.n_train_,
+                    n_early_stopping=len(fitted.early_stopping_rows_),
+                    n_calibration=len(fitted.calibration_rows_),
+                    n_train_snapshots=len(train_cuts),
+                    calibration_error=fitted.calibration_error_,
                     n_trees=fitted.n_trees_,
                     calibration=fitted.calibration_method_,
                     validation=fitted.validation_strategy_,
@@ -204,9 +255,10 @@ def backtest(
     )
 
 
-def _naive_utc(moment: Any) -> pd.Timestamp:
-    stamp = pd.Timestamp(moment)
-    return stamp if stamp.tzinfo is None else stamp.tz_convert("UTC").tz_localize(None)
+def _days_or_zero(value: Any) -> float:
+    if value is None or (isinstance(value, int | float) and value == 0):
+        return 0.0
+    return to_days(value)
 
 
 def _as_list(cutoffs: Any) -> list[Any]:

@@ -1,12 +1,15 @@
 """Leakage-free churn labels and features at a cutoff, computed with ibis (DuckDB by default).
 
-Time convention (days are 86,400 s; naive timestamps are UTC):
+Time convention (days are 86,400 s; naive timestamps are UTC). The cutoff is the last moment of known
+history and follows the project's one rule for end dates (``crm_models.data.timestamps.end_exclusive``): a
+date (a string without a time, or a midnight timestamp) means the *whole day*, so with ``cutoff="2024-01-10"``
+every purchase made on Jan 10 is history. Call ``b = end_exclusive(cutoff)`` (the next midnight for a date,
+the instant just after a cutoff with a time of day); then
 
-- features use only transactions with ``timestamp < cutoff``;
-- the label window is ``[cutoff, cutoff + horizon)``: a customer *churned* when they place no purchase
-  order in it. (Half-open on the right so that consecutive windows tile time and a transaction stamped
-  exactly at the cutoff - common for daily data stamped at midnight - is not lost between features and label.)
-- the population is every customer with at least one purchase in ``[cutoff - lookback, cutoff)``.
+- features use only transactions with ``timestamp < b``;
+- the label window is ``[b, b + horizon)``: a customer *churned* when they place no purchase order in it
+  (half-open, so consecutive windows tile time and no transaction falls between features and label);
+- the population is every customer with at least one purchase in ``[b - lookback, b)``.
 
 A purchase order is an order (rows sharing ``order_id``; without ``order_id``, rows sharing customer and
 timestamp) with a positive net amount; an order with a negative net amount is a return.
@@ -28,6 +31,7 @@ from crm_models.churn._input import (
     to_days,
     to_epoch,
 )
+from crm_models.data.timestamps import end_exclusive, is_whole_day, utc_day, utc_naive
 from crm_models.exceptions import DataContractError
 from crm_models.units import DAYS_PER_WEEK, SECONDS_PER_DAY
 
@@ -81,6 +85,7 @@ def make_churn_dataset(
     with_label: bool = True,
     use_bgnbd: bool | str = "auto",
     data_end: Any = None,
+    backend: Any = None,
 ) -> ChurnDataset:
     """Build the churn features at ``cutoff`` and, when ``with_label``, the churn label.
 
@@ -88,9 +93,13 @@ def make_churn_dataset(
     ----------
     transactions
         Canonical transactions (``customer_id``, ``timestamp``, ``amount``; optional ``order_id``,
-        ``quantity``, ``product_id``, ``channel``) as a pandas DataFrame, a Parquet path or an ibis table.
+        ``quantity``, ``product_id``, ``channel``) as a pandas DataFrame, a CSV or Parquet path or an ibis
+        table, read through ``crm_models.data`` (the data contract and ``as_ibis_table``).
     cutoff
-        The moment of prediction. Must lie after the first and not after the last transaction.
+        The last moment of known history: a date (``"2024-01-10"`` or a midnight ``Timestamp``) means the
+        whole day, a timestamp with a time of day includes that instant (see the module docstring). The
+        label window starts right after it. Its day must lie after the first transaction's and not after
+        the last one's.
     horizon
         Length of the label window in days (number, ``Timedelta`` or ``"90D"``).
     lookback
@@ -104,7 +113,10 @@ def make_churn_dataset(
         importable; ``True`` requires it; ``False`` skips it.
     data_end
         End of the observation period when it is later than the last transaction (default: the last
-        transaction's timestamp). The label window must end by then.
+        transaction's timestamp); a date means the whole day. The label window must end by then.
+    backend
+        The ibis backend that frames and paths are registered with (a new DuckDB connection by default); an
+        ibis table runs on its own backend.
 
     Raises
     ------
@@ -112,16 +124,18 @@ def make_churn_dataset(
         Missing/ill-typed columns, a cutoff outside the data's time range, a horizon that runs past the
         end of the data, or nobody active in the look-back window.
     """
-    source = prepare(transactions)
+    source = transactions if isinstance(transactions, TransactionSource) else prepare(transactions, backend)
     horizon_days = to_days(horizon)
     lookback_days = to_days(lookback)
-    cutoff_ts = pd.Timestamp(cutoff)
-    if cutoff_ts.tzinfo is not None:
-        cutoff_ts = cutoff_ts.tz_convert("UTC").tz_localize(None)
-    c = to_epoch(cutoff_ts)
-    end = source.last_epoch if data_end is None else max(source.last_epoch, to_epoch(data_end))
+    cutoff_ts, c = cutoff_bound(cutoff)
+    end = (
+        source.last_epoch
+        if data_end is None
+        else max(source.last_epoch, to_epoch(end_exclusive(data_end, "data_end")))
+    )
     first, last = from_epoch(source.first_epoch), from_epoch(source.last_epoch)
-    if not source.first_epoch < c <= end:
+    last_day_end = to_epoch(end_exclusive(last.normalize()))
+    if not source.first_epoch < c <= max(end, last_day_end):
         raise DataContractError(
             f"cutoff {cutoff_ts} is outside the data's time range ({first} .. {from_epoch(end)})",
             column="timestamp",
@@ -130,7 +144,7 @@ def make_churn_dataset(
         )
     if with_label and c + horizon_days * SECONDS_PER_DAY > end + 1e-6:
         raise DataContractError(
-            f"the label window [{cutoff_ts}, {cutoff_ts + pd.Timedelta(days=horizon_days)}) runs past the "
+            f"the label window [{from_epoch(c)}, {from_epoch(c) + pd.Timedelta(days=horizon_days)}) runs past the "
             f"end of the data ({from_epoch(end)}); use an earlier cutoff or a shorter horizon",
             column="timestamp",
             rule="cutoff + horizon <= end of data",
@@ -158,7 +172,8 @@ def make_churn_dataset(
     notes: list[str] = []
     bgnbd_used = False
     if use_bgnbd:
-        bg = bgnbd_features(X, horizon_days, required=use_bgnbd is True)
+        base = execute(_bgnbd_base_expression(source, c))
+        bg = bgnbd_features(X, horizon_days, required=use_bgnbd is True, fit_on=base)
         if bg is not None:
             X = X.join(bg)
             bgnbd_used = True
@@ -176,6 +191,23 @@ def make_churn_dataset(
         bgnbd_used=bgnbd_used,
         notes=notes,
     )
+
+
+def cutoff_bound(cutoff: Any, parameter: str = "cutoff") -> tuple[pd.Timestamp, float]:
+    """``(cutoff as a naive-UTC timestamp, the exclusive bound of its history in epoch seconds)``.
+
+    The bound follows the one rule for end dates (:func:`crm_models.data.timestamps.end_exclusive`): the next
+    midnight for a date, the instant just after a cutoff with a time of day. A value that is not a date raises
+    ``ConfigurationError`` naming ``parameter``.
+    """
+    bound = end_exclusive(cutoff, parameter)
+    if is_whole_day(cutoff):
+        return utc_day(cutoff), to_epoch(bound)
+    # an instant: the bound is one nanosecond later, which float epoch seconds (~2e-7 s apart today) cannot
+    # hold; half a microsecond keeps the instant itself inside and the next microsecond (the contract's
+    # resolution) outside
+    stamp = utc_naive(cutoff)
+    return stamp, to_epoch(stamp) + 0.5e-6
 
 
 def _orders(source: TransactionSource, c: float) -> tuple[Any, Any]:
@@ -239,7 +271,7 @@ def _feature_expression(
     same_season = (p.age <= year) & (p.age > year - horizon_days)
     agg["orders_same_season_last_year"] = count_if(same_season)
     # seasonal buyer: share of all past orders placed in the calendar stretch the horizon covers (any year)
-    cutoff_doy = float(pd.Timestamp(from_epoch(c)).dayofyear)
+    cutoff_doy = float(pd.Timestamp(from_epoch(c)).day_of_year)
     doy = p.ts.day_of_year().cast("float64")
     offset = (doy - cutoff_doy + 366.0) % 366.0
     agg["season_share"] = ibis.ifelse(offset < min(horizon_days, 366.0), 1.0, 0.0).mean()
@@ -253,7 +285,7 @@ def _feature_expression(
     feats = feats.filter(feats.recency_days <= lookback_days)
 
     # inter-purchase times on distinct purchase days
-    days = p.mutate(day=(p.epoch / SECONDS_PER_DAY).floor()).select("customer_id", "day").distinct()
+    days = _purchase_days(purchases)
     win = ibis.window(group_by="customer_id", order_by="day")
     gaps = days.mutate(gap=days.day - days.day.lag().over(win))
     gap_stats = gaps.group_by("customer_id").aggregate(
@@ -285,6 +317,33 @@ def _feature_expression(
     out = out.left_join(row_stats, "customer_id").select(~ibis.selectors.endswith("_right"))
     out = out.left_join(return_stats, "customer_id").select(~ibis.selectors.endswith("_right"))
     return out
+
+
+def _purchase_days(purchases: Any) -> Any:
+    """Distinct ``(customer_id, day)`` pairs of purchase orders (day = whole days since 1970-01-01 UTC)."""
+    p = purchases
+    return p.mutate(day=(p.epoch / SECONDS_PER_DAY).floor()).select("customer_id", "day").distinct()
+
+
+def _bgnbd_base_expression(source: TransactionSource, c: float) -> Any:
+    """BG/NBD inputs of *every* customer acquired before the cutoff, grouped: ``(x, t_x, T, n_customers)``.
+
+    The fitting sample of the BG/NBD features. Customers who bought before the cutoff but not in the look-back
+    window are the ones who most likely dropped out; leaving them out (fitting on the active population only)
+    truncates the sample on the dropout process and pushes ``a, b`` to the boundary (Fader, Hardie & Lee 2005,
+    "Counting your customers the easy way", section 3: the likelihood is over the whole cohort). Same units and
+    day rounding as the ``bg_*`` features, so the scored customers' rows are among the fitted ones.
+    """
+    _, orders = _orders(source, c)
+    days = _purchase_days(orders.filter(orders.amount > 0))
+    per = days.group_by("customer_id").aggregate(n=days.count(), first_day=days.day.min(), last_day=days.day.max())
+    cutoff_day = c / SECONDS_PER_DAY
+    per = per.mutate(
+        bg_frequency=(per.n - 1).cast("float64"),
+        bg_recency_weeks=(per.last_day - per.first_day) / DAYS_PER_WEEK,
+        bg_T_weeks=(cutoff_day - per.first_day) / DAYS_PER_WEEK,
+    )
+    return per.group_by(["bg_frequency", "bg_recency_weeks", "bg_T_weeks"]).aggregate(n_customers=per.count())
 
 
 def _attach_label(source: TransactionSource, feats: Any, c: float, horizon_days: float) -> Any:
@@ -364,26 +423,42 @@ def _derived_features(
     return X
 
 
-def bgnbd_features(X: pd.DataFrame, horizon_days: float, *, required: bool = False) -> pd.DataFrame | None:
-    """BG/NBD P(alive) and expected purchases in the horizon, fitted on the snapshot itself.
+def _bg_arrays(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    frequency = frame["bg_frequency"].to_numpy(dtype="float64")
+    recency = frame["bg_recency_weeks"].to_numpy(dtype="float64")
+    T = np.maximum(frame["bg_T_weeks"].to_numpy(dtype="float64"), recency)
+    T = np.where(T <= 0, 1.0 / DAYS_PER_WEEK, T)
+    return frequency, recency, T
 
-    Uses only pre-cutoff quantities (``bg_frequency``, ``bg_recency_weeks``, ``bg_T_weeks``), so it
-    leaks nothing. Returns ``None`` when the model is not identified (fewer than two repeat buyers) or does
-    not converge even with a small penalizer (with ``required``, the ``ConvergenceError`` is raised instead).
+
+def bgnbd_features(
+    X: pd.DataFrame, horizon_days: float, *, required: bool = False, fit_on: pd.DataFrame | None = None
+) -> pd.DataFrame | None:
+    """BG/NBD P(alive), expected purchases and P(no purchase) in the horizon for the rows of ``X``.
+
+    The model is fitted on ``fit_on`` (columns ``bg_frequency``, ``bg_recency_weeks``, ``bg_T_weeks`` and an
+    optional ``n_customers`` weight per row): :func:`make_churn_dataset` passes every customer acquired before
+    the cutoff, not only the scored (active) ones, because the active population is a sample truncated on
+    the dropout process. Without ``fit_on`` the rows of ``X`` are used (only right when ``X`` is the whole
+    base). Uses only pre-cutoff quantities, so it leaks nothing. Returns ``None`` when the model is not
+    identified (fewer than two repeat buyers) or does not converge even with a small penalizer (with
+    ``required``, the ``ConvergenceError`` is raised instead).
     """
     from crm_models.clv import BetaGeoModel
-    frequency = X["bg_frequency"].to_numpy(dtype="float64")
-    recency = X["bg_recency_weeks"].to_numpy(dtype="float64")
-    T = np.maximum(X["bg_T_weeks"].to_numpy(dtype="float64"), recency)
-    T = np.where(T <= 0, 1.0 / DAYS_PER_WEEK, T)
     from crm_models.exceptions import ConvergenceError
 
-    if not required and (frequency > 0).sum() < 2:
+    frequency, recency, T = _bg_arrays(X)
+    base = X if fit_on is None else fit_on
+    fit_x, fit_tx, fit_T = _bg_arrays(base)
+    weights = (
+        base["n_customers"].to_numpy(dtype="float64") if "n_customers" in base else np.ones(len(fit_x))
+    )
+    if not required and weights[fit_x > 0].sum() < 2:
         return None  # nobody (or one customer) bought twice: BG/NBD is not identified
     model = None
     for penalizer in (0.0, 0.01):
         try:
-            model = BetaGeoModel(penalizer=penalizer).fit(frequency, recency, T)
+            model = BetaGeoModel(penalizer=penalizer).fit(fit_x, fit_tx, fit_T, weights=weights)
             break
         except (ConvergenceError, ValueError):  # ValueError covers DataContractError
             if required and penalizer > 0:
@@ -421,13 +496,12 @@ def make_training_set(
     """Stack labelled snapshots at several cutoffs: ``(X, y, time)`` for ``ChurnModel.fit(X, y, time=time)``.
 
     A customer appears once per snapshot. ``time`` holds each row's cutoff, so the model's validation
-    split is time-ordered (the latest snapshot is held out).
+    split is time-ordered (the latest snapshot is held out). ``kwargs`` go to :func:`make_churn_dataset`
+    (``backend=`` included).
     """
-    from crm_models.churn._input import to_ibis
-
-    table = to_ibis(transactions)
+    source = prepare(transactions, kwargs.pop("backend", None))
     sets = [
-        make_churn_dataset(table, c, horizon, lookback, **kwargs)
+        make_churn_dataset(source, c, horizon, lookback, **kwargs)
         for c in sorted(pd.to_datetime(list(cutoffs)))
     ]
     columns = [c for c in sets[0].X.columns if all(c in s.X for s in sets)]

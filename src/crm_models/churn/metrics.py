@@ -24,8 +24,36 @@ def _top_k_order(score: np.ndarray) -> np.ndarray:
     return np.argsort(-score, kind="stable")
 
 
+def _tie_shared_hits(y: np.ndarray, score: np.ndarray) -> np.ndarray:
+    """Expected churners among the top ``k`` rows for ``k = 1..n`` when tied scores share credit.
+
+    Rows with equal scores form a group; targeting part of a group takes that share of the group's
+    churners (the expectation over every order of the tied rows), so the result does not depend on row
+    order: the convention of ``crm_models.uplift`` metrics for tied scores.
+    """
+    order = _top_k_order(score)
+    s_sorted = score[order]
+    y_sorted = y[order]
+    n = len(y_sorted)
+    if n == 0:
+        return np.zeros(0)
+    starts = np.flatnonzero(np.r_[True, s_sorted[1:] != s_sorted[:-1]])
+    ends = np.r_[starts[1:], n]
+    group_hits = np.add.reduceat(y_sorted, starts)
+    before = np.r_[0.0, np.cumsum(group_hits)[:-1]]
+    group = np.repeat(np.arange(len(starts)), ends - starts)
+    position = np.arange(1, n + 1)
+    taken = (position - starts[group]) / (ends - starts)[group]
+    return before[group] + taken * group_hits[group]
+
+
 def lift_and_capture(y: Any, score: Any, fraction: float = 0.1) -> tuple[float, float]:
-    """Lift (churn rate in the top ``fraction`` / overall rate) and capture (share of churners found)."""
+    """Lift (churn rate in the top ``fraction`` / overall rate) and capture (share of churners found).
+
+    Tied scores share credit: when the top ``k = ceil(n * fraction)`` rows cut through a group of equal
+    scores, the group contributes its churn rate times the number of its rows taken, so the result is the
+    same for every order of the rows (all scores tied gives lift 1).
+    """
     y_arr, s_arr = _arrays(y, score)
     if not 0.0 < fraction <= 1.0:
         raise ValueError(f"fraction must be in (0, 1], got {fraction}")
@@ -34,17 +62,20 @@ def lift_and_capture(y: Any, score: Any, fraction: float = 0.1) -> tuple[float, 
     if n == 0 or total == 0:
         return float("nan"), float("nan")
     k = max(1, math.ceil(n * fraction))
-    top = y_arr[_top_k_order(s_arr)[:k]]
-    rate_top = top.mean()
+    hits = float(_tie_shared_hits(y_arr, s_arr)[k - 1])
+    rate_top = hits / k
     rate_all = total / n
-    return float(rate_top / rate_all), float(top.sum() / total)
+    return float(rate_top / rate_all), float(hits / total)
 
 
 def gain_curve(y: Any, score: Any) -> pd.DataFrame:
-    """Cumulative gains: share targeted (highest scores first) vs share of churners captured, and lift."""
+    """Cumulative gains: share targeted (highest scores first) vs share of churners captured, and lift.
+
+    Tied scores share credit (see :func:`lift_and_capture`): within a group of equal scores the curve is
+    a straight line, whatever the row order.
+    """
     y_arr, s_arr = _arrays(y, score)
-    order = _top_k_order(s_arr)
-    hits = np.cumsum(y_arr[order])
+    hits = _tie_shared_hits(y_arr, s_arr)
     n = len(y_arr)
     targeted = np.arange(1, n + 1) / n
     total = max(hits[-1], 1e-12) if n else 1.0

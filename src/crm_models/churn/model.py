@@ -1,5 +1,5 @@
 """``ChurnModel``: gradient-boosted trees (XGBoost ``hist``) with time-ordered early stopping,
-class weighting and a calibration step chosen on the validation data, plus exact per-customer
+class weighting and a calibration step chosen and fitted on its own slice of held-out rows, plus exact per-customer
 explanations (tree SHAP via xgboost's ``pred_contribs``) phrased as reasons in plain words.
 """
 
@@ -33,11 +33,23 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
     class_weight
         ``"balanced"`` weighs both classes equally in training; ``None`` uses the raw rows.
     calibration
-        ``"auto"`` (choose isotonic or Platt scaling by 3-fold cross-validated Brier score on the validation
-        rows), ``"isotonic"``, ``"sigmoid"`` (Platt) or ``None``.
+        ``"auto"`` (choose isotonic or Platt scaling by 3-fold cross-validated Brier score on the calibration
+        slice), ``"isotonic"``, ``"sigmoid"`` (Platt) or ``None``.
     validation_fraction
-        Share of rows held out for early stopping and calibration. With ``time`` given in ``fit``, the
-        held-out rows are the latest snapshots (a time-ordered split); otherwise a stratified random split.
+        Share of rows held out for early stopping and calibration (a stratified random split) when ``fit``
+        gets no ``time``. With ``time`` the held-out rows are the latest snapshot (a time-ordered split).
+        The held-out rows are then cut in two disjoint, stratified random slices: ``1 - calibration_fraction``
+        of them choose the number of trees (early stopping), ``calibration_fraction`` choose and fit the
+        calibrator. No row serves two of the three steps; ``train_rows_``, ``early_stopping_rows_`` and
+        ``calibration_rows_`` hold the positions each step saw.
+    calibration_fraction
+        Share of the held-out rows used for calibration (the rest stop the boosting early).
+    purge
+        With ``time``: training rows must be at least this much older than the held-out snapshot (days as a
+        number, or a ``Timedelta``; in ``time``'s own units when ``time`` is numeric). Give the label horizon
+        when snapshots' label windows would otherwise overlap the held-out snapshot's (a purge gap; see
+        Lopez de Prado 2018, *Advances in Financial Machine Learning*, section 7.4.1). ``None``: no gap.
+        :func:`crm_models.churn.backtest` sets it to the horizon.
     min_churners
         Fewer churners (or fewer non-churners) than this in ``y`` raises ``DataContractError``.
     prior
@@ -67,6 +79,8 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
         class_weight: str | None = "balanced",
         calibration: str | None = "auto",
         validation_fraction: float = 0.25,
+        calibration_fraction: float = 0.5,
+        purge: Any = None,
         min_churners: int = 20,
         n_jobs: int | None = 1,
         random_state: int = 0,
@@ -83,6 +97,8 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
         self.class_weight = class_weight
         self.calibration = calibration
         self.validation_fraction = validation_fraction
+        self.calibration_fraction = calibration_fraction
+        self.purge = purge
         self.min_churners = min_churners
         self.n_jobs = n_jobs
         self.random_state = random_state
@@ -93,7 +109,9 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
         """Fit on features ``X`` and labels ``y`` (1 = churned).
 
         ``time`` (optional, one value per row, e.g. the snapshot's cutoff) makes the validation split
-        time-ordered: the latest snapshots are held out. Returns ``self``.
+        time-ordered: the latest snapshot is held out, and training rows closer to it than ``purge`` are
+        dropped. Returns ``self``. ``calibration_error_`` is the expected calibration error of the chosen
+        calibration on rows the calibrator never saw (3-fold cross-fitted on the calibration slice).
         """
         import xgboost as xgb
 
@@ -116,7 +134,10 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
         self.classes_ = np.array([0, 1])
 
         train_idx, valid_idx, strategy = self._split(y_arr, time)
+        stop_idx, calib_idx = self._split_held_out(y_arr, valid_idx)
         self.validation_strategy_ = strategy
+        self.train_rows_, self.early_stopping_rows_, self.calibration_rows_ = train_idx, stop_idx, calib_idx
+        self.n_purged_ = len(y_arr) - len(train_idx) - len(valid_idx)
         weights = self._weights(y_arr)
         self.prior_rate_ = float(y_arr[train_idx].mean())
         if self.prior == "auto":
@@ -135,11 +156,11 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
             base_margin=None if prior_margin is None else prior_margin[train_idx],
         )
         dvalid = xgb.DMatrix(
-            values[valid_idx],
-            label=y_arr[valid_idx],
-            weight=weights[valid_idx],
+            values[stop_idx],
+            label=y_arr[stop_idx],
+            weight=weights[stop_idx],
             feature_names=feature_names,
-            base_margin=None if prior_margin is None else prior_margin[valid_idx],
+            base_margin=None if prior_margin is None else prior_margin[stop_idx],
         )
         params = {
             "objective": "binary:logistic",
@@ -171,9 +192,10 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
         self.n_trees_ = self.best_iteration_ + 1
         self.validation_logloss_ = np.asarray(history["valid"]["logloss"], dtype=float)
 
-        margin_valid = self._margin(X.iloc[valid_idx])
-        self.calibration_method_, self.calibrator_, self.calibration_scores_ = _choose_calibration(
-            margin_valid, y_arr[valid_idx], self.calibration, self.random_state
+        margin_calib = self._margin(X.iloc[calib_idx])
+        (self.calibration_method_, self.calibrator_, self.calibration_scores_,
+         self.calibration_error_) = _choose_calibration(
+            margin_calib, y_arr[calib_idx], self.calibration, self.random_state
         )
         self.n_train_ = len(train_idx)
         self.n_valid_ = len(valid_idx)
@@ -187,6 +209,8 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
             raise ValueError(f"class_weight must be 'balanced' or None, got {self.class_weight!r}")
         if not 0.0 < float(self.validation_fraction) < 1.0:
             raise ValueError(f"validation_fraction must be in (0, 1), got {self.validation_fraction!r}")
+        if not 0.0 < float(self.calibration_fraction) < 1.0:
+            raise ValueError(f"calibration_fraction must be in (0, 1), got {self.calibration_fraction!r}")
         if int(self.n_estimators) < 1:
             raise ValueError(f"n_estimators must be >= 1, got {self.n_estimators!r}")
 
@@ -199,16 +223,21 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
                 raise ValueError(f"time has {len(times)} values for {n} rows")
             distinct = np.sort(times.unique())
             if len(distinct) >= 2:
-                # hold out the latest snapshots, about validation_fraction of the rows (at least one snapshot)
-                counts = times.value_counts().reindex(distinct[::-1]).to_numpy()
-                cum = np.cumsum(counts) / n
-                k = int(np.searchsorted(cum, self.validation_fraction) + 1)
-                k = min(max(k, 1), len(distinct) - 1)
-                valid_times = set(distinct[::-1][:k].tolist())
-                is_valid = times.isin(valid_times).to_numpy()
-                yv = y[is_valid]
-                if 0 < yv.sum() < len(yv):
-                    return np.flatnonzero(~is_valid), np.flatnonzero(is_valid), "time"
+                # hold out the latest snapshot; train on the snapshots at least `purge` older
+                latest = distinct[-1]
+                is_valid = (times == latest).to_numpy()
+                is_train = (times <= latest - self._purge_gap(times)).to_numpy() & ~is_valid
+                yv, yt = y[is_valid], y[is_train]
+                if 0 < yv.sum() < len(yv) and 0 < yt.sum() < len(yt):
+                    return np.flatnonzero(is_train), np.flatnonzero(is_valid), "time"
+                if self.purge is not None:
+                    raise DataContractError(
+                        f"no training rows (of both classes) are at least purge={self.purge!r} older than the "
+                        f"held-out snapshot {latest}; add earlier snapshots or shorten the purge gap",
+                        column="time",
+                        rule="time <= latest snapshot - purge, with churners and non-churners",
+                        examples=times.value_counts().sort_index(),
+                    )
         # stratified random split (a single snapshot)
         valid = np.zeros(n, dtype=bool)
         for label in (0, 1):
@@ -216,6 +245,27 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
             take = max(1, round(len(idx) * self.validation_fraction))
             valid[rng.choice(idx, size=take, replace=False)] = True
         return np.flatnonzero(~valid), np.flatnonzero(valid), "random"
+
+    def _purge_gap(self, times: pd.Series) -> Any:
+        """The purge gap in the units of ``times`` (a ``Timedelta`` for datetimes; 0 without a purge)."""
+        is_datetime = pd.api.types.is_datetime64_any_dtype(times)
+        if self.purge is None:
+            return pd.Timedelta(0) if is_datetime else 0
+        if not is_datetime:
+            return float(self.purge)
+        if isinstance(self.purge, int | float | np.integer | np.floating):
+            return pd.Timedelta(days=float(self.purge))
+        return pd.Timedelta(self.purge)
+
+    def _split_held_out(self, y: np.ndarray, held_out: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Cut the held-out positions into disjoint early-stopping and calibration slices (stratified)."""
+        rng = np.random.default_rng(self.random_state + 1)
+        calib = np.zeros(len(held_out), dtype=bool)
+        for label in (0, 1):
+            idx = np.flatnonzero(y[held_out] == label)
+            take = min(len(idx) - 1, max(1, round(len(idx) * self.calibration_fraction))) if len(idx) > 1 else 0
+            calib[rng.choice(idx, size=take, replace=False)] = True
+        return held_out[~calib], held_out[calib]
 
     def _weights(self, y: np.ndarray) -> np.ndarray:
         if self.class_weight != "balanced":
@@ -363,28 +413,35 @@ def top_reasons(contributions: pd.DataFrame, X: pd.DataFrame, top_n: int = 3) ->
 
 def _choose_calibration(
     margin: np.ndarray, y: np.ndarray, method: str | None, seed: int
-) -> tuple[str, Any, dict[str, float]]:
-    """Pick and fit the calibrator. ``auto`` compares 3-fold CV Brier scores of isotonic and Platt."""
+) -> tuple[str, Any, dict[str, float], float]:
+    """Pick and fit the calibrator on the calibration slice; also its error on rows it never saw.
+
+    ``auto`` compares the 3-fold cross-fitted Brier scores of isotonic and Platt scaling. The returned
+    error is the expected calibration error of the chosen method's cross-fitted predictions: each row is
+    predicted by a calibrator fitted on the other two folds. The final calibrator is fitted on every row.
+    """
+    from crm_models.churn.metrics import expected_calibration_error
+
     if method is None:
-        return "none", None, {}
+        return "none", None, {}, expected_calibration_error(y, 1.0 / (1.0 + np.exp(-margin)))
     candidates = ["isotonic", "sigmoid"] if method == "auto" else [method]
+    rng = np.random.default_rng(seed)
+    folds = rng.permutation(len(y)) % 3
     scores: dict[str, float] = {}
-    if method == "auto":
-        rng = np.random.default_rng(seed)
-        folds = rng.permutation(len(y)) % 3
-        for name in candidates:
-            pred = np.empty(len(y))
-            for k in range(3):
-                tr, te = folds != k, folds == k
-                if len(np.unique(y[tr])) < 2:
-                    pred[te] = y[tr].mean()
-                    continue
-                pred[te] = _apply_calibration(_fit_calibrator(name, margin[tr], y[tr]), name, margin[te])
-            scores[name] = float(np.mean((pred - y) ** 2))
-        best = min(scores, key=scores.get)
-    else:
-        best = method
-    return best, _fit_calibrator(best, margin, y), scores
+    out_of_fold: dict[str, np.ndarray] = {}
+    for name in candidates:
+        pred = np.empty(len(y))
+        for k in range(3):
+            tr, te = folds != k, folds == k
+            if len(np.unique(y[tr])) < 2:
+                pred[te] = y[tr].mean()
+                continue
+            pred[te] = _apply_calibration(_fit_calibrator(name, margin[tr], y[tr]), name, margin[te])
+        out_of_fold[name] = pred
+        scores[name] = float(np.mean((pred - y) ** 2))
+    best = min(scores, key=scores.get)
+    error = expected_calibration_error(y, out_of_fold[best])
+    return best, _fit_calibrator(best, margin, y), scores if method == "auto" else {}, error
 
 
 def _fit_calibrator(name: str, margin: np.ndarray, y: np.ndarray) -> Any:

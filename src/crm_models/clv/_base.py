@@ -12,7 +12,11 @@ its parameters, and a few starting points; this module does the rest:
 * standard errors from the observed information (Hessian by central differences of the analytic
   gradient), reported on the natural scale by the delta method, with 95% intervals computed on the
   log scale (so they never cross zero);
-* ``log_likelihood_``, ``aic_``, ``bic_`` and a ``summary`` DataFrame.
+* ``log_likelihood_``, ``aic_``, ``bic_`` and a ``summary`` DataFrame;
+* identification checks: a parameter that runs to a boundary of its domain (towards 0 or infinity) or a
+  Hessian that is singular (the observed information does not determine every parameter) is named in a
+  :class:`~crm_models.exceptions.ConvergenceWarning` and listed in ``fit_warnings_``; predictions that come
+  out NaN raise :class:`~crm_models.exceptions.ConvergenceError` naming that cause instead of being returned.
 
 The design follows the scikit-learn estimator contract: settings in ``__init__`` only, data in
 ``fit``, learned values end in ``_``.
@@ -20,6 +24,7 @@ The design follows the scikit-learn estimator contract: settings in ``__init__``
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -29,10 +34,17 @@ import pandas as pd
 from scipy import optimize
 from sklearn.base import BaseEstimator
 
-from crm_models.exceptions import ConvergenceError, DataContractError, NotFittedError
+from crm_models.exceptions import ConvergenceError, ConvergenceWarning, DataContractError, NotFittedError
 
 #: two-sided 95% normal quantile, used for the intervals in ``summary``
 Z_95 = 1.959963984540054
+
+#: a parameter outside [1 / BOUNDARY_RATIO, BOUNDARY_RATIO] counts as sitting at a boundary of its domain
+#: (shape parameters of these models are O(0.1-10) and scale parameters O(1-1000) in weeks or days)
+BOUNDARY_RATIO = 1e5
+
+#: the Hessian counts as singular when its smallest eigenvalue is below this share of its largest
+SINGULAR_RTOL = 1e-10
 
 
 # --------------------------------------------------------------------------------------------------
@@ -297,6 +309,15 @@ class MLEModel(BaseEstimator):
 
     _param_names: tuple[str, ...] = ()
 
+    #: human label of the method (reports name it from here, never from a hard-coded string)
+    method_name: str = ""
+    #: the paper that defines it, as "Authors (year)"
+    method_reference: str = ""
+    #: one plain-language sentence with ``{name}`` and ``{reference}`` placeholders
+    _description: str = "The data follow the {name} model ({reference})."
+    #: the parameter whose collapse to 0 means "no customer drops out" (purchase models), if any
+    _dropout_param: str | None = None
+
     def __init__(
         self,
         penalizer: float = 0.0,
@@ -464,13 +485,92 @@ class MLEModel(BaseEstimator):
         self.aic_ = 2 * k - 2 * self.log_likelihood_
         self.bic_ = k * np.log(data.n_obs) - 2 * self.log_likelihood_
         hess = self._hessian(log_params, data)
-        try:
-            cov = np.linalg.inv(hess)
-            if not np.all(np.isfinite(cov)) or np.any(np.diag(cov) < 0):
-                raise np.linalg.LinAlgError
-        except np.linalg.LinAlgError:
-            cov = np.full((k, k), np.nan)
+        singular = _singular_reason(hess)
+        cov = np.full((k, k), np.nan)
+        if singular is None:
+            try:
+                cov = np.linalg.inv(hess)
+                if not np.all(np.isfinite(cov)) or np.any(np.diag(cov) < 0):
+                    raise np.linalg.LinAlgError
+            except np.linalg.LinAlgError:
+                cov = np.full((k, k), np.nan)
+                singular = "its inverse is not a valid covariance"
         self.covariance_log_ = pd.DataFrame(cov, index=list(self._param_names), columns=list(self._param_names))
+        limit = np.log(BOUNDARY_RATIO)
+        self.at_boundary_ = {p: ("0" if v < 0 else "infinity")
+                             for p, v in zip(self._param_names, log_params, strict=True) if abs(v) > limit}
+        self.singular_hessian_ = singular is not None
+        self.fit_warnings_ = self._identification_problems(log_params, singular)
+        for problem in self.fit_warnings_:
+            warnings.warn(problem, ConvergenceWarning, stacklevel=4)
+
+    def _identification_problems(self, log_params: np.ndarray, singular: str | None) -> list[str]:
+        """Messages naming each identification problem of a fit (empty when the fit is identified).
+
+        A parameter far outside its usual range means the likelihood kept improving towards a boundary of
+        the parameter space (e.g. BG/NBD's ``r`` and ``alpha`` growing together on 1-2 customers, or the
+        dropout parameter going to 0 when the data show no dropout); a singular Hessian means some
+        direction of the parameters is not determined by the data, so standard errors are undefined.
+        """
+        name = type(self).__name__
+        problems: list[str] = []
+        limit = np.log(BOUNDARY_RATIO)
+        low = [p for p, v in zip(self._param_names, log_params, strict=True) if v < -limit]
+        high = [p for p, v in zip(self._param_names, log_params, strict=True) if v > limit]
+        if low or high:
+            where = "; ".join(
+                part for part in (
+                    f"{low} went to 0" if low else "",
+                    f"{high} grew without bound" if high else "",
+                ) if part
+            )
+            values = ", ".join(f"{p}={float(np.exp(v)):.3g}" for p, v in zip(self._param_names, log_params,
+                                                                                 strict=True))
+            problems.append(
+                f"{name}: parameter at a boundary of its domain ({where}; {values}), so the data do not identify "
+                "the model there: estimates and their standard errors are unreliable. Usual causes: very few "
+                "customers or repeat purchases, or no sign of the process the parameter describes (e.g. no "
+                "dropout). Try more data, a longer calibration period, a small penalizer (e.g. 0.01) or a simpler "
+                "model."
+            )
+        if singular is not None:
+            problems.append(
+                f"{name}: the Hessian of the log-likelihood at the estimate is singular ({singular}), so the data "
+                "do not determine every parameter and standard errors are undefined (NaN). Try more data, a "
+                "small penalizer (e.g. 0.01) or a simpler model."
+            )
+        return problems
+
+    def identification_note(self) -> str | None:
+        """A plain-language caution for a report when the fit is not identified; None when it is (or when
+        the model was not fitted to data)."""
+        self._check_fitted()
+        boundary = getattr(self, "at_boundary_", {})
+        if self._dropout_param is not None and boundary.get(self._dropout_param) == "0":
+            return ("the estimated dropout is close to zero: on this data the model sees almost no customers "
+                    "leaving, so nearly everyone counts as active and value rests on purchase rates alone.")
+        if boundary:
+            return (f"parameter(s) {', '.join(boundary)} ran to the edge of their range: the data do not pin the "
+                    "model down, so treat its values with caution.")
+        if getattr(self, "singular_hessian_", False):
+            return ("the data do not pin down every parameter, so standard errors and intervals are not "
+                    "available; treat the values with caution.")
+        return None
+
+    def _output(self, values: Any, like: Any, name: str) -> np.ndarray | pd.Series:
+        """:func:`as_output`, refusing NaN: a NaN prediction means the fitted parameters cannot produce it."""
+        arr = np.asarray(values, dtype=float)
+        bad = np.isnan(arr)
+        if bad.any():
+            causes = " ".join(getattr(self, "fit_warnings_", []))
+            values_text = ", ".join(f"{p}={v:.3g}" for p, v in self.params_.items())
+            raise ConvergenceError(
+                f"{type(self).__name__}.{name} is NaN for {int(bad.sum())} of {arr.size} value(s) at the fitted "
+                f"parameters ({values_text}). "
+                + (causes if causes else "The inputs or the parameters are outside the range where the formula "
+                   "can be evaluated.")
+            )
+        return as_output(values, like, name)
 
     def _set_log_params(self, log_params: np.ndarray) -> None:
         self.params_ = pd.Series(np.exp(log_params), index=list(self._param_names), name="estimate")
@@ -499,6 +599,15 @@ class MLEModel(BaseEstimator):
             index=pd.Index(list(self._param_names), name="parameter"),
         )
 
+    def describe(self) -> str:
+        """The report sentence that names this model and what it assumes, from the fitted object itself.
+
+        Reports call this rather than writing the method's name, so the text always matches the model that
+        produced the numbers (a Pareto/NBD suite never reads "BG/NBD").
+        """
+        self._check_fitted()
+        return self._description.format(name=self.method_name, reference=self.method_reference)
+
     def _p(self) -> tuple[float, ...]:
         self._check_fitted()
         return tuple(float(self.params_[p]) for p in self._param_names)
@@ -524,6 +633,16 @@ class MLEModel(BaseEstimator):
         rng = np.random.default_rng(seed)
         draws = rng.multivariate_normal(np.log(self.params_.to_numpy()), cov, size=n_draws, method="eigh")
         return pd.DataFrame(np.exp(draws), columns=list(self._param_names))
+
+
+def _singular_reason(hess: np.ndarray) -> str | None:
+    """Why ``hess`` (Hessian of the negative log-likelihood) is singular, or None when it is not."""
+    if not np.all(np.isfinite(hess)):
+        return "it has non-finite entries"
+    eig = np.linalg.eigvalsh(hess)
+    if eig[-1] <= 0 or eig[0] <= SINGULAR_RTOL * eig[-1]:
+        return f"eigenvalues from {eig[0]:.3g} to {eig[-1]:.3g}"
+    return None
 
 
 class PurchaseModel(MLEModel):

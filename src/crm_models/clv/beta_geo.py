@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 from scipy import special, stats
 
-from crm_models.clv._base import FitData, PurchaseModel, as_output
+from crm_models.clv._base import FitData, PurchaseModel
 
 
 class BetaGeoModel(PurchaseModel):
@@ -56,6 +56,11 @@ class BetaGeoModel(PurchaseModel):
 
     _param_names = ("r", "alpha", "a", "b")
     _shift = 0
+    method_name = "BG/NBD"
+    _dropout_param = "a"
+    method_reference = "Fader, Hardie & Lee 2005"
+    _description = ("Purchases follow the {name} model ({reference}): while active, a customer buys at their own "
+                    "steady rate, and after each repeat purchase may drop out.")
 
     # ---- likelihood: FHL (6), on the log scale ---------------------------------------------------
     def _loglik(self, log_params: np.ndarray, data: FitData, need_grad: bool):
@@ -125,7 +130,7 @@ class BetaGeoModel(PurchaseModel):
         denom_b = np.where(has, b + x + d - 1, 1.0)
         log_odds = np.log(a) - np.log(denom_b) + (r + x) * (np.log(alpha + big_t) - np.log(alpha + tx))
         p = np.where(has, special.expit(-log_odds), 1.0)
-        return as_output(p, frequency, "probability_alive")
+        return self._output(p, frequency, "probability_alive")
 
     def expected_purchases_new_customer(self, t: Any):
         """E[X(t)] for a randomly chosen customer over ``t`` time units since the first purchase, FHL (9)."""
@@ -139,7 +144,7 @@ class BetaGeoModel(PurchaseModel):
         lead = (a + b - 1) / (a - 1) if d == 0 else b / (a - 1)
         hyp = special.hyp2f1(r, b + d, a + b + d - 1, z)
         out = lead * (1 - np.exp(r * np.log(alpha / (alpha + t))) * hyp)
-        return out if out.ndim else float(out)
+        return self._output(out, out, "expected_purchases_new_customer")
 
     def expected_purchases(self, t: Any, frequency: Any, recency: Any, T: Any):
         """E[Y(t) | x, t_x, T]: expected repeat purchases in the next ``t`` time units, FHL (10).
@@ -150,7 +155,7 @@ class BetaGeoModel(PurchaseModel):
         x, tx, big_t = self._prepare(frequency, recency, T)
         p_alive = np.asarray(self.probability_alive(x, tx, big_t), dtype=float)
         out = np.maximum(self._expected_if_alive(t, x, big_t) * p_alive, 0.0)
-        return as_output(out, frequency, "expected_purchases")
+        return self._output(out, frequency, "expected_purchases")
 
     def _expected_if_alive(self, t: Any, x: np.ndarray, big_t: np.ndarray) -> np.ndarray:
         """E[Y(t) | alive at T, x, T] (FHL (10) without the P(alive) factor)."""
@@ -164,7 +169,31 @@ class BetaGeoModel(PurchaseModel):
         hyp = special.hyp2f1(a + b + d - 1 - r, a - 1, a + b + x + d - 1, z)
         bracket = 1 - np.exp((a - 1) * np.log(one_minus_z)) * hyp
         lead = (a + b + x + d - 1) / (a - 1)
-        return lead * bracket
+        out = np.asarray(lead * bracket, dtype=float)
+        bad = ~np.isfinite(out)
+        if bad.any():  # scipy's 2F1 fails for huge a, b; the posterior of p is then nearly a point mass
+            t_b, x_b, big_t_b, _ = np.broadcast_arrays(t, x, big_t, out)
+            out = out.copy()
+            out[bad] = self._expected_if_alive_concentrated(t_b[bad], x_b[bad], big_t_b[bad])
+        return out
+
+    def _expected_if_alive_concentrated(self, t: np.ndarray, x: np.ndarray, big_t: np.ndarray) -> np.ndarray:
+        """The same expectation written as FHL's derivation of (10) before integrating over ``p``:
+        ``E_p[(1 - ((alpha+T)/(alpha+T+p t))^(r+x)) / p]`` with ``p ~ Beta(a, b+x+shift)`` (the posterior of
+        an alive customer; ``lambda ~ Gamma(r+x, alpha+T)`` integrated in closed form), by 24-point
+        Gauss-Hermite quadrature on the normal approximation of that Beta. Used only where the closed form
+        overflows, i.e. when ``a`` and ``b`` are so large that the Beta is concentrated; elsewhere NaN."""
+        r, alpha, a, b = self._p()
+        b_post = b + x + self._shift
+        mean = a / (a + b_post)
+        sd = np.sqrt(mean * (1 - mean) / (a + b_post + 1))
+        nodes, weights = np.polynomial.hermite.hermgauss(24)
+        p = mean[..., None] + np.sqrt(2.0) * sd[..., None] * nodes
+        ok = (mean - 8 * sd > 0) & (mean + 8 * sd < 1)
+        p = np.clip(p, 1e-300, 1.0)
+        base = (alpha + big_t)[..., None]
+        g = -np.expm1((r + x)[..., None] * (np.log(base) - np.log(base + p * t[..., None]))) / p
+        return np.where(ok, g @ weights / np.sqrt(np.pi), np.nan)
 
     def probability_of_n_purchases(self, t: Any, n: Any):
         """P(X(t) = n) for a randomly chosen customer, FHL (8); vectorized over ``t`` and ``n``."""
@@ -224,6 +253,10 @@ class ModifiedBetaGeoModel(BetaGeoModel):
     """
 
     _shift = 1
+    method_name = "MBG/NBD"
+    method_reference = "Batislam, Denizel & Filiztekin 2007"
+    _description = ("Purchases follow the {name} model ({reference}): while active, a customer buys at their own "
+                    "steady rate, and after the first or any later purchase may drop out.")
 
 
 #: short alias

@@ -27,7 +27,6 @@ from crm_models.clv._base import (
     _as_float_array,
     _offending,
     _require_columns,
-    as_output,
     group_rows,
 )
 from crm_models.exceptions import DataContractError
@@ -102,6 +101,10 @@ class GammaGammaModel(MLEModel):
     """
 
     _param_names = ("p", "q", "gamma")
+    method_name = "Gamma-Gamma"
+    method_reference = "Fader & Hardie 2013"
+    _description = ("Spend per purchase follows the {name} model ({reference}), which assumes spend and purchase "
+                    "frequency are unrelated.")
 
     def _loglik(self, log_params, data: FitData, need_grad: bool):
         p, q, g = np.exp(log_params)
@@ -159,7 +162,7 @@ class GammaGammaModel(MLEModel):
         if q <= 1:
             raise ValueError("expected spend is infinite when q <= 1; the spend distribution is too heavy-tailed")
         out = np.where(x > 0, p * (g + x * np.where(x > 0, m, 0.0)) / (p * x + q - 1), p * g / (q - 1))
-        return as_output(out, frequency if isinstance(frequency, pd.Series) else monetary_value, "expected_spend")
+        return self._output(out, frequency if isinstance(frequency, pd.Series) else monetary_value, "expected_spend")
 
     def simulate(self, frequency: Any, seed: int | np.random.Generator | None = None) -> np.ndarray:
         """Simulate the mean spend of customers with the given repeat ``frequency`` (x >= 1)."""

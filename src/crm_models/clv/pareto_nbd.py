@@ -33,14 +33,27 @@ from typing import Any
 import numpy as np
 from scipy import special
 
-from crm_models.clv._base import FitData, PurchaseModel, as_output, expm1_ratio
+from crm_models.clv._base import FitData, PurchaseModel, expm1_ratio
+
+
+def _hyp2f1_a(a: float, b: np.ndarray, c: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """``2F1(a, b; c; z)`` for ``z < 1``; for ``z < 0`` through Pfaff's transformation
+    ``2F1(a, b; c; z) = (1 - z)^-a 2F1(a, c - b; c; z / (z - 1))`` (Abramowitz & Stegun 15.3.4), whose argument
+    lies in [0, 1): scipy's series for very negative ``z`` (``beta >> alpha``) can return NaN or inf."""
+    b, c, z = np.broadcast_arrays(np.asarray(b, float), np.asarray(c, float), np.asarray(z, float))
+    neg = z < 0
+    out = np.empty_like(z)
+    with np.errstate(all="ignore"):
+        out[~neg] = special.hyp2f1(a, b[~neg], c[~neg], z[~neg])
+        zn = z[neg]
+        out[neg] = (1 - zn) ** -a * special.hyp2f1(a, c[neg] - b[neg], c[neg], zn / (zn - 1))
+    return out
 
 
 def _log_f(b: np.ndarray, c: np.ndarray, z: np.ndarray) -> np.ndarray:
     """``log 2F1(1, b; c; z)`` for ``z < 1`` and ``c - b > 0`` (the Pareto/NBD case)."""
     with np.errstate(all="ignore"):
-        val = special.hyp2f1(1.0, b, c, z)
-    return np.log(val)
+        return np.log(_hyp2f1_a(1.0, b, c, z))
 
 
 def _log_f_with_grad(b: np.ndarray, c: np.ndarray, z: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -52,7 +65,7 @@ def _log_f_with_grad(b: np.ndarray, c: np.ndarray, z: np.ndarray) -> tuple[np.nd
     f_r = (_log_f(b + h, c + h, z) - _log_f(b - h, c - h, z)) / (2 * h)
     f_c = (_log_f(b, c + h, z) - _log_f(b, c - h, z)) / (2 * h)
     with np.errstate(all="ignore"):
-        f_z = b / c * special.hyp2f1(2.0, b + 1, c + 1, z) / np.exp(f0)
+        f_z = b / c * _hyp2f1_a(2.0, b + 1, c + 1, z) / np.exp(f0)
     return f0, f_r - f_c, f_c, f_z
 
 
@@ -73,6 +86,11 @@ class ParetoNBDModel(PurchaseModel):
     """
 
     _param_names = ("r", "alpha", "s", "beta")
+    method_name = "Pareto/NBD"
+    _dropout_param = "s"
+    method_reference = "Schmittlein, Morrison & Colombo 1987"
+    _description = ("Purchases follow the {name} model ({reference}): while active, a customer buys at their own "
+                    "steady rate, and may drop out at any moment, at their own rate.")
 
     def _loglik(self, log_params: np.ndarray, data: FitData, need_grad: bool):
         r, alpha, s, beta = np.exp(log_params)
@@ -157,20 +175,20 @@ class ParetoNBDModel(PurchaseModel):
         r, alpha, s, beta = self._p()
         l_t = -(r + x) * np.log(alpha + big_t) - s * np.log(beta + big_t)
         p = np.clip(np.exp(l_t - self._log_bracket(x, tx, big_t)), 0.0, 1.0)
-        return as_output(p, frequency, "probability_alive")
+        return self._output(p, frequency, "probability_alive")
 
     def expected_purchases_new_customer(self, t: Any):
         """E[X(t)] for a randomly chosen customer, FH05 (27): ``r beta/(alpha (s-1)) [1 - (beta/(beta+t))^(s-1)]``."""
         r, alpha, s, beta = self._p()
         t = np.asarray(t, dtype=float)
         out = r * beta / alpha * expm1_ratio(s - 1, np.log1p(t / beta))
-        return out if out.ndim else float(out)
+        return self._output(out, out, "expected_purchases_new_customer")
 
     def expected_purchases(self, t: Any, frequency: Any, recency: Any, T: Any):
         """E[Y(t) | x, t_x, T], FH05 (41): ``(r+x)(beta+T)/((alpha+T)(s-1)) [1 - ((beta+T)/(beta+T+t))^(s-1)] P(alive)``."""
         x, tx, big_t = self._prepare(frequency, recency, T)
         p_alive = np.asarray(self.probability_alive(x, tx, big_t), dtype=float)
-        return as_output(np.maximum(self._expected_if_alive(t, x, big_t) * p_alive, 0.0), frequency,
+        return self._output(np.maximum(self._expected_if_alive(t, x, big_t) * p_alive, 0.0), frequency,
                          "expected_purchases")
 
     def _expected_if_alive(self, t: Any, x: np.ndarray, big_t: np.ndarray) -> np.ndarray:
@@ -207,7 +225,7 @@ class ParetoNBDModel(PurchaseModel):
                 ni + 1, (lam + mu) * ti
             )
             out.ravel()[i] = float(np.sum(weights * (alive + dead)))
-        return out if out.ndim else float(out)
+        return self._output(out, out, "probability_of_n_purchases")
 
     def simulate(
         self, n_customers: int, T: Any, seed: int | np.random.Generator | None = None

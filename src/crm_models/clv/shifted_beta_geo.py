@@ -97,6 +97,10 @@ class ShiftedBetaGeoModel(MLEModel):
     """
 
     _param_names = ("alpha", "beta")
+    method_name = "shifted-beta-geometric (sBG)"
+    method_reference = "Fader & Hardie 2007"
+    _description = ("Retention follows the {name} model ({reference}): each customer renews every period with "
+                    "their own fixed probability, and those probabilities vary across customers.")
 
     def _loglik(self, log_params, data: FitData, need_grad: bool):
         a, b = np.exp(log_params)
@@ -133,7 +137,7 @@ class ShiftedBetaGeoModel(MLEModel):
         a, b = self._p()
         t = np.asarray(t, dtype=float)
         out = np.exp(special.betaln(a, b + t) - special.betaln(a, b))
-        return out if out.ndim else float(out)
+        return self._output(out, out, "survival")
 
     def churn_probability(self, t: Any):
         """P(T = t) = B(alpha+1, beta+t-1)/B(alpha, beta) for t >= 1 (FH07 section 3)."""
@@ -142,14 +146,14 @@ class ShiftedBetaGeoModel(MLEModel):
         if np.any(t < 1):
             raise ValueError("t >= 1: churn happens in period 1 or later")
         out = np.exp(special.betaln(a + 1, b + t - 1) - special.betaln(a, b))
-        return out if out.ndim else float(out)
+        return self._output(out, out, "churn_probability")
 
     def retention_rate(self, t: Any):
         """r_t = (beta+t-1)/(alpha+beta+t-1) (FH07 section 3): share of period t-1 survivors who renew at t (rises with t)."""
         a, b = self._p()
         t = np.asarray(t, dtype=float)
         out = (b + t - 1) / (a + b + t - 1)
-        return out if out.ndim else float(out)
+        return self._output(out, out, "retention_rate")
 
     def expected_survivors(self, t: Any, cohort_size: float = 1000.0):
         """Projected survivors of a cohort of ``cohort_size`` after ``t`` periods."""
@@ -161,7 +165,7 @@ class ShiftedBetaGeoModel(MLEModel):
         t = np.asarray(t, dtype=float)
         n = np.asarray(tenure, dtype=float)
         out = np.exp(special.betaln(a, b + n + t) - special.betaln(a, b + n))
-        return out if out.ndim else float(out)
+        return self._output(out, out, "conditional_survival")
 
     def expected_lifetime(self) -> float:
         """Mean number of periods a new customer stays, ``E[T] = (alpha+beta-1)/(alpha-1)`` (infinite if alpha <= 1)."""
@@ -179,7 +183,7 @@ class ShiftedBetaGeoModel(MLEModel):
         a, b = self._p()
         n = np.asarray(tenure, dtype=float)
         out = (b + n) / (a + b + n) * special.hyp2f1(1.0, b + n + 1, a + b + n + 1, 1 / (1 + discount_rate))
-        return out if out.ndim else float(out)
+        return self._output(out, out, "discounted_expected_residual_lifetime")
 
     def simulate(self, n_customers: int, n_periods: int, seed: int | np.random.Generator | None = None):
         """Simulate per-customer ``(tenure, churned)`` observed for ``n_periods`` periods."""

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from crm_models.data.engine import TableSource, is_ibis_table
-from crm_models.exceptions import DataContractError
+from crm_models.exceptions import ConfigurationError, DataContractError
 
 EXAMPLE_ROWS = 5
 # A time of day followed by "Z" or a UTC offset ("+02:00", "-0500", "+02"); a bare date never matches.
@@ -64,8 +64,27 @@ def _read_any(source: TableSource, csv_options: Mapping[str, Any] | None) -> pd.
     return pd.read_csv(path, dtype=str, **dict(csv_options or {}))
 
 
+def check_unique_columns(frame: Any, table: str) -> None:
+    """Raise ``DataContractError`` when ``frame`` has two columns with the same name (which one is meant?)."""
+    names = pd.Index([str(c) for c in frame.columns])
+    repeated = sorted(set(names[names.duplicated()]))
+    if repeated:
+        raise DataContractError(
+            f"the {table} table has {len(repeated)} duplicated column name(s): {repeated}; "
+            f"columns: {list(names)}",
+            column=repeated[0],
+            rule="column names must be unique",
+        )
+
+
 def _rename(frame: Any, contract: TableContract, columns: Mapping[str, str] | None) -> Any:
-    """Rename user columns (``{canonical: user_name}``) and check the required ones are present."""
+    """Rename user columns (``{canonical: user_name}``) and check the required ones are present.
+
+    Refuses duplicated column names, and a mapping onto a canonical name that the input also has as a
+    column of its own (``columns={"amount": "revenue"}`` next to an ``amount`` column): either would leave two
+    columns with one name and the engine would pick one silently.
+    """
+    check_unique_columns(frame, contract.name)
     mapping = dict(columns or {})
     unknown = sorted(set(mapping) - set(contract.required) - set(contract.optional))
     if unknown:
@@ -83,6 +102,17 @@ def _rename(frame: Any, contract: TableContract, columns: Mapping[str, str] | No
                 rule="every mapped column must exist in the input",
             )
     renames = {user: canonical for canonical, user in mapping.items() if user != canonical}
+    targets = sorted({canonical for canonical in renames.values()
+                      if canonical in available and canonical not in renames})
+    if targets:
+        canonical = targets[0]
+        raise DataContractError(
+            f"columns={{{canonical!r}: {mapping[canonical]!r}}} maps onto {canonical!r}, but the {contract.name} "
+            f"table already has a column {canonical!r}; available columns: {available}. Drop or rename one of "
+            "them, or map from the existing column.",
+            column=canonical,
+            rule="a mapped name must not also exist in the input",
+        )
     if renames:
         if is_ibis_table(frame):  # ibis renames with {new_name: old_name}
             frame = frame.rename({canonical: user for user, canonical in renames.items()})
@@ -109,19 +139,45 @@ def _check_not_empty(frame: pd.DataFrame, contract: TableContract) -> None:
         )
 
 
-def coerce_timestamp(frame: pd.DataFrame, column: str, timestamp_format: str | None = None) -> pd.Series:
+TIMESTAMP_UNITS = ("s", "ms", "us", "ns")
+# Numbers written as text ("1718000000", "20240102"): never guessed as dates.
+_NUMBER_PATTERN = re.compile(r"^\s*[+-]?\d+(?:\.\d*)?\s*$")
+# A date that starts with two small numbers ("02/06/2024", "2.6.24", "13-06-2024"): day-first or month-first?
+_DAY_MONTH_PATTERN = re.compile(r"^\s*(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2,4})(?!\d)")
+
+
+def coerce_timestamp(
+    frame: pd.DataFrame,
+    column: str,
+    timestamp_format: str | None = None,
+    *,
+    timestamp_unit: str | None = None,
+    dayfirst: bool | None = None,
+) -> pd.Series:
     """Parse ``frame[column]`` into datetimes: all naive, or all tz-aware converted to UTC.
 
-    Raises ``DataContractError`` for missing or unparseable values and for a mix of naive and tz-aware
-    values (the contract allows one kind per table).
+    Numbers (numeric columns, or text that is only digits) are never guessed as dates: they need
+    ``timestamp_unit`` (``"s"``, ``"ms"``, ``"us"`` or ``"ns"`` since 1970-01-01 UTC) or a ``timestamp_format``
+    such as ``"%Y%m%d"``. Dates that start with two small numbers (``"02/06/2024"``) are ambiguous between
+    day-first and month-first and need ``dayfirst`` or ``timestamp_format``.
+
+    Raises ``DataContractError`` for missing or unparseable values, numbers without a unit, ambiguous
+    day/month values and a mix of naive and tz-aware values (the contract allows one kind per table).
     """
+    if timestamp_unit is not None and timestamp_unit not in TIMESTAMP_UNITS:
+        raise ConfigurationError(
+            f"timestamp_unit={timestamp_unit!r} is not a unit; give one of {list(TIMESTAMP_UNITS)}")
     raw = frame[column]
     if pd.api.types.is_datetime64_any_dtype(raw):
         parsed = raw
         if getattr(parsed.dt, "tz", None) is not None:
             parsed = parsed.dt.tz_convert("UTC")
+    elif _is_number_column(raw):
+        parsed = _parse_numbers(frame, column, timestamp_format, timestamp_unit)
     else:
-        parsed = _parse_timestamps(frame, column, timestamp_format)
+        if timestamp_format is None:
+            _check_day_month(frame, column, dayfirst)
+        parsed = _parse_timestamps(frame, column, timestamp_format, dayfirst)
     missing = parsed.isna() & raw.isna()
     if missing.any():
         raise DataContractError(
@@ -135,13 +191,97 @@ def coerce_timestamp(frame: pd.DataFrame, column: str, timestamp_format: str | N
         raise DataContractError(
             f"{bad.sum()} rows have a {column} that cannot be parsed as a date/time",
             column=column,
-            rule="timestamp must be a parseable date/time" + (f" in format {timestamp_format!r}" if timestamp_format else ""),
+            rule="timestamp must be a parseable date/time"
+            + (f" in format {timestamp_format!r}" if timestamp_format else "")
+            + (f" with its day and month in the order dayfirst={dayfirst}" if dayfirst is not None else ""),
             examples=frame.loc[bad],
         )
     return parsed
 
 
-def _parse_timestamps(frame: pd.DataFrame, column: str, timestamp_format: str | None) -> pd.Series:
+def _is_number_column(raw: pd.Series) -> bool:
+    """True for a numeric column, or a text column whose values are all numbers written as text."""
+    if pd.api.types.is_bool_dtype(raw):
+        return False
+    if pd.api.types.is_numeric_dtype(raw):
+        return True
+    values = raw.dropna()
+    if len(values) == 0 or not (pd.api.types.is_string_dtype(values) or values.dtype == object):
+        return False
+    if values.dtype == object and not values.map(
+            lambda v: isinstance(v, str | int | float | np.integer | np.floating)).all():
+        return False
+    return bool(values.astype("string").str.match(_NUMBER_PATTERN).all())
+
+
+def _parse_numbers(frame: pd.DataFrame, column: str, timestamp_format: str | None,
+                   timestamp_unit: str | None) -> pd.Series:
+    """Numbers as timestamps: only with an explicit unit (epoch) or format (e.g. ``"%Y%m%d"``)."""
+    raw = frame[column]
+    if timestamp_format is not None:
+        text = raw.astype("string").str.strip().str.replace(r"\.0+$", "", regex=True)
+        return pd.to_datetime(text, format=timestamp_format, errors="coerce")
+    if timestamp_unit is None:
+        raise DataContractError(
+            f"{column} holds numbers, and numbers are never guessed as timestamps (1718000000 could be seconds, "
+            "or nanoseconds in 1970). Pass timestamp_unit='s', 'ms', 'us' or 'ns' for time since 1970-01-01 UTC, "
+            "or timestamp_format='%Y%m%d' for dates written as digits",
+            column=column,
+            rule="integer timestamps need timestamp_unit or timestamp_format",
+            examples=frame.loc[raw.notna()].head(EXAMPLE_ROWS),
+        )
+    numbers = pd.to_numeric(raw, errors="coerce")
+    return pd.to_datetime(numbers, unit=timestamp_unit, errors="coerce")
+
+
+def _check_day_month(frame: pd.DataFrame, column: str, dayfirst: bool | None) -> None:
+    """Refuse ``"02/06/2024"``-style values unless ``dayfirst`` says which number is the day."""
+    if dayfirst is not None:
+        return
+    text = frame[column].astype("string")
+    fields = text.str.extract(_DAY_MONTH_PATTERN)
+    matched = fields[0].notna()
+    if not matched.any():
+        return
+    first = pd.to_numeric(fields.loc[matched, 0])
+    second = pd.to_numeric(fields.loc[matched, 1])
+    day_first_rows, month_first_rows = first > 12, second > 12
+    if day_first_rows.any() and month_first_rows.any():
+        hint = "some rows can only be day-first and others only month-first: the column mixes both"
+    elif day_first_rows.any():
+        hint = "some rows can only be day-first; if every row is, pass dayfirst=True"
+    elif month_first_rows.any():
+        hint = "some rows can only be month-first; if every row is, pass dayfirst=False"
+    else:
+        hint = "every value could be read either way"
+    rows = frame.loc[matched]
+    ordered = pd.concat([rows.loc[day_first_rows.to_numpy()].head(2), rows.loc[month_first_rows.to_numpy()].head(2),
+                         rows.head(EXAMPLE_ROWS)])
+    raise DataContractError(
+        f"{int(matched.sum())} rows have a {column} like {text[matched].iloc[0]!r} that is ambiguous between "
+        f"day-first and month-first ({hint}). Pass dayfirst=True or dayfirst=False, or timestamp_format "
+        "(e.g. '%d/%m/%Y %H:%M')",
+        column=column,
+        rule="day/month order must be given (dayfirst= or timestamp_format=) for dates like 02/06/2024",
+        examples=ordered[~ordered.index.duplicated()].head(EXAMPLE_ROWS),
+    )
+
+
+def _wrong_day_month(raw: pd.Series, parsed: pd.Series, dayfirst: bool) -> pd.Series:
+    """Rows whose parsed month is not the number ``dayfirst`` says is the month (e.g. "13/06/2024" with
+    ``dayfirst=False``, which a lenient parser would silently swap)."""
+    fields = raw.astype("string").str.extract(_DAY_MONTH_PATTERN)
+    matched = fields[0].notna() & parsed.notna()
+    if not matched.any():
+        return pd.Series(False, index=raw.index)
+    month_field = fields[1] if dayfirst else fields[0]
+    expected = pd.to_numeric(month_field.where(matched), errors="coerce")
+    months = parsed.dt.month
+    return matched & (expected != months)
+
+
+def _parse_timestamps(frame: pd.DataFrame, column: str, timestamp_format: str | None,
+                      dayfirst: bool | None = None) -> pd.Series:
     raw = frame[column]
     if raw.dtype == object and raw.map(lambda v: isinstance(v, pd.Timestamp | np.datetime64) or hasattr(v, "tzinfo")).any():
         aware = raw.map(lambda v: getattr(v, "tzinfo", None) is not None)
@@ -164,13 +304,20 @@ def _parse_timestamps(frame: pd.DataFrame, column: str, timestamp_format: str | 
         kwargs["format"] = timestamp_format
     if aware.any():
         kwargs["utc"] = True
+    if dayfirst is not None:
+        kwargs["dayfirst"] = dayfirst
     parsed = pd.to_datetime(raw, **kwargs)
     retry = parsed.isna() & raw.notna()
     if timestamp_format is None and retry.any():
         # pandas infers one format from the first value; rows written differently get a second, per-value pass.
-        reparsed = pd.to_datetime(raw[retry], format="mixed", errors="coerce", utc=bool(aware.any()))
+        reparsed = pd.to_datetime(raw[retry], format="mixed", errors="coerce", utc=bool(aware.any()),
+                                  dayfirst=bool(dayfirst))
         parsed = parsed.copy()
         parsed[retry] = reparsed
+    if timestamp_format is None and dayfirst is not None:
+        wrong = _wrong_day_month(raw, parsed, dayfirst)
+        if wrong.any():  # reported as unparseable by the caller
+            parsed = parsed.mask(wrong)
     return parsed
 
 
@@ -217,14 +364,16 @@ def _coerce_identifier(series: pd.Series) -> pd.Series:
     return out.mask(out == "", pd.NA)
 
 
-def _validate_pandas(frame: pd.DataFrame, contract: TableContract, timestamp_format: str | None) -> pd.DataFrame:
+def _validate_pandas(frame: pd.DataFrame, contract: TableContract, timestamp_format: str | None,
+                     timestamp_unit: str | None = None, dayfirst: bool | None = None) -> pd.DataFrame:
     _check_not_empty(frame, contract)
     out = frame.copy()
     for column in contract.identifiers:
         if column in out.columns:
             out[column] = _coerce_identifier(out[column])
     for column in contract.timestamps:
-        out[column] = coerce_timestamp(out, column, timestamp_format)
+        out[column] = coerce_timestamp(out, column, timestamp_format, timestamp_unit=timestamp_unit,
+                                       dayfirst=dayfirst)
     for column in contract.numerics:
         if column in out.columns:
             out[column] = coerce_numeric(out, column, allow_missing=column not in contract.required)
@@ -262,6 +411,8 @@ def read_table(
     *,
     columns: Mapping[str, str] | None = None,
     timestamp_format: str | None = None,
+    timestamp_unit: str | None = None,
+    dayfirst: bool | None = None,
     csv_options: Mapping[str, Any] | None = None,
 ) -> Any:
     """Read ``source`` and check it against ``contract``; see :func:`read_transactions`."""
@@ -269,7 +420,7 @@ def read_table(
     frame = _rename(frame, contract, columns)
     if is_ibis_table(frame):
         return _validate_ibis(frame, contract)
-    return _validate_pandas(frame, contract, timestamp_format)
+    return _validate_pandas(frame, contract, timestamp_format, timestamp_unit, dayfirst)
 
 
 def read_transactions(
@@ -277,6 +428,8 @@ def read_transactions(
     *,
     columns: Mapping[str, str] | None = None,
     timestamp_format: str | None = None,
+    timestamp_unit: str | None = None,
+    dayfirst: bool | None = None,
     csv_options: Mapping[str, Any] | None = None,
 ) -> Any:
     """Read transactions into the canonical table ``customer_id, timestamp, amount [, order_id, ...]``.
@@ -292,6 +445,13 @@ def read_transactions(
         canonical name. Extra columns are kept after the canonical ones.
     timestamp_format
         An explicit ``strftime`` format for the timestamp column (faster and unambiguous).
+    timestamp_unit
+        For timestamps stored as numbers: ``"s"``, ``"ms"``, ``"us"`` or ``"ns"`` since 1970-01-01 UTC. Numbers
+        are never guessed as timestamps: without a unit (or a format such as ``"%Y%m%d"``) they are refused.
+    dayfirst
+        For dates like ``"02/06/2024"``: ``True`` reads 2 June, ``False`` 6 February. Such dates are refused
+        unless ``dayfirst`` or ``timestamp_format`` is given; with ``dayfirst`` a value that cannot follow the
+        order (``"13/06/2024"`` with ``dayfirst=False``) is reported, never silently swapped.
 
     Returns
     -------
@@ -301,11 +461,13 @@ def read_transactions(
     Raises
     ------
     DataContractError
-        For a missing column, an empty table, an unparseable or missing timestamp, a non-numeric amount, or a
-        mix of time-zone-aware and naive timestamps; the message names the column, the rule and example rows.
+        For a missing or duplicated column (or a mapping onto a name the input also has), an empty table, an
+        unparseable or missing timestamp, numeric timestamps without a unit, ambiguous day/month dates, a
+        non-numeric amount, or a mix of time-zone-aware and naive timestamps; the message names the column,
+        the rule and example rows.
     """
     return read_table(source, TRANSACTIONS, columns=columns, timestamp_format=timestamp_format,
-                      csv_options=csv_options)
+                      timestamp_unit=timestamp_unit, dayfirst=dayfirst, csv_options=csv_options)
 
 
 def read_touchpoints(
@@ -313,6 +475,8 @@ def read_touchpoints(
     *,
     columns: Mapping[str, str] | None = None,
     timestamp_format: str | None = None,
+    timestamp_unit: str | None = None,
+    dayfirst: bool | None = None,
     csv_options: Mapping[str, Any] | None = None,
 ) -> Any:
     """Read ad touchpoints into ``customer_id, timestamp, channel, conversion [, value]``.
@@ -320,7 +484,7 @@ def read_touchpoints(
     ``conversion`` must be 0 or 1; see :func:`read_transactions` for the other rules.
     """
     table = read_table(source, TOUCHPOINTS, columns=columns, timestamp_format=timestamp_format,
-                       csv_options=csv_options)
+                       timestamp_unit=timestamp_unit, dayfirst=dayfirst, csv_options=csv_options)
     if isinstance(table, pd.DataFrame):
         bad = ~table["conversion"].isin([0.0, 1.0])
         if bad.any():

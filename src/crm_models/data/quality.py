@@ -11,6 +11,8 @@ from typing import Literal
 
 import pandas as pd
 
+from crm_models.data.contract import EXAMPLE_ROWS, check_unique_columns
+from crm_models.data.timestamps import bound_like, end_exclusive
 from crm_models.exceptions import DataContractError
 
 REASON_MISSING_CUSTOMER = "missing customer id"
@@ -87,18 +89,27 @@ def clean_transactions(
 
     Rules, in order: missing customer id; cancellation or return (negative amount, when ``returns="drop"``);
     zero amount (and negative amounts when returns are dropped) as non-positive; exact duplicate rows;
-    timestamp after ``observation_end`` (inclusive end of the observation window).
+    timestamp after ``observation_end`` (inclusive end of the observation window). ``observation_end`` follows
+    the one rule for end dates (:func:`crm_models.data.timestamps.end_exclusive`): a date without a time, as a
+    string or a midnight timestamp, keeps the whole day; a value with a time keeps rows up to that instant.
+
+    Raises ``DataContractError`` when a required column is missing or duplicated, when ``amount`` is not numeric
+    or ``timestamp`` is not a datetime column (read raw data with :func:`crm_models.data.read_transactions`),
+    and ``ConfigurationError`` when ``observation_end`` is not a date.
 
     Returns the kept rows and the :class:`QualityReport`.
     """
     if returns not in ("drop", "keep"):
         raise DataContractError(f"returns must be 'drop' or 'keep', got {returns!r}", rule="returns in {drop, keep}")
+    check_unique_columns(transactions, "transactions")
     for column in ("customer_id", "timestamp", "amount"):
         if column not in transactions.columns:
             raise DataContractError(
                 f"transactions lack the column {column!r}; read them with read_transactions first",
                 column=column, rule="required column",
             )
+    _check_types(transactions)
+    bound = end_exclusive(observation_end, "observation_end") if observation_end is not None else None
     frame = transactions
     report = QualityReport(rows_in=len(frame), amount_in=float(frame["amount"].sum()), unit="transactions")
 
@@ -114,9 +125,8 @@ def clean_transactions(
     drop(frame["amount"] == 0, REASON_NON_POSITIVE)
     if drop_duplicates:
         drop(frame.duplicated(keep="first"), REASON_DUPLICATE)
-    if observation_end is not None:
-        end = _end_of_window(observation_end, frame["timestamp"])
-        drop(frame["timestamp"] > end, REASON_AFTER_END)
+    if bound is not None:
+        drop(frame["timestamp"] >= bound_like(bound, frame["timestamp"]), REASON_AFTER_END)
     frame = frame.reset_index(drop=True)
     report.rows_kept = len(frame)
     report.amount_kept = float(frame["amount"].sum())
@@ -135,14 +145,23 @@ def quality_report(
                               drop_duplicates=drop_duplicates)[1]
 
 
-def _end_of_window(observation_end: str | pd.Timestamp, timestamps: pd.Series) -> pd.Timestamp:
-    """The inclusive end instant: a bare date means the end of that day; time zones follow the data."""
-    end = pd.Timestamp(observation_end)
-    if end == end.normalize() and isinstance(observation_end, str) and len(observation_end) <= 10:
-        end = end + pd.Timedelta(days=1) - pd.Timedelta(microseconds=1)
-    tz = getattr(timestamps.dt, "tz", None)
-    if tz is not None and end.tzinfo is None:
-        end = end.tz_localize(tz)
-    elif tz is None and end.tzinfo is not None:
-        end = end.tz_convert("UTC").tz_localize(None)
-    return end
+def _check_types(transactions: pd.DataFrame) -> None:
+    """Named errors for an ``amount`` that is not numeric and a ``timestamp`` that is not a datetime column."""
+    amount = transactions["amount"]
+    if not pd.api.types.is_numeric_dtype(amount) or pd.api.types.is_bool_dtype(amount):
+        as_number = pd.to_numeric(amount, errors="coerce")
+        bad = amount.notna() & as_number.isna()
+        examples = transactions.loc[bad] if bad.any() else transactions.head(EXAMPLE_ROWS)
+        raise DataContractError(
+            f"amount has dtype {amount.dtype}, not a number; read the table with "
+            "crm_models.data.read_transactions, which parses amounts and names the rows that are not numbers",
+            column="amount", rule="amount must be numeric", examples=examples,
+        )
+    timestamp = transactions["timestamp"]
+    if not pd.api.types.is_datetime64_any_dtype(timestamp):
+        raise DataContractError(
+            f"timestamp has dtype {timestamp.dtype}, not a datetime; read the table with "
+            "crm_models.data.read_transactions",
+            column="timestamp", rule="timestamp must be a datetime column",
+            examples=transactions.head(EXAMPLE_ROWS),
+        )

@@ -27,8 +27,10 @@ def utc_day(value: Any) -> pd.Timestamp:
 
 
 def naive_utc_column(frame: pd.DataFrame, column: str = "timestamp") -> pd.DataFrame:
-    """``frame`` with an aware ``column`` converted to naive UTC (a frame without a zone is returned as it is)."""
-    if column in frame.columns and getattr(frame[column].dt, "tz", None) is not None:
+    """``frame`` with an aware ``column`` converted to naive UTC (a frame without a zone, or whose ``column`` is
+    not a datetime column, is returned as it is)."""
+    if (column in frame.columns and pd.api.types.is_datetime64_any_dtype(frame[column])
+            and getattr(frame[column].dt, "tz", None) is not None):
         return frame.assign(**{column: frame[column].dt.tz_convert("UTC").dt.tz_localize(None)})
     return frame
 
@@ -89,4 +91,24 @@ def end_inclusive_day(value: Any, parameter: str = "end") -> pd.Timestamp:
     >>> end_inclusive_day("2024-01-10 23:00")
     Timestamp('2024-01-10 00:00:00')
     """
-    return (end_exclusive(value, parameter) - pd.Timedelta(1, "ns")).normalize()
+    stamp = _parse_end(value, parameter)
+    # Same day as ``(end_exclusive(value) - 1 ns).normalize()``, computed without the nanosecond so that the
+    # result keeps the input's resolution (callers compare and subtract it with data of that resolution).
+    return utc_day(stamp) if is_whole_day(stamp) else utc_naive(stamp).normalize()
+
+
+def as_engine_bound(bound: pd.Timestamp) -> Any:
+    """``bound`` (a naive-UTC exclusive bound from :func:`end_exclusive`) as a ``datetime`` for an ibis literal.
+
+    Engines store microseconds and ``datetime`` has no nanoseconds, so a bound with a nanosecond part (a
+    time-of-day end, which :func:`end_exclusive` moves one nanosecond past the instant) is rounded *up* to the
+    next microsecond: an event exactly at the given instant stays inside the window.
+    """
+    return utc_naive(bound).ceil("us").to_pydatetime()
+
+
+def bound_like(bound: pd.Timestamp, timestamps: pd.Series) -> pd.Timestamp:
+    """A naive-UTC ``bound`` made comparable with ``timestamps``: localized to UTC when they carry a zone."""
+    if getattr(timestamps.dt, "tz", None) is not None:
+        return utc_naive(bound).tz_localize("UTC")
+    return utc_naive(bound)

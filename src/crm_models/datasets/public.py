@@ -21,6 +21,7 @@ from crm_models.data.quality import (
     REASON_RETURN,
     QualityReport,
 )
+from crm_models.data.timestamps import end_exclusive
 from crm_models.exceptions import DataContractError
 
 ONLINE_RETAIL_COLUMNS = ("InvoiceNo", "StockCode", "Description", "Quantity", "InvoiceDate", "UnitPrice",
@@ -40,7 +41,8 @@ def load_online_retail(
     (``missing customer id``); lines with a zero or negative ``UnitPrice`` are dropped (``non-positive
     amount``); exact duplicate lines are dropped (``exact duplicate``); cancellation lines (``InvoiceNo``
     starting with ``C``) are kept as returns with a negative amount when ``cancellations="returns"`` or
-    dropped as ``cancellation or return`` when ``"exclude"``; lines after ``observation_end`` are dropped.
+    dropped as ``cancellation or return`` when ``"exclude"``; lines after ``observation_end`` are dropped (a date,
+    as a string or a midnight timestamp, keeps the whole day: :func:`crm_models.data.timestamps.end_exclusive`).
 
     Each invoice becomes one transaction: ``amount`` = sum of quantity x unit price, ``quantity`` = sum of
     quantities, ``n_items`` = distinct stock codes, ``timestamp`` = the invoice time, ``country`` kept.
@@ -83,12 +85,11 @@ def load_online_retail(
     is_cancellation = lines["InvoiceNo"].str.upper().str.startswith("C")
     if cancellations == "exclude":
         drop(is_cancellation, REASON_RETURN)
-    lines["InvoiceDate"] = pd.to_datetime(lines["InvoiceDate"], format="mixed")
-    if observation_end is not None:
-        end = pd.Timestamp(observation_end)
-        if isinstance(observation_end, str) and len(observation_end) <= 10:
-            end = end + pd.Timedelta(days=1) - pd.Timedelta(microseconds=1)
-        drop(lines["InvoiceDate"] > end, REASON_AFTER_END)
+    bound = end_exclusive(observation_end, "observation_end") if observation_end is not None else None
+    # The UCI file writes month-first dates ("12/1/2010 8:26") or ISO dates, never day-first.
+    lines["InvoiceDate"] = pd.to_datetime(lines["InvoiceDate"], format="mixed", dayfirst=False)
+    if bound is not None:
+        drop(lines["InvoiceDate"] >= bound, REASON_AFTER_END)
 
     invoices = (
         lines.groupby("InvoiceNo", sort=False)

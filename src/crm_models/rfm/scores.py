@@ -16,8 +16,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from crm_models.data.engine import TableSource, as_ibis_table
-from crm_models.data.timestamps import naive_utc_column, utc_day
+from crm_models.data.adapter import as_canonical_table
+from crm_models.data.engine import TableSource
+from crm_models.data.timestamps import as_engine_bound, end_exclusive, end_inclusive_day
 from crm_models.exceptions import DataContractError
 
 
@@ -27,24 +28,29 @@ def rfm_inputs(
     observation_end: str | pd.Timestamp | None = None,
     backend: Any = None,
 ) -> pd.DataFrame:
-    """Per customer: ``recency_days`` (days from the last purchase to the end of the window, inclusive end day),
+    """Per customer: ``recency_days`` (days from the last purchase to the last day of the window),
     ``frequency`` (number of purchases: rows with a non-negative amount, the same rule as
     :func:`crm_models.summary.customer_summary`), ``monetary`` (net spend: purchases
-    minus returns), ``first_purchase`` and ``last_purchase``; computed by the engine (ibis, DuckDB by default)."""
+    minus returns), ``first_purchase`` and ``last_purchase``; computed by the engine (ibis, DuckDB by default).
+
+    ``observation_end`` follows the one rule for end dates (:func:`crm_models.data.timestamps.end_exclusive`): a
+    date, as a string or a midnight timestamp, includes the whole day; a value with a time includes rows up to that
+    instant (recency still counts from its day). Defaults to the day of the last transaction."""
     import ibis
 
-    frame = transactions
-    if isinstance(frame, pd.DataFrame):
-        frame = naive_utc_column(frame)
-        frame = frame[["customer_id", "timestamp", "amount"]]
-    table = as_ibis_table(frame, backend)
+    if observation_end is not None:  # a bad end is a configuration error before any data is read
+        bound = end_exclusive(observation_end, "observation_end")
+        end_day = end_inclusive_day(observation_end, "observation_end")
+    table = as_canonical_table(transactions, "transactions", backend=backend, extra_columns=False)
     table = table.filter(table.customer_id.notnull())
     if observation_end is None:
-        end_day = pd.Timestamp(table.timestamp.max().execute()).normalize()
-    else:
-        end_day = utc_day(observation_end)
-    end_exclusive = ibis.literal((end_day + pd.Timedelta(days=1)).to_pydatetime())
-    table = table.filter(table.timestamp.cast("timestamp") < end_exclusive)
+        last = table.timestamp.max().execute()
+        if last is None or pd.isna(last):
+            raise DataContractError("the transactions table has no rows with a customer id: there is nothing "
+                                    "to score", column="customer_id", rule="a table must have at least one row")
+        end_day = pd.Timestamp(last).normalize()
+        bound = end_day + pd.Timedelta(days=1)
+    table = table.filter(table.timestamp.cast("timestamp") < ibis.literal(as_engine_bound(bound)))
     is_purchase = table.amount >= 0
     stats = table.group_by(customer_id=table.customer_id.cast("string")).aggregate(
         first_purchase=table.timestamp.min(where=is_purchase),
@@ -106,6 +112,9 @@ def rfm_scores(
     for column in ("recency_days", "frequency", "monetary"):
         if column not in inputs.columns:
             raise DataContractError(f"RFM inputs lack {column!r}", column=column, rule="required column")
+    if len(inputs) == 0:
+        raise DataContractError("the RFM inputs are empty: there are no customers to score",
+                                rule="at least one customer")
     if (inputs["recency_days"] < 0).any():
         raise DataContractError(
             "recency is negative: a purchase falls after the observation end",

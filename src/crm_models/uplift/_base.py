@@ -23,7 +23,7 @@ from sklearn.utils.validation import check_array, check_is_fitted
 
 from crm_models.exceptions import DataContractError, NotFittedError
 
-__all__ = ["BaseUpliftLearner", "check_outcome", "check_treatment", "default_estimator"]
+__all__ = ["BaseUpliftLearner", "check_features", "check_outcome", "check_treatment", "default_estimator"]
 
 
 def default_estimator(binary: bool) -> BaseEstimator:
@@ -101,6 +101,50 @@ def check_treatment(treatment: Any, control: Any = 0, *, n: int | None = None,
     return t, arms
 
 
+def check_features(X: Any) -> np.ndarray:
+    """Features as a finite 2-D float array; a non-numeric or missing value raises
+    :class:`DataContractError` naming the column (DataFrame name, or ``X[:, j]`` for an array) and rows."""
+    if isinstance(X, pd.DataFrame):
+        for col in X.columns:
+            values = X[col]
+            if values.dtype == bool:
+                continue
+            num = pd.to_numeric(values, errors="coerce")
+            bad_text = num.isna() & values.notna()
+            if bad_text.any():
+                raise DataContractError(
+                    f"feature {col!r} is not numeric ({int(bad_text.sum())} row(s) such as "
+                    f"{values[bad_text].iloc[0]!r}); encode categories as numbers (e.g. one-hot) first",
+                    column=str(col), rule="numeric features", examples=X.loc[bad_text, [col]])
+            bad = ~np.isfinite(num.to_numpy(dtype=float, na_value=np.nan))
+            if bad.any():
+                raise DataContractError(
+                    f"feature {col!r} has {int(bad.sum())} missing or infinite value(s); impute or drop them first",
+                    column=str(col), rule="finite features", examples=X.loc[bad, [col]])
+        return check_array(X, dtype=float, ensure_all_finite=True)
+    try:
+        arr = np.asarray(X, dtype=float)
+    except (TypeError, ValueError):
+        arr = np.asarray(X, dtype=object)
+        if arr.ndim == 2:
+            for j in range(arr.shape[1]):
+                try:
+                    arr[:, j].astype(float)
+                except (TypeError, ValueError):
+                    raise DataContractError(f"feature X[:, {j}] is not numeric", column=f"X[:, {j}]",
+                                            rule="numeric features", examples=list(arr[:5, j])) from None
+        raise DataContractError("features must be numeric", column="X", rule="numeric features") from None
+    if arr.ndim == 2:
+        bad = ~np.isfinite(arr)
+        if bad.any():
+            j = int(np.flatnonzero(bad.any(axis=0))[0])
+            rows = np.flatnonzero(bad[:, j])
+            raise DataContractError(
+                f"feature X[:, {j}] has {rows.size} missing or infinite value(s); impute or drop them first",
+                column=f"X[:, {j}]", rule="finite features", examples=list(rows[:5]))
+    return check_array(arr, dtype=float, ensure_all_finite=True)
+
+
 def check_binary_treatment(treatment: Any, name: str = "treatment") -> np.ndarray:
     """A 0/1 treatment indicator for the metrics (1 = treated); raises on any other coding."""
     t = np.asarray(treatment)
@@ -120,7 +164,7 @@ class BaseUpliftLearner(BaseEstimator):
     """Common ``fit`` checks and the prediction interface of every learner."""
 
     def _validate_fit(self, X: Any, treatment: Any, y: Any, *, binary: bool | None = None):
-        Xa = check_array(X, dtype=float, ensure_all_finite=True)
+        Xa = check_features(X)
         t, arms = check_treatment(treatment, self.control, n=Xa.shape[0])
         ya, is_binary = check_outcome(y, binary=binary)
         if ya.size != Xa.shape[0]:
@@ -140,7 +184,7 @@ class BaseUpliftLearner(BaseEstimator):
             check_is_fitted(self, "treatments_")
         except SklearnNotFittedError as exc:  # sklearn's NotFittedError -> ours
             raise NotFittedError(f"{type(self).__name__} is not fitted; call fit(X, treatment, y) first") from exc
-        Xa = check_array(X, dtype=float, ensure_all_finite=True)
+        Xa = check_features(X)
         if Xa.shape[1] != self.n_features_in_:
             raise DataContractError(f"X has {Xa.shape[1]} features, the model was fitted with "
                                     f"{self.n_features_in_}", column="X", rule="same features as in fit")
@@ -187,10 +231,19 @@ def predict_outcome(model: BaseEstimator, X: np.ndarray) -> np.ndarray:
     return np.asarray(model.predict(X), dtype=float)
 
 
-def regressor_like(template: BaseEstimator | None) -> BaseEstimator:
-    """A regressor for effect models: the template if it is one, else the default regressor."""
-    if template is not None and not is_classifier(template):
+def regressor_like(template: BaseEstimator | None, fallback: BaseEstimator | None = None) -> BaseEstimator:
+    """A fresh regressor for effect models.
+
+    The documented default of ``effect_estimator`` in the X- and DR-learners: ``template`` (the effect
+    estimator) if given; otherwise ``fallback`` (the outcome estimator) when it is a regressor; otherwise the
+    default regressor. Always a clone, so the user's objects are never fitted.
+    """
+    if template is not None:
+        if is_classifier(template):
+            raise ValueError(f"effect_estimator must be a regressor (it fits imputed effects), got {template!r}")
         return clone(template)
+    if fallback is not None and not is_classifier(fallback):
+        return clone(fallback)
     return default_estimator(False)
 
 

@@ -96,7 +96,7 @@ class DRLearner(BaseUpliftLearner):
             self.pseudo_outcome_mean_[arm] = float(phi.mean())
             self.pseudo_outcome_se_[arm] = float(phi.std(ddof=1) / np.sqrt(phi.size))
             self.n_units_[arm] = (int(tp.sum()), int((1 - tp).sum()))
-            self.effect_models_[arm] = regressor_like(self.effect_estimator).fit(Xp, phi)
+            self.effect_models_[arm] = regressor_like(self.effect_estimator, self.outcome_estimator).fit(Xp, phi)
         return self
 
     @property

@@ -22,7 +22,10 @@ Conventions (identical to scikit-uplift 0.5's ``sklift.metrics`` for binary outc
   ``2 * (y == t) + (y if control responders > treated non-responders else t)``. So 0 is random, 1 is perfect
   and a negative score is worse than random. (causalml's AUUC, by contrast, is 0.5 for random.)
 * Continuous outcomes (spend) work in the same formulas; the perfect ranking is then ``y * (2t - 1)`` for both
-  curves (an extension; scikit-uplift only accepts binary outcomes).
+  curves (an extension; scikit-uplift only accepts binary outcomes). Every normalised score is then a ratio of
+  areas that all scale with the outcome, so it does not depend on its unit (dollars or cents). Radcliffe's
+  3-point optimum (``negative_effect=False``) places its kink at a *count* of persuadable units, which has no
+  meaning for a continuous outcome: it raises there instead of mixing money with units.
 
 References
 ----------
@@ -180,6 +183,13 @@ def _perfect_qini_points(y: np.ndarray, t: np.ndarray, negative_effect: bool,
                          binary: bool = False) -> tuple[np.ndarray, np.ndarray]:
     if not isinstance(negative_effect, bool):
         raise TypeError(f"negative_effect must be bool, got {type(negative_effect).__name__}")
+    if not negative_effect and not binary:
+        raise DataContractError(
+            "negative_effect=False (Radcliffe's 3-point optimum, whose kink sits at the number of persuadable "
+            "units) is only defined for a binary 0/1 outcome; for a continuous outcome use "
+            "negative_effect=True, whose perfect ranking scales with the outcome's unit",
+            column="y_true", rule="values in {0, 1} when negative_effect=False",
+            examples=list(np.unique(y[~np.isin(y, (0.0, 1.0))])[:5]))
     if negative_effect:
         if binary:  # score y*t - y*(1-t) has three levels: 1 (treated responders), 0, -1 (control responders)
             level = (1 - y * t + y * (1 - t)).astype(np.intp)

@@ -69,8 +69,8 @@ class XLearner(BaseUpliftLearner):
             self.outcome_models_[arm] = mu_a
             d1 = ya[m] - predict_outcome(self.control_model_, Xa[m])
             d0 = predict_outcome(mu_a, Xa[c]) - ya[c]
-            tau1 = regressor_like(self.effect_estimator).fit(Xa[m], d1)
-            tau0 = regressor_like(self.effect_estimator).fit(Xa[c], d0)
+            tau1 = regressor_like(self.effect_estimator, self.outcome_estimator).fit(Xa[m], d1)
+            tau0 = regressor_like(self.effect_estimator, self.outcome_estimator).fit(Xa[c], d0)
             self.effect_models_[arm] = (tau0, tau1)
             self.propensity_[arm] = arm_propensity(t, self.control, arm)
             if self.propensity_estimator is not None:

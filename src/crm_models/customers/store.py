@@ -1,0 +1,103 @@
+"""Write and read the customer table of a run, and the activation export for the CRM platform.
+
+Layout of a run's folder (``data/processed/<suite>/``, never ``reports/``): ``customers.parquet`` (the table,
+real ids), ``customers.schema.json`` (columns, their meaning and the build metadata) and ``activation.csv``
+(customer id, segment, action, priority, as-of date: the input of the seeds' "automatic intervention").
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from crm_models.customers.build import COLUMNS, CustomerTable, build_customer_table
+from crm_models.customers.settings import CustomerTableSettings
+
+TABLE_FILE = "customers.parquet"
+SCHEMA_FILE = "customers.schema.json"
+ACTIVATION_FILE = "activation.csv"
+ACTIVATION_COLUMNS = ["customer_id", "segment", "action", "priority", "as_of"]
+
+
+def transactions_fingerprint(transactions: pd.DataFrame) -> str:
+    """sha256 of the transactions' content (row order matters), to tell whether a stored table still fits."""
+    hashed = pd.util.hash_pandas_object(transactions, index=False).to_numpy()
+    return hashlib.sha256(hashed.tobytes()).hexdigest()
+
+
+def activation_export(table: CustomerTable) -> pd.DataFrame:
+    """The rows a CRM platform acts on: real customer id, segment, action, priority and the as-of date."""
+    frame = table.frame.reset_index()
+    return frame.assign(as_of=str(table.as_of.date()))[ACTIVATION_COLUMNS].sort_values("priority")
+
+
+def _atomic_write(path: Path, write: Any) -> None:
+    """Write through a temporary file in the same folder and rename, so a reader never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(handle)
+    try:
+        write(temp)
+        os.replace(temp, path)
+    finally:
+        if os.path.exists(temp):
+            os.unlink(temp)
+
+
+def write_customer_table(table: CustomerTable, folder: str | os.PathLike[str]) -> Path:
+    """Write the table, its schema and the activation export into ``folder``; returns the table's path."""
+    folder = Path(folder)
+    frame = table.frame.reset_index()
+    _atomic_write(folder / TABLE_FILE, lambda p: frame.to_parquet(p, index=False))
+    schema = {"columns": {"customer_id": "customer identifier (as in the source data)", **COLUMNS},
+              "dtypes": {c: str(t) for c, t in frame.dtypes.items()}, "metadata": table.metadata}
+    _atomic_write(folder / SCHEMA_FILE,
+                  lambda p: Path(p).write_text(json.dumps(schema, indent=2, default=str), encoding="utf-8"))
+    _atomic_write(folder / ACTIVATION_FILE, lambda p: activation_export(table).to_csv(p, index=False))
+    return folder / TABLE_FILE
+
+
+def read_customer_table(path: str | os.PathLike[str]) -> CustomerTable:
+    """Read a table written by :func:`write_customer_table` (``path``: the Parquet file or its folder)."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / TABLE_FILE
+    schema = json.loads((path.parent / SCHEMA_FILE).read_text(encoding="utf-8"))
+    metadata = schema["metadata"]
+    frame = pd.read_parquet(path).set_index("customer_id")
+    settings = CustomerTableSettings(**metadata["settings"])
+    return CustomerTable(frame, pd.Timestamp(metadata["as_of"]), settings, notes=list(metadata.get("notes", [])),
+                         metadata=metadata)
+
+
+def load_or_build_customer_table(
+    transactions: pd.DataFrame, *, observation_end: Any, settings: CustomerTableSettings,
+    folder: str | os.PathLike[str] | None = None, segment_rules: Any = None,
+) -> CustomerTable:
+    """The run's customer table: read from ``folder`` when it was built from the same transactions, as-of date
+    and settings, else built (and written to ``folder`` when given).
+
+    The first notebook of a suite run builds it; the others read it, so every report shows the same numbers.
+    In JupyterLab without a folder the table is built in memory.
+    """
+    fingerprint = transactions_fingerprint(transactions)
+    if folder is not None and (Path(folder) / TABLE_FILE).exists():
+        stored = read_customer_table(folder)
+        same = (stored.metadata.get("fingerprint") == fingerprint
+                and stored.metadata.get("settings") == settings.to_dict()
+                and stored.metadata.get("segment_rules") == repr(segment_rules))
+        if same and stored.metadata.get("observation_end") == str(observation_end):
+            return stored
+    table = build_customer_table(transactions, observation_end=observation_end, settings=settings,
+                                 segment_rules=segment_rules)
+    table.metadata.update(fingerprint=fingerprint, observation_end=str(observation_end),
+                          segment_rules=repr(segment_rules))
+    if folder is not None:
+        write_customer_table(table, folder)
+    return table

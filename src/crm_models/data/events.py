@@ -1,0 +1,125 @@
+"""The ``events`` canonical table (web/app events for funnels): contract, reader and quality report.
+
+Columns: ``customer_id``, ``event`` (the event name, e.g. ``"product_view"``), ``timestamp``; optional
+``session_id`` and ``device``. The reader maps and checks columns with the machinery of
+:mod:`crm_models.data.contract` and never drops rows; :func:`clean_events` drops rows on purpose (missing
+customer id, missing event name, exact duplicates, events after the observation end) and counts each in a
+:class:`~crm_models.data.quality.QualityReport`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+
+from crm_models.data.contract import TableContract, read_table
+from crm_models.data.engine import TableSource
+from crm_models.data.quality import (
+    REASON_AFTER_END,
+    REASON_DUPLICATE,
+    REASON_MISSING_CUSTOMER,
+    QualityReport,
+)
+from crm_models.data.timestamps import end_exclusive, utc_naive
+from crm_models.exceptions import DataContractError
+
+REASON_MISSING_EVENT = "missing event name"
+
+EVENTS = TableContract(
+    name="events",
+    required=("customer_id", "event", "timestamp"),
+    optional=("session_id", "device"),
+    timestamps=("timestamp",),
+    numerics=(),
+    identifiers=("customer_id", "session_id"),
+)
+
+
+def read_events(
+    source: TableSource,
+    *,
+    columns: Mapping[str, str] | None = None,
+    timestamp_format: str | None = None,
+    csv_options: Mapping[str, Any] | None = None,
+) -> Any:
+    """Read web/app events into the canonical table ``customer_id, event, timestamp [, session_id, device]``.
+
+    Parameters are those of :func:`crm_models.data.read_transactions`. Event names become strings with
+    surrounding spaces removed (an empty name counts as missing; :func:`clean_events` drops and counts those).
+
+    Raises
+    ------
+    DataContractError
+        For a missing column, an empty table, a missing or unparseable timestamp, or a mix of time-zone-aware
+        and naive timestamps; the message names the column, the rule and example rows. An ibis table is
+        checked on its own backend (the ``event`` column must be a string there).
+    """
+    table = read_table(source, EVENTS, columns=columns, timestamp_format=timestamp_format,
+                       csv_options=csv_options)
+    if isinstance(table, pd.DataFrame):
+        event = table["event"].astype("string").str.strip()
+        table["event"] = event.mask(event == "", pd.NA)
+        if "device" in table.columns:
+            table["device"] = table["device"].astype("string")
+        return table
+    schema = table.schema()
+    if not schema["event"].is_string():
+        raise DataContractError(
+            f"event has type {schema['event']}, not a string",
+            column="event",
+            rule="event names of an ibis table must be strings (cast them in the query)",
+        )
+    return table
+
+
+def clean_events(
+    events: pd.DataFrame,
+    *,
+    observation_end: Any = None,
+    drop_duplicates: bool = True,
+) -> tuple[pd.DataFrame, QualityReport]:
+    """Drop event rows on purpose and count each dropped row by reason.
+
+    Rules, in order: missing customer id; missing event name; exact duplicate rows (same customer, event,
+    timestamp and every other column: a double-fired tracking call); timestamp after ``observation_end``
+    (a date means the whole day, :func:`crm_models.data.timestamps.end_exclusive`).
+
+    Returns the kept rows and the :class:`~crm_models.data.quality.QualityReport` (unit ``"events"``).
+    """
+    for column in EVENTS.required:
+        if column not in events.columns:
+            raise DataContractError(
+                f"events lack the column {column!r}; read them with crm_models.data.read_events first",
+                column=column, rule="required column",
+            )
+    frame = events
+    report = QualityReport(rows_in=len(frame), unit="events")
+
+    def drop(mask: pd.Series, reason: str) -> None:
+        nonlocal frame
+        if mask.any():
+            report.add_drop(reason, int(mask.sum()), stage="events")
+            frame = frame.loc[~mask]
+
+    drop(frame["customer_id"].isna(), REASON_MISSING_CUSTOMER)
+    drop(frame["event"].isna(), REASON_MISSING_EVENT)
+    if drop_duplicates:
+        drop(frame.duplicated(keep="first"), REASON_DUPLICATE)
+    if observation_end is not None:
+        bound = end_exclusive(observation_end, "observation_end")
+        stamps = frame["timestamp"]
+        if getattr(stamps.dt, "tz", None) is not None:
+            stamps = stamps.dt.tz_convert("UTC").dt.tz_localize(None)
+        drop(stamps >= utc_naive(bound), REASON_AFTER_END)
+    frame = frame.reset_index(drop=True)
+    report.rows_kept = len(frame)
+    return frame, report
+
+
+def events_quality_report(
+    events: pd.DataFrame, *, observation_end: Any = None, drop_duplicates: bool = True
+) -> QualityReport:
+    """The :class:`~crm_models.data.quality.QualityReport` that :func:`clean_events` would produce."""
+    return clean_events(events, observation_end=observation_end, drop_duplicates=drop_duplicates)[1]

@@ -1,0 +1,205 @@
+"""Campaign planning: exact solver equals brute force, constraints hold exactly, Lagrangian gap, holdouts."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from crm_models.exceptions import ConfigurationError, DataContractError
+from crm_models.plan import (
+    NO_ACTION,
+    Action,
+    assign_holdout,
+    build_problem,
+    compare_policies,
+    plan_campaign,
+    readout_table,
+    remaining_contacts,
+    solve_exact,
+    solve_lagrangian,
+)
+
+ACTIONS = (Action("coupon_10", "email", contact_cost=0.1, face_value=10, redemption_probability=0.3),
+           Action("coupon_20", "email", contact_cost=0.1, face_value=20, redemption_probability=0.4),
+           Action("call", "phone", contact_cost=5.0))
+
+
+def random_problem(seed: int, n: int, *, budget: float | None, caps: dict[str, int] | None,
+                   remaining: np.ndarray | None = None):
+    rng = np.random.default_rng(seed)
+    value = rng.normal(4.0, 6.0, size=(n, len(ACTIONS)))
+    eligible = rng.random((n, len(ACTIONS))) > 0.15
+    customers = pd.Index([f"c{i}" for i in range(n)], name="customer_id")
+    return build_problem(customers, ACTIONS, value, eligible=eligible, budget=budget, capacities=caps,
+                         remaining=remaining)
+
+
+def brute_force(problem) -> float:
+    n, k = problem.value.shape
+    best = 0.0
+    for choice in itertools.product(range(-1, k), repeat=n):
+        spend, profit, used = 0.0, 0.0, {}
+        ok = True
+        for i, a in enumerate(choice):
+            if a < 0:
+                continue
+            if not problem.eligible[i, a]:
+                ok = False
+                break
+            spend += problem.cost[i, a]
+            profit += problem.value[i, a] - problem.cost[i, a]
+            used[problem.actions[a].channel] = used.get(problem.actions[a].channel, 0) + 1
+        if not ok or (problem.budget is not None and spend > problem.budget + 1e-9):
+            continue
+        if any(used.get(c, 0) > cap for c, cap in problem.capacities.items()):
+            continue
+        best = max(best, profit)
+    return best
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_exact_solver_equals_brute_force(seed: int) -> None:
+    problem = random_problem(seed, 6, budget=12.0, caps={"phone": 1, "email": 3})
+    plan = solve_exact(problem)
+    assert plan.expected_profit == pytest.approx(brute_force(problem), abs=1e-7)
+    assert plan.gap == pytest.approx(0.0, abs=1e-7)
+
+
+def check_feasible(plan, problem) -> None:
+    a = plan.assignments
+    assert a.index.equals(problem.customers)
+    assert plan.spend == pytest.approx(a["cost"].sum())
+    if problem.budget is not None:
+        assert plan.spend <= problem.budget + 1e-6
+    for channel, cap in problem.capacities.items():
+        assert (a["channel"] == channel).sum() <= cap
+    names = [x.name for x in problem.actions]
+    for i, action in enumerate(a["action"]):
+        if action != NO_ACTION:
+            assert problem.eligible[i, names.index(action)], "an ineligible action was planned"
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 10_000), n=st.integers(1, 60), budget=st.floats(0.0, 200.0),
+       phone=st.integers(0, 10), email=st.integers(0, 60), limit=st.integers(0, 2))
+def test_constraints_hold_exactly_for_both_solvers(seed, n, budget, phone, email, limit) -> None:
+    rng = np.random.default_rng(seed)
+    remaining = rng.integers(0, limit + 1, size=n)
+    problem = random_problem(seed, n, budget=budget, caps={"phone": phone, "email": email}, remaining=remaining)
+    for plan in (solve_exact(problem), solve_lagrangian(problem, iterations=60)):
+        check_feasible(plan, problem)
+        treated = (plan.assignments["action"] != NO_ACTION).to_numpy()
+        assert (remaining[treated] >= 1).all(), "a customer without contacts left was contacted"
+        assert plan.expected_profit <= plan.upper_bound + 1e-6
+
+
+def test_lagrangian_is_close_to_exact_and_reports_a_true_gap() -> None:
+    problem = random_problem(11, 3000, budget=2500.0, caps={"phone": 150, "email": 2000})
+    exact = solve_exact(problem)
+    approx = solve_lagrangian(problem)
+    check_feasible(approx, problem)
+    assert approx.expected_profit <= exact.expected_profit + 1e-6
+    assert approx.upper_bound >= exact.expected_profit - 1e-6, "the bound must bound the optimum"
+    assert approx.gap < 0.01
+    assert "budget" in " ".join(approx.binding)
+
+
+def test_auto_switches_to_lagrangian_for_large_problems(monkeypatch) -> None:
+    from crm_models.plan import solve
+
+    monkeypatch.setattr(solve, "EXACT_MAX_CANDIDATES", 10)
+    problem = random_problem(1, 50, budget=30.0, caps=None)
+    assert plan_campaign(problem).method == "lagrangian"
+
+
+def test_remaining_contacts_counts_proactive_contacts_in_the_period() -> None:
+    customers = pd.Index(["a", "b", "c"])
+    history = pd.DataFrame({"customer_id": ["a", "a", "b", "b", "b"],
+                            "timestamp": pd.to_datetime(["2024-05-20 09:00", "2024-05-31 18:00", "2024-04-01 09:00",
+                                                         "2024-05-15 09:00", "2024-05-16 09:00"]),
+                            "proactive": [True, True, True, True, False]})
+    left = remaining_contacts(customers, history, limit=2, period_days=30, as_of="2024-05-31")
+    assert left.tolist() == [0, 1, 2]
+
+
+def test_holdout_is_exact_per_action_and_feeds_the_readout() -> None:
+    problem = random_problem(3, 400, budget=None, caps=None)
+    plan = solve_exact(problem)
+    with_holdout = assign_holdout(plan, 0.2, seed=1)
+    for action, group in with_holdout[with_holdout.action != NO_ACTION].groupby("action"):
+        assert group["holdout"].sum() == round(0.2 * len(group))
+    assert not with_holdout.loc[with_holdout.action == NO_ACTION, "holdout"].any()
+    again = assign_holdout(plan, 0.2, seed=1)
+    pd.testing.assert_frame_equal(with_holdout, again)
+    outcomes = pd.DataFrame({"converted": np.arange(400) % 2}, index=problem.customers)
+    action = with_holdout.loc[with_holdout.action != NO_ACTION, "action"].iloc[0]
+    table = readout_table(with_holdout, outcomes, action)
+    assert set(table["variant"]) == {"control", action}
+    assert (table["variant"] == "control").sum() == with_holdout.query("action == @action")["holdout"].sum()
+    with pytest.raises(ConfigurationError):
+        assign_holdout(plan, 1.0)
+
+
+def test_oracle_beats_every_policy_and_the_plan_beats_blanket_targeting() -> None:
+    rng = np.random.default_rng(5)
+    n = 2000
+    truth = rng.normal(0.0, 8.0, size=(n, len(ACTIONS))) + np.array([3.0, 2.0, -2.0])
+    predicted = truth + rng.normal(0, 3.0, size=truth.shape)
+    customers = pd.Index([f"c{i}" for i in range(n)])
+    problem = build_problem(customers, ACTIONS, predicted, budget=3000.0, capacities={"phone": 100})
+    table = compare_policies(problem, truth, churn_risk=rng.random(n), response=rng.random(n), seed=2)
+    oracle = table.loc["oracle (true effects)", "true_incremental_profit"]
+    assert (table["true_incremental_profit"] <= oracle + 1e-6).all()
+    plan_row = table.loc["optimised plan (predicted uplift)"]
+    blanket = table.filter(like="best average", axis=0).iloc[0]
+    assert plan_row["true_incremental_profit"] > blanket["true_incremental_profit"]
+    assert (table["spend"] <= 3000.0 + 1e-6).all()
+
+
+def test_bad_inputs_are_named() -> None:
+    customers = pd.Index(["a", "b"])
+    with pytest.raises(DataContractError, match="one row per customer"):
+        build_problem(customers, ACTIONS, np.zeros((3, 3)))
+    with pytest.raises(DataContractError, match="finite"):
+        build_problem(customers, ACTIONS, np.array([[np.nan, 1, 1], [1, 1, 1]]))
+    with pytest.raises(ConfigurationError, match="redemption_probability"):
+        Action("x", "email", redemption_probability=1.5)
+    with pytest.raises(ConfigurationError, match="channels no action uses"):
+        build_problem(customers, ACTIONS, np.zeros((2, 3)), capacities={"sms": 3})
+
+
+def test_activation_rows_and_price_sensitive_tags() -> None:
+    from crm_models.plan import plan_activation, price_sensitive_tags
+
+    problem = random_problem(4, 50, budget=None, caps=None)
+    assignments = assign_holdout(solve_exact(problem), 0.2, seed=0)
+    rows = plan_activation(assignments, pd.Timestamp("2024-06-30"))
+    assert list(rows.columns) == ["customer_id", "action", "channel", "expected_value", "holdout", "as_of"]
+    assert len(rows) == (assignments["action"] != NO_ACTION).sum()
+    assert (rows["as_of"] == "2024-06-30").all()
+    assert rows["holdout"].sum() == assignments["holdout"].sum()
+    values = pd.DataFrame({"coupon_10": [5.0, -1.0, 0.5, 9.0, 2.0], "call": [0, 0, 0, 0, 0]})
+    tags = price_sensitive_tags(values, ["coupon_10"], quantile=0.6)
+    assert tags.tolist() == ["price sensitive", "", "", "price sensitive", ""]
+
+
+def test_uplift_values_recover_a_known_linear_effect() -> None:
+    from sklearn.linear_model import LinearRegression
+
+    from crm_models.plan import uplift_action_values
+    from crm_models.uplift import TLearner
+
+    rng = np.random.default_rng(0)
+    n = 4000
+    X = pd.DataFrame({"x": rng.normal(size=n)})
+    t = rng.choice(["control", "coupon"], size=n)
+    y = 10 + 2 * X["x"] + np.where(t == "coupon", 3 + 1.5 * X["x"], 0) + rng.normal(size=n)
+    values, draws = uplift_action_values(TLearner(LinearRegression(), control="control"), X, t, y, X.head(5),
+                                         margin=0.5, n_bootstrap=5, seed=1)
+    np.testing.assert_allclose(values["coupon"], 0.5 * (3 + 1.5 * X["x"].head(5)), atol=0.15)
+    assert draws["coupon"].shape == (5, 5)
