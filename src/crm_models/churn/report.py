@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -114,13 +115,14 @@ def backtest_facts(result: BacktestResult) -> BacktestFacts:
 @dataclass(frozen=True)
 class LatestScores:
     """The customers of the latest backtest cutoff: observed churn ``y``, ranking scores and probabilities per
-    scorer (keyed by :data:`SHORT_LABELS`), the cutoff, and the model fitted for it."""
+    scorer (keyed by :data:`SHORT_LABELS`), the cutoff, and the model fitted for it (``None`` unless the backtest
+    kept its models)."""
 
     cutoff: pd.Timestamp
     y: np.ndarray
     ranking: dict[str, np.ndarray]
     probability: dict[str, np.ndarray]
-    model: object
+    model: Any
 
     def calibration_sentence(self, metrics: pd.DataFrame) -> str:
         """The calibration method (from the fitted model) and its Brier score and gap on these customers."""
