@@ -21,17 +21,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from crm_models.attribution.journeys import build_journeys
+from crm_models.attribution.journeys import build_journeys, encode_journeys
 from crm_models.attribution.markov import MarkovAttribution, OrderSelection, markov_attribution, select_markov_order
 from crm_models.attribution.roi import METHOD_LABELS, ChannelROI, channel_roi
 from crm_models.attribution.shapley import ShapleyAttribution, shapley_attribution
-from crm_models.attribution.uncertainty import bootstrap_attribution, compare_attribution
+from crm_models.attribution.uncertainty import attribute, bootstrap_draws, compare_attribution
 from crm_models.data.timestamps import bound_like, end_exclusive, end_inclusive_day
 from crm_models.exceptions import DataContractError
 
 __all__ = [
     "COMPARED_METHODS", "INTERVAL_METHODS", "ROI_METHODS", "AttributionReport", "ReportTable", "TouchpointWindow",
-    "attribution_report", "best_roas", "budget_move", "cut_touchpoints", "headline_sentences", "interval_table",
+    "attribution_report", "best_roas", "budget_move", "credit_intervals", "cut_touchpoints", "headline_sentences", "interval_table",
     "kpis", "last_touch_gap", "markov_table", "method_label", "order_sentence", "order_table", "roas_table",
     "share_table", "technical_metrics", "truth_sentence",
 ]
@@ -219,8 +219,9 @@ def attribution_report(
     comparison = compare_attribution(journeys, methods=COMPARED_METHODS, order=order)
     markov = markov_attribution(journeys, order=order)
     selection = select_markov_order(journeys, orders=tuple(range(1, max_order + 1)), seed=seed)
-    intervals = {method: bootstrap_attribution(journeys, method, n_boot=n_boot, level=level, seed=seed,
-                                               **({"order": order} if method == "markov" else {}))
+    encoded = encode_journeys(journeys)
+    intervals = {method: credit_intervals(encoded, method, n_boot=n_boot, level=level, seed=seed,
+                                          **({"order": order} if method == "markov" else {}))
                  for method in INTERVAL_METHODS}
     ordered = shapley_attribution(journeys, method="ordered")
     roi = None
@@ -230,6 +231,35 @@ def attribution_report(
     true_credit = truth.get("attribution") if truth is not None else None
     return AttributionReport(window, journeys, order, level, comparison, markov, selection, intervals, ordered, roi,
                              true_credit)
+
+
+def credit_intervals(journeys: Any, method: str, *, n_boot: int = 100, level: float = 0.9, seed: int = 0,
+                     **options: Any) -> pd.DataFrame:
+    """A method's credit per channel with bootstrap intervals of the conversions credited and of the *share* of
+    conversions (index channel: ``conversions``, ``value``, ``conversions_lower``/``_upper``, ``share``,
+    ``share_lower``/``_upper``; attrs ``method``, ``level``, ``n_boot``, ``seed``).
+
+    The share interval is taken over the share in each bootstrap sample (credit / that sample's conversions), not the
+    count interval divided by the observed total: the total varies between samples, and dividing by a fixed total
+    gives shares above 100% for a channel that gets every conversion. Percentile intervals over the Poisson bootstrap
+    of :func:`crm_models.attribution.uncertainty.bootstrap_draws` (Efron & Tibshirani 1993, ch. 13).
+    """
+    if n_boot < 2:
+        raise ValueError(f"n_boot must be at least 2, got {n_boot}")
+    if not 0 < level < 1:
+        raise ValueError(f"level must be in (0, 1), got {level}")
+    enc = encode_journeys(journeys)
+    out = attribute(enc, method, **options)
+    draws, _ = bootstrap_draws(enc, method, n_boot=n_boot, seed=seed, **options)
+    totals = draws.sum(axis=1, keepdims=True)
+    share_draws = np.divide(draws, totals, out=np.zeros_like(draws), where=totals > 0)
+    alpha = (1.0 - level) / 2.0
+    total = float(out["conversions"].sum())
+    out["conversions_lower"], out["conversions_upper"] = np.quantile(draws, [alpha, 1 - alpha], axis=0)
+    out["share"] = out["conversions"] / total if total > 0 else 0.0
+    out["share_lower"], out["share_upper"] = np.quantile(share_draws, [alpha, 1 - alpha], axis=0)
+    out.attrs.update({"method": method, "level": level, "n_boot": n_boot, "seed": seed})
+    return out
 
 
 def share_table(report: AttributionReport) -> ReportTable:
@@ -246,12 +276,10 @@ def share_table(report: AttributionReport) -> ReportTable:
 def interval_table(report: AttributionReport, share: Formatter = _percent) -> pd.DataFrame:
     """Share of conversions with its bootstrap interval, ``"31% (28% to 34%)"``, per channel (rows, largest Markov
     share first) and method of :data:`INTERVAL_METHODS` (columns); ``share`` formats a share."""
-    total = report.n_conversions if report.n_conversions > 0 else 1.0
     columns = {}
     for method, frame in report.intervals.items():
-        columns[method_label(method)] = [
-            f"{share(r.conversions / total)} ({share(r.conversions_lower / total)} to "
-            f"{share(r.conversions_upper / total)})" for r in frame.loc[report.shares.index].itertuples()]
+        columns[method_label(method)] = [f"{share(r.share)} ({share(r.share_lower)} to {share(r.share_upper)})"
+                                         for r in frame.loc[report.shares.index].itertuples()]
     table = pd.DataFrame(columns, index=pd.Index(report.shares.index, name="Channel"))
     return table
 
@@ -380,7 +408,6 @@ def headline_sentences(report: AttributionReport, *, description: str, share: Fo
     per unit spent); ``currency`` names the unit of spend in words ("per EUR 1 spent")."""
     top, shares = report.top_channel, report.shares
     bounds = report.intervals["markov"].loc[top]
-    total = report.n_conversions if report.n_conversions > 0 else 1.0
     when = f" up to {report.window.as_of:%d %B %Y}" if report.window.as_of is not None else ""
     if report.window.dropped:
         when += f" ({report.window.dropped:,} later touches left out)"
@@ -389,7 +416,7 @@ def headline_sentences(report: AttributionReport, *, description: str, share: Fo
         f"In {description}{when}, {report.n_journeys:,.0f} customer journeys led to **{report.n_conversions:,.0f} "
         f"conversions** ({share(report.conversion_rate)} of journeys){worth}.",
         f"**{top}** earns the most credit: **{share(shares[top])} of conversions** ({report.level:.0%} interval "
-        f"{share(bounds['conversions_lower'] / total)} to {share(bounds['conversions_upper'] / total)}) by the "
+        f"{share(bounds['share_lower'])} to {share(bounds['share_upper'])}) by the "
         f"exact {METHOD_LABELS['markov']} (order {report.markov.order}), which credit each channel with the "
         "conversions that would be lost without it.",
     ]
