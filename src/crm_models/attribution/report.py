@@ -14,7 +14,7 @@ Zhao et al. 2018 for the ordered form) and Poisson-bootstrap intervals (:mod:`~c
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,7 +22,12 @@ import numpy as np
 import pandas as pd
 
 from crm_models.attribution.journeys import build_journeys, encode_journeys
-from crm_models.attribution.markov import MarkovAttribution, OrderSelection, markov_attribution, select_markov_order
+from crm_models.attribution.markov import (
+    MarkovAttribution,
+    OrderSelection,
+    markov_attribution,
+    select_markov_order,
+)
 from crm_models.attribution.roi import METHOD_LABELS, ChannelROI, channel_roi
 from crm_models.attribution.shapley import ShapleyAttribution, shapley_attribution
 from crm_models.attribution.uncertainty import attribute, bootstrap_draws, compare_attribution
@@ -31,8 +36,8 @@ from crm_models.exceptions import DataContractError
 
 __all__ = [
     "COMPARED_METHODS", "INTERVAL_METHODS", "ROI_METHODS", "AttributionReport", "ReportTable", "TouchpointWindow",
-    "attribution_report", "best_roas", "budget_move", "credit_intervals", "cut_touchpoints", "headline_sentences", "interval_table",
-    "kpis", "last_touch_gap", "markov_table", "method_label", "order_sentence", "order_table", "roas_table",
+    "attribution_report", "best_roas", "budget_move", "credit_intervals", "cut_touchpoints", "headline_sentences",
+    "interval_table", "kpis", "last_touch_gap", "markov_table", "method_label", "order_sentence", "order_table", "roas_table",
     "share_table", "technical_metrics", "truth_sentence",
 ]
 
@@ -413,12 +418,12 @@ def headline_sentences(report: AttributionReport, *, description: str, share: Fo
         when += f" ({report.window.dropped:,} later touches left out)"
     worth = f" worth **{money(report.conversion_value, decimals=0)}**" if report.conversion_value > 0 else ""
     lines = [
-        f"In {description}{when}, {report.n_journeys:,.0f} customer journeys led to **{report.n_conversions:,.0f} "
-        f"conversions** ({share(report.conversion_rate)} of journeys){worth}.",
-        f"**{top}** earns the most credit: **{share(shares[top])} of conversions** ({report.level:.0%} interval "
+        (f"In {description}{when}, {report.n_journeys:,.0f} customer journeys led to **{report.n_conversions:,.0f} "
+        f"conversions** ({share(report.conversion_rate)} of journeys){worth}."),
+        (f"**{top}** earns the most credit: **{share(shares[top])} of conversions** ({report.level:.0%} interval "
         f"{share(bounds['share_lower'])} to {share(bounds['share_upper'])}) by the "
         f"exact {METHOD_LABELS['markov']} (order {report.markov.order}), which credit each channel with the "
-        "conversions that would be lost without it.",
+        "conversions that would be lost without it."),
     ]
     over, over_by, under, under_by = last_touch_gap(report)
     if over != under and min(over_by, under_by) >= 0.005:
