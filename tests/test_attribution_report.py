@@ -142,7 +142,9 @@ def test_markov_table_and_order_table_have_reader_labels(report) -> None:
     assert table.frame["Share of conversions"].tolist() == pytest.approx([0.7, 0.3])
     assert "Value credited" in table.money
     order = ar.order_table(report.selection)
-    assert order.index.name == "Markov order" and not any("_" in c for c in order.columns)
+    assert order.frame.index.name == "Markov order" and not any("_" in c for c in order.frame.columns)
+    assert order.decimals == dict.fromkeys(["Held-out fit (log-likelihood per journey)", "Standard error",
+                                            "Training fit (log-likelihood per journey)"], 3)
 
 
 def _roi(shifts: list[dict]) -> ChannelROI:

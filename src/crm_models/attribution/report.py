@@ -309,13 +309,17 @@ def markov_table(report: AttributionReport) -> ReportTable:
                        shares=["Share of conversions", "Removal effect", "Chance a journey converts without it"])
 
 
-def order_table(selection: OrderSelection) -> pd.DataFrame:
-    """The order comparison with reader's column names (one row per Markov order)."""
-    frame = selection.table.rename(columns={
-        "heldout_loglik": "Held-out fit (log-likelihood per journey)", "heldout_se": "Standard error",
-        "train_loglik": "Training fit (log-likelihood per journey)", "n_contexts": "States estimated"})
+ORDER_LABELS = {"heldout_loglik": "Held-out fit (log-likelihood per journey)", "heldout_se": "Standard error",
+                "train_loglik": "Training fit (log-likelihood per journey)", "n_contexts": "States estimated"}
+
+
+def order_table(selection: OrderSelection) -> ReportTable:
+    """The order comparison with reader's column names (one row per Markov order); the fits keep three decimals,
+    since orders differ in the second or third."""
+    frame = selection.table.rename(columns=ORDER_LABELS)
     frame.index.name = "Markov order"
-    return frame
+    fits = [ORDER_LABELS[c] for c in ("heldout_loglik", "heldout_se", "train_loglik") if c in selection.table]
+    return ReportTable(frame, decimals=dict.fromkeys(fits, 3))
 
 
 def last_touch_gap(report: AttributionReport) -> tuple[str, float, str, float]:
@@ -385,10 +389,11 @@ def roas_table(report: AttributionReport, currency: str = "", number: Formatter 
 def order_sentence(report: AttributionReport) -> str:
     """Which Markov order predicts held-out journeys best, and whether the report uses it."""
     best = report.selection.best_order
-    used = (" the order this report uses." if best == report.order
-            else f"; this report uses order {report.order} (set the `order` parameter to change it).")
     memory = "the current channel" if best == 1 else f"the last {best} channels"
-    return f"Held-out journeys are predicted best by a Markov chain of order {best} (each step depends on {memory}):" + used
+    used = ("the order this report uses" if best == report.order
+            else f"this report uses order {report.order}; set the `order` parameter to change it")
+    return (f"Held-out journeys are predicted best by a Markov chain of order {best} (each step depends on {memory}): "
+            f"{used}.")
 
 
 def truth_sentence(report: AttributionReport, share: Formatter = _percent) -> str | None:
