@@ -86,7 +86,7 @@ def test_attribution_notebook_runs_on_the_demo(tmp_path, monkeypatch) -> None:
 
     run = next((tmp_path / "mlruns").glob("*/*/tags")).parent
     metrics = {p.name for p in (run / "metrics").iterdir()}
-    assert {"kpi_conversions", "kpi_conversion_rate", "kpi_top_channel_share", "kpi_best_roas"} <= metrics
+    assert {"kpi_conversions", "kpi_conversion_rate", "kpi_top_channel_share", "kpi_best_return_on_spend"} <= metrics
     assert not {"kpi_best_markov_order", "kpi_max_share_error_vs_truth", "kpi_budget_moves"} & metrics
     assert {"best_markov_order", "max_share_error_vs_truth"} <= metrics, "checks are logged, not as KPIs"
     tags = {p.name: p.read_text() for p in (run / "tags").iterdir()}
@@ -94,7 +94,7 @@ def test_attribution_notebook_runs_on_the_demo(tmp_path, monkeypatch) -> None:
     assert re.fullmatch(r"shift budget from .+ to .+|no budget shift is supported by the intervals",
                         tags["kpi_budget_move"])
     assert tags["kpi_top_channel"] == expected.top_channel
-    assert tags["kpi_best_roas_channel"] == ar.best_roas(expected.roi)[0]
+    assert tags["kpi_best_return_on_spend_channel"] == ar.best_roas(expected.roi)[0]
     conversions = float((run / "metrics" / "kpi_conversions").read_text().split()[1])
     assert conversions == cut_conversions
 

@@ -171,7 +171,7 @@ def test_kpis_are_business_quantities_and_checks_stay_apart(report) -> None:
     assert kpis["kpi_conversions"] == 3 and kpis["kpi_conversion_rate"] == pytest.approx(1 / 3)
     assert kpis["kpi_top_channel"] == "b" and kpis["kpi_top_channel_share"] == pytest.approx(0.7)
     assert kpis["kpi_budget_move"] == ar.budget_move(report.roi)
-    assert isinstance(kpis["kpi_best_roas_channel"], str) and kpis["kpi_best_roas"] > 0
+    assert isinstance(kpis["kpi_best_return_on_spend_channel"], str) and kpis["kpi_best_return_on_spend"] > 0
     assert not {"kpi_best_markov_order", "kpi_max_share_error_vs_truth"} & set(kpis)
     checks = ar.technical_metrics(report)
     assert checks["best_markov_order"] in (1.0, 2.0) and not any(k.startswith("kpi_") for k in checks)
@@ -216,3 +216,20 @@ def test_cut_touchpoints_splits_at_the_end_of_the_day(days, cut, hour) -> None:
     assert len(kept) + window.dropped == len(frame)
     assert (kept.dt.normalize() <= as_of).all()
     assert window.dropped == int((stamps.dt.normalize() > as_of).sum())
+
+
+def test_load_spend_source_demo_costs_files_and_none(tmp_path) -> None:
+    from crm_models.datasets.demo_touchpoints import COST_PER_TOUCH
+    from crm_models.datasets.sources import load_spend_source
+
+    touches = pd.DataFrame({"timestamp": pd.to_datetime(["2024-01-05", "2024-01-06", "2024-02-01"]),
+                            "channel": ["Display", "Display", "Email"]})
+    demo = load_spend_source("demo", touches)
+    assert demo["spend"].sum() == pytest.approx(2 * COST_PER_TOUCH["Display"] + COST_PER_TOUCH["Email"])
+    assert load_spend_source(None, touches, demo=True).equals(demo), "the demo brand gets its own spend by default"
+    assert load_spend_source(None, touches) is None, "real data without spend_source: no spend"
+    path = tmp_path / "spend.csv"
+    path.write_text("channel,spend\nDisplay,12.5\n")
+    assert load_spend_source(str(path))["spend"].tolist() == [12.5]
+    with pytest.raises(ValueError, match="touchpoints="):
+        load_spend_source("demo")

@@ -462,9 +462,9 @@ def kpis(report: AttributionReport) -> dict[str, Any]:
     }
     best = best_roas(report.roi)
     if best is not None:
-        out["kpi_best_roas_channel"] = best[0]
-        out["kpi_best_roas" if report.roi is not None and report.roi.metric == "roas"
-            else "kpi_best_conversions_per_unit"] = best[1]
+        out["kpi_best_return_on_spend_channel"] = best[0]
+        out["kpi_best_return_on_spend" if report.roi is not None and report.roi.metric == "roas"
+            else "kpi_best_conversions_per_unit_spent"] = best[1]
     return out
 
 
