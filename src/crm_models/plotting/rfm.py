@@ -1,4 +1,5 @@
-"""RFM charts: segment sizes against revenue, the R x F grid of spend, and the value x loyalty matrix."""
+"""RFM charts: segment sizes against revenue, the R x F grid of spend, the value x loyalty matrix and segment
+migration between two dates."""
 
 from __future__ import annotations
 
@@ -79,4 +80,23 @@ def plot_value_loyalty(quadrants: pd.Series, monetary: pd.Series, ax: Any = None
     ax.set_yticks([0.5, 1.5], ["less loyal", "more loyal"])
     ax.grid(False)
     ax.set_title(title or "Value x loyalty matrix")
+    return ax
+
+
+def plot_migration_matrix(matrix: dict[str, pd.DataFrame], ax: Any = None, title: str | None = None) -> Any:
+    """Heat map of customers moving between segments (``crm_models.rfm.migration_matrix``): rows are the segment
+    before (plus customers who were not yet customers), columns the segment after; shaded by the share of the
+    row, with customer counts in the cells."""
+    import matplotlib.pyplot as plt
+
+    from crm_models.plotting.loyalty import plot_transition_matrix
+
+    counts = matrix["counts"]
+    if ax is None:
+        _, ax = plt.subplots(figsize=(0.75 * counts.shape[1] + 3.5, 0.5 * counts.shape[0] + 2.5))
+    plot_transition_matrix(counts, ax=ax, title=title or "Where customers moved between segments")
+    ax.tick_params(axis="x", labelrotation=40)
+    for label in ax.get_xticklabels():
+        label.set_horizontalalignment("right")
+    ax.figure.axes[-1].set_ylabel("share of the row's customers")
     return ax

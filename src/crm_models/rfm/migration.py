@@ -8,6 +8,7 @@ that date, as in the report of that date.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -127,3 +128,30 @@ def segment_trends(transactions: pd.DataFrame, history: pd.DataFrame, *, active_
                          "spend_to_date": float(group["monetary"].sum()),
                          "active_share": float(group["active"].mean()) if complete else np.nan})
     return pd.DataFrame(rows)
+
+
+@dataclass(frozen=True)
+class Migration:
+    """Segments at ``before`` and ``after`` compared: ``matrix`` from :func:`migration_matrix` and the largest
+    ``flows`` in words from :func:`migration_flows`."""
+
+    before: pd.Timestamp
+    after: pd.Timestamp
+    matrix: dict[str, pd.DataFrame]
+    flows: list[str]
+
+
+def migration_since(transactions: Any, as_of: Any, *, days: int = 90, rules: Any = None, top: int = 5,
+                    backend: Any = None) -> Migration | None:
+    """How segments changed in the ``days`` before ``as_of`` (the previous comparable snapshot, e.g. a quarter
+    earlier), or ``None`` when nobody had bought by then (the data start later)."""
+    after = end_inclusive_day(as_of, "as_of")
+    before = after - pd.Timedelta(days=days)
+    latest = segment_history(transactions, [after], rules=rules, backend=backend)  # bad input raises here
+    try:
+        earlier = segment_history(transactions, [before], rules=rules, backend=backend)
+    except DataContractError:  # no purchase up to `before`: nothing to compare with
+        return None
+    history = pd.concat([earlier, latest], ignore_index=True)
+    matrix = migration_matrix(history, before, after, rules=rules)
+    return Migration(before, after, matrix, migration_flows(matrix, top=top, since=f"{before:%d %B %Y}"))
