@@ -80,3 +80,34 @@ def test_loyalty_notebook_headline_comes_from_the_customer_table(tmp_path, isola
     runs = [p for p in isolated_mlflow.glob("*/*") if (p / "meta.yaml").exists()]
     assert len(runs) == 1, f"one MLflow run per notebook, got {len(runs)}"
     assert (runs[0] / "metrics" / "kpi_booked_liability").exists()
+
+
+@pytest.mark.parametrize("suite", ["demo", "uci_retail"])
+def test_suites_run_07_and_08_on_the_one_customer_table(suite) -> None:
+    """07 and 08 ask for the same customer-table settings, with the suite-wide lifecycle and loyalty columns (so
+    the suite builds one table, whichever notebook comes first); their rule sets exist."""
+    import ast
+
+    import papermill as pm
+
+    from crm_models.customers import CustomerTableSettings
+    from crm_models.loyalty import LoyaltyRules
+    from crm_models.reporting.suite import load_suite
+
+    loaded = load_suite(PROJECT_ROOT / "experiments" / f"{suite}.yaml")
+    specs = {s.name: s for s in loaded.notebooks}
+    assert list(specs)[-2:] == ["07_lifecycle", "08_loyalty"]
+    shared = {k: v.replace("{root}", str(loaded.root)) if isinstance(v, str) else v
+              for k, v in loaded.raw["parameters"].items()}
+    assert shared["lifecycle_columns"] is True
+    assert LoyaltyRules.from_yaml(shared["loyalty_rules"]).tier_names[0] == "member"
+    assert LoyaltyRules.from_yaml(specs["08_loyalty"].parameters["compare_with"]).name != \
+        LoyaltyRules.from_yaml(shared["loyalty_rules"]).name
+    settings = {}
+    for name in ("07_lifecycle", "08_loyalty"):
+        declared = {k: ast.literal_eval(v["default"]) for k, v in pm.inspect_notebook(str(specs[name].path)).items()}
+        settings[name] = CustomerTableSettings.from_parameters({**declared, **specs[name].parameters})
+        for key, value in shared.items():  # what the suite sets for every notebook is what the table gets
+            if key in CustomerTableSettings.__dataclass_fields__:
+                assert getattr(settings[name], key) == value, (name, key)
+    assert settings["07_lifecycle"] == settings["08_loyalty"]
