@@ -120,3 +120,14 @@ def test_loyalty_tables_format_each_row_by_its_unit():
     table = liability_table(liability, currency="GBP")
     assert table.loc["Liability at face value", "Value"] == "GBP 50"
     assert "no redemptions" in table.loc["Historical breakage (expired share of used points)", "Note"]
+
+
+def test_close_to_next_table_keeps_progress_below_the_threshold_visible():
+    from crm_models.plotting.loyalty_tables import close_to_next_table
+
+    close = pd.DataFrame({"tier": ["member", "silver"], "next_tier": ["silver", "gold"],
+                          "spend_window": [99.69, 240.0], "orders_window": [3, 9], "spend_to_next": [0.31, 10.0],
+                          "orders_to_next": [2.0, 1.0], "progress": [0.9969, 0.96]}, index=["a", "b"])
+    out = close_to_next_table(close, 1)
+    assert list(out.index) == ["a"] and out["progress_percent"].iloc[0] == 99.6  # not rounded up to 100
+    assert "progress" not in out and out["next_tier"].iloc[0] == "silver"

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from crm_models.plotting.tables import MISSING, format_money, format_number, format_share
@@ -21,6 +22,7 @@ LABELS: dict[str, str] = {
     "spend_to_next": "Spend still needed",
     "orders_to_next": "Orders still needed",
     "progress": "Progress to the next tier",
+    "progress_percent": "Progress to the next tier, %",
     "members": "Members",
     "member_share": "Share of members",
     "points_outstanding": "Points outstanding",
@@ -29,9 +31,12 @@ LABELS: dict[str, str] = {
     "expected_expired": "Points expected to expire",
     "redemption_cost": "Redemption cost",
 }
-#: Money and share columns of those frames.
+#: Money and share columns of those frames, and the decimals that keep thresholds readable (99.69 of 100 is not
+#: "100", and orders are whole).
 MONEY: tuple[str, ...] = ("spend_window", "spend_to_next", "redemption_cost")
 SHARES: tuple[str, ...] = ("progress", "member_share")
+DECIMALS: dict[str, int] = {"spend_window": 2, "spend_to_next": 2, "orders_window": 0, "orders_to_next": 0,
+                            "progress_percent": 1}
 
 #: How each measure of :func:`liability_table` is shown: (label, kind).
 LIABILITY_ROWS: dict[str, tuple[str, str]] = {
@@ -82,6 +87,16 @@ def whatif_table(whatif: Any, currency: str = "") -> pd.DataFrame:
         out[label] = [format_measure(v, _kind_of_measure(str(m)), currency)
                       for m, v in summary[column].items()]
     return out
+
+
+def close_to_next_table(close: pd.DataFrame, n: int) -> pd.DataFrame:
+    """The first ``n`` members of ``TierReplay.close_to_next(...)`` (closest first): tier, next tier, spend and
+    orders in the window and still needed, and progress in percent with one decimal (so 99.7% does not read as
+    100%). Show with ``stakeholder_table(..., labels=LABELS, money=MONEY, decimals=DECIMALS)``."""
+    columns = ["tier", "next_tier", "spend_window", "orders_window", "spend_to_next", "orders_to_next"]
+    top = close.head(n)
+    return top[columns].assign(tier=top["tier"].astype(str), next_tier=top["next_tier"].astype(str),
+                               progress_percent=np.floor(top["progress"].to_numpy(dtype=float) * 1000) / 10)
 
 
 def liability_table(liability: pd.Series, forecast: Any = None, *, currency: str = "",
