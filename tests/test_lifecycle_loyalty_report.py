@@ -91,6 +91,8 @@ def test_funnel_sentence_names_the_biggest_drop_off():
     words = funnel_finding(_steps())
     assert "before **add to cart**" in words and "only 25%" in words and "15% of visitors reach add to cart" in words
     assert "no web events" in funnel_finding(None)
+    marked = _steps().assign(stage=["browse", "view", "<img src=x onerror=alert(1)>"])
+    assert "<img" not in funnel_finding(marked) and "&lt;img" in funnel_finding(marked)  # event names are data
     table = funnel_table(_steps(), {"conversion_from_previous": [0.62, 0.3]})
     assert table["minutes_from_previous"].iloc[1:].tolist() == [2.0, 5.0]
     assert np.isnan(table["known_conversion"].iloc[0]) and table["known_conversion"].iloc[2] == 0.3

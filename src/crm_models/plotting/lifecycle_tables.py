@@ -6,6 +6,8 @@ Use with :func:`crm_models.plotting.tables.stakeholder_table` (``labels=LABELS, 
 
 from __future__ import annotations
 
+from html import escape
+
 import pandas as pd
 
 from crm_models.plotting.tables import format_share
@@ -42,11 +44,12 @@ SHARES: tuple[str, ...] = ("retention", "lower", "upper", "rate", "km_rate", "km
 
 def funnel_finding(steps: pd.DataFrame | None) -> str:
     """The funnel's headline in words: the stage before which most customers drop off and the share of visitors
-    reaching the last stage (a sentence saying there is no funnel when ``steps`` is ``None``)."""
+    reaching the last stage (a sentence saying there is no funnel when ``steps`` is ``None``). Stage names come
+    from the data and are HTML-escaped."""
     if steps is None:
         return "This data source has no web events, so the shopping-path funnel is left out."
     worst = steps.iloc[1:].sort_values("conversion_from_previous", kind="stable").iloc[0]
-    return (f"On the shopping path the biggest drop-off is before **{str(worst['stage']).replace('_', ' ')}**: only "
+    return (f"On the shopping path the biggest drop-off is before **{escape(str(worst['stage']).replace('_', ' '))}**: only "
             f"{format_share(worst['conversion_from_previous'])} of those at the stage before move on, and "
             f"{format_share(steps['conversion_from_start'].iloc[-1])} of visitors reach "
-            f"{str(steps['stage'].iloc[-1]).replace('_', ' ')}.")
+            f"{escape(str(steps['stage'].iloc[-1]).replace('_', ' '))}.")
