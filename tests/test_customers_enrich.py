@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -163,3 +165,20 @@ def test_customer_table_carries_the_columns_and_keeps_them_on_disk(tmp_path, loa
     plain = build_customer_table(loaded.transactions, observation_end=loaded.observation_end,
                                  settings=CustomerTableSettings(**SMALL))
     assert list(plain.frame.columns) == list(COLUMNS)
+
+
+def test_a_stored_table_is_rebuilt_when_its_rule_file_changes(tmp_path, loaded, rules_path):
+    settings_ = CustomerTableSettings(loyalty_rules=rules_path, **SMALL)
+    folder = tmp_path / "table"
+    first = load_or_build_customer_table(loaded.transactions, observation_end=loaded.observation_end,
+                                         settings=settings_, folder=folder)
+    assert set(first.frame["tier"]) <= {"member", "silver"}
+    same = load_or_build_customer_table(loaded.transactions, observation_end=loaded.observation_end,
+                                        settings=settings_, folder=folder)
+    assert same.value is None  # unchanged rule file: read back
+    edited = {**RULES, "tiers": [{"name": "member"}, {"name": "gold", "min_spend": 140}]}
+    Path(rules_path).write_text(yaml.safe_dump(edited), encoding="utf-8")  # same path, new content
+    again = load_or_build_customer_table(loaded.transactions, observation_end=loaded.observation_end,
+                                         settings=settings_, folder=folder)
+    assert again.value is not None, "rebuilt, not the stale table"
+    assert "gold" in set(again.frame["tier"]) and "silver" not in set(again.frame["tier"])

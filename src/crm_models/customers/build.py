@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from crm_models.churn.decisions import churn_decisions
-from crm_models.customers.enrich import enrich
+from crm_models.customers.enrich import enrich, rules_fingerprint
 from crm_models.customers.risk import ChurnScores, score_churn
 from crm_models.customers.settings import CustomerTableSettings
 from crm_models.customers.tags import customer_tags
@@ -121,7 +121,7 @@ def build_customer_table(
     frame, notes = frame.join(extra.columns), notes + extra.notes
     metadata = {"as_of": str(as_of.date()), "settings": settings.to_dict(), "rows": len(frame),
                 "purchase_model": type(value.purchase_model).__name__, "notes": notes,
-                "added_columns": extra.descriptions}
+                "added_columns": extra.descriptions, "loyalty_rules_sha256": rules_fingerprint(settings)}
     return CustomerTable(frame, as_of, settings, value, churn, notes, metadata)
 
 

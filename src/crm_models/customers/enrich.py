@@ -17,7 +17,9 @@ a note, like the churn model's.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -49,6 +51,15 @@ class Enrichment:
     columns: pd.DataFrame
     descriptions: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+
+
+def rules_fingerprint(settings: CustomerTableSettings) -> str | None:
+    """sha256 of the loyalty rule file named by ``settings.loyalty_rules`` (``None`` without one), so that a stored
+    table built under an edited rule file is not reused (the settings hold only its path)."""
+    if not settings.loyalty_rules:
+        return None
+    path = Path(settings.loyalty_rules)
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
 
 
 def lifecycle_columns(transactions: pd.DataFrame, *, as_of: pd.Timestamp,

@@ -17,6 +17,7 @@ from typing import Any
 import pandas as pd
 
 from crm_models.customers.build import COLUMNS, CustomerTable, build_customer_table
+from crm_models.customers.enrich import rules_fingerprint
 from crm_models.customers.settings import CustomerTableSettings
 
 TABLE_FILE = "customers.parquet"
@@ -91,7 +92,8 @@ def load_or_build_customer_table(
         stored = read_customer_table(folder)
         same = (stored.metadata.get("fingerprint") == fingerprint
                 and stored.metadata.get("settings") == settings.to_dict()
-                and stored.metadata.get("segment_rules") == repr(segment_rules))
+                and stored.metadata.get("segment_rules") == repr(segment_rules)
+                and stored.metadata.get("loyalty_rules_sha256") == rules_fingerprint(settings))
         if same and stored.metadata.get("observation_end") == str(observation_end):
             return stored
     table = build_customer_table(transactions, observation_end=observation_end, settings=settings,
