@@ -84,6 +84,50 @@ def synthetic_journeys(n: int, seed: int = SEED) -> pd.DataFrame:
     )
 
 
+GRID_CHANNELS = (5, 10, 20, 30)
+GRID_ORDERS = (1, 2, 3, 4)
+GRID_SIZES = (200_000, 1_000_000)
+GRID_SEED = 20261130
+ZIPF_EXPONENT = 1.1
+PARETO_SHAPE = 2.0  # path length 1 + floor(3 * Lomax(2)): mean about 4, tail P(L > l) ~ l^-2
+MAX_GRID_LENGTH = 100
+
+
+def grid_journeys(n: int, n_channels: int, seed: int = GRID_SEED) -> pd.DataFrame:
+    """``n`` journeys over ``n_channels`` channels with Zipf popularity (touch ``i`` is channel ``j`` with
+    probability proportional to ``j ** -1.1``, repeated from the previous touch with probability 0.3) and
+    heavy-tailed lengths (``1 + floor(3 * Lomax(2))``, capped at 100); conversion logistic in the
+    distinct channels touched. Deterministic in ``seed``: every process builds the same journeys."""
+    rng = np.random.default_rng([seed, n_channels, n])
+    names = np.array([f"ch_{i:02d}" for i in range(n_channels)])
+    popularity = 1.0 / np.arange(1, n_channels + 1) ** ZIPF_EXPONENT
+    popularity /= popularity.sum()
+    lengths = np.minimum(1 + np.floor(rng.pareto(PARETO_SHAPE, size=n) * 3.0).astype(np.int64), MAX_GRID_LENGTH)
+    offsets = np.concatenate([[0], np.cumsum(lengths)])
+    total = int(offsets[-1])
+    draws = rng.choice(n_channels, size=total, p=popularity)
+    repeat = rng.random(total) < 0.3
+    repeat[offsets[:-1]] = False
+    source = np.where(repeat, 0, np.arange(total))
+    np.maximum.accumulate(source, out=source)
+    codes = draws[source]
+    seen = np.zeros((n, n_channels), dtype=bool)
+    seen[np.repeat(np.arange(n), lengths), codes] = True
+    effect = rng.normal(0.2, 0.5, n_channels)
+    converted = rng.random(n) < 1.0 / (1.0 + np.exp(2.5 - seen @ effect))
+    value = np.where(converted, np.round(rng.gamma(4.0, 12.5, size=n), 2), 0.0)
+    del seen
+    lists = pa.ListArray.from_arrays(pa.array(offsets.astype(np.int32)),
+                                     pa.DictionaryArray.from_arrays(pa.array(codes.astype(np.int32)),
+                                                                    pa.array(names)).cast(pa.string()))
+    return pd.DataFrame({
+        "path": pc.binary_join(lists, " > ").to_pandas(),
+        "total_conversions": converted.astype(np.int64),
+        "total_null": (~converted).astype(np.int64),
+        "total_conversion_value": value,
+    })
+
+
 def release_memory() -> None:
     """Give freed memory back to the OS, so that the next measurement starts from what is really in use
     (glibc keeps freed heap pages, Arrow keeps a pool; either would hide the next call's allocations)."""
@@ -241,6 +285,92 @@ def real_data_section(have_peer: bool) -> list[str]:
     ]
 
 
+def grid_cell_child(tool: str, n_channels: int, n: int, order: int) -> None:
+    """Child process of one grid cell: build the journeys, run one tool, print a JSON line."""
+    import json
+
+    frame = grid_journeys(n, n_channels)
+    runner = run_ours if tool == "ours" else run_peer
+    if tool == "ours":  # warm-up of imports and lazy kernels on a small sample, as for the peer
+        run_ours(frame.head(2_000), order)
+    credit, elapsed, cpu, mem = runner(frame, order)
+    print(json.dumps({"seconds": elapsed, "cpu": cpu, "mem_mb": mem.increase_mb,
+                      "credit": credit["conversions"].to_dict()}))
+
+
+def run_grid(args: argparse.Namespace) -> int:
+    """Every cell (channels x order x journeys) in fresh child processes, the peer under a time limit."""
+    import json
+    import subprocess
+
+    channels = [int(c) for c in args.grid_channels.split(",")]
+    orders = [int(o) for o in args.orders.split(",")] if args.orders != "1,3" else list(GRID_ORDERS)
+    sizes = [int(float(x)) for x in args.sizes.split(",")] if args.sizes else list(GRID_SIZES)
+    rows = []
+    started = time.perf_counter()
+
+    def child(tool: str, k: int, n: int, order: int, limit: float | None) -> dict | None:
+        code = [sys.executable, str(Path(__file__).resolve()), "--cell-child", f"{tool},{k},{n},{order}"]
+        try:
+            done = subprocess.run(code, capture_output=True, text=True, timeout=limit, cwd=ROOT, check=False)
+        except subprocess.TimeoutExpired:
+            return None
+        if done.returncode != 0:
+            return {"error": done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "failed"}
+        return json.loads(done.stdout.strip().splitlines()[-1])
+
+    for k in channels:
+        for n in sizes:
+            for order in orders:
+                ours = child("ours", k, n, order, None)
+                row = {"channels": k, "order": order, "journeys": n, "ours_s": ours["seconds"],
+                       "ours_cpu_s": ours["cpu"], "ours_mem_mb": ours["mem_mb"]}
+                peer = child("peer", k, n, order, args.peer_limit)
+                if peer is None:
+                    row.update({"peer_s": f"> {args.peer_limit:.0f} (stopped)", "peer_cpu_s": np.nan,
+                                "peer_mem_mb": np.nan, "speedup": f"> {args.peer_limit / ours['seconds']:.0f}",
+                                "speedup_cpu": "", "share_distance": np.nan})
+                elif "error" in peer:
+                    row.update({"peer_s": f"failed: {peer['error'][:60]}", "peer_cpu_s": np.nan,
+                                "peer_mem_mb": np.nan, "speedup": "", "speedup_cpu": "", "share_distance": np.nan})
+                else:
+                    a = pd.Series(ours["credit"])
+                    b = pd.Series(peer["credit"]).reindex(a.index).fillna(0.0)
+                    row.update({"peer_s": peer["seconds"], "peer_cpu_s": peer["cpu"], "peer_mem_mb": peer["mem_mb"],
+                                "speedup": f"{peer['seconds'] / ours['seconds']:.1f}",
+                                "speedup_cpu": f"{peer['cpu'] / max(ours['cpu'], 1e-9):.1f}",
+                                "share_distance": float((a / a.sum() - b / b.sum()).abs().sum() / 2)})
+                rows.append(row)
+                print(row, flush=True)
+    total = time.perf_counter() - started
+    table = pd.DataFrame(rows)
+    lines = [
+        "# Markov attribution grid: crm_models (exact) vs ChannelAttribution (simulation)",
+        "",
+        (f"Synthetic journeys (`bench/attribution.py::grid_journeys`, seed {GRID_SEED}): Zipf channel popularity "
+         f"(exponent {ZIPF_EXPONENT}), heavy-tailed path lengths (1 + floor(3 Lomax({PARETO_SHAPE:g})), capped at "
+         f"{MAX_GRID_LENGTH}), one row per journey. Each tool runs in its own fresh process on the same journeys "
+         "(built from the seed in each process), after a warm-up; time includes parsing the path strings. "
+         "Wall and CPU (process) seconds: the machine was shared while measured, so wall times carry other "
+         "jobs' waiting; CPU time is the fairer ratio (both tools run single-threaded here). "
+         "Memory: peak RSS increase during the call (VmHWM). ChannelAttribution defaults (nsim_start=1e5, one "
+         f"core), stopped after {args.peer_limit:.0f} s per cell. `share_distance`: half the L1 distance between "
+         "the two tools' conversion-credit shares."),
+        "",
+        (f"Machine: {platform.platform()}, {os.cpu_count()} CPUs (shared with other jobs while measured), "
+         f"Python {platform.python_version()}. Whole grid: {total / 60:.0f} min."),
+        "",
+        _markdown_table(table),
+        "",
+    ]
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = args.out.with_suffix(".md.tmp")
+    tmp.write_text("\n".join(lines))
+    tmp.replace(args.out)
+    print(f"\nwhole grid {total:.0f} s; written to {args.out}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="100k journeys only")
@@ -250,7 +380,20 @@ def main(argv: list[str] | None = None) -> int:
                         help="skip ChannelAttribution above this many journeys")
     parser.add_argument("--repeat", type=int, default=1, help="runs per measurement (fastest kept), both tools")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "attribution.md")
+    parser.add_argument("--grid", action="store_true",
+                        help="the channels x orders x journeys grid (Zipf popularity, heavy-tailed lengths)")
+    parser.add_argument("--grid-channels", type=str, default=",".join(map(str, GRID_CHANNELS)))
+    parser.add_argument("--peer-limit", type=float, default=120.0, help="seconds per grid cell for the peer")
+    parser.add_argument("--cell-child", type=str, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.cell_child:
+        tool, k, n, order = args.cell_child.split(",")
+        grid_cell_child(tool, int(k), int(n), int(order))
+        return 0
+    if args.grid:
+        if args.out == ROOT / "bench" / "results" / "attribution.md":
+            args.out = ROOT / "bench" / "results" / "attribution_grid.md"
+        return run_grid(args)
     sizes = [100_000] if args.quick else [100_000, 1_000_000, 5_000_000]
     if args.sizes:
         sizes = [int(float(s)) for s in args.sizes.split(",")]
@@ -315,6 +458,9 @@ def main(argv: list[str] | None = None) -> int:
     ]
     if not args.quick:
         lines += real_data_section(have_peer)
+        grid = args.out.parent / "attribution_grid.md"
+        if grid.exists():  # the grid (``--grid``, about 40 minutes) keeps its place on the benchmark page
+            lines += ["#" + grid.read_text().rstrip(), ""]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     tmp = args.out.with_suffix(".md.tmp")
     tmp.write_text("\n".join(lines))

@@ -32,3 +32,65 @@ def isolated_mlflow(tmp_path, monkeypatch):
     monkeypatch.setenv("MLFLOW_TRACKING_URI", (tmp_path / "mlruns").as_uri())
     monkeypatch.delenv("MLFLOW_RUN_ID", raising=False)
     return tmp_path / "mlruns"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_pseudonym_key(tmp_path_factory):
+    """Every test (and every kernel it starts) uses a throw-away pseudonymization key, never the user's."""
+    import os
+
+    from crm_models.reporting.privacy import KEY_FILE_ENV, SALT_ENV, resolve_salt
+
+    saved = {name: os.environ.get(name) for name in (KEY_FILE_ENV, SALT_ENV)}
+    os.environ.pop(SALT_ENV, None)
+    os.environ[KEY_FILE_ENV] = str(tmp_path_factory.mktemp("pseudonym") / "pseudonym.key")
+    resolve_salt()  # create it, mode 0600
+    yield
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """A local Spark session (2 threads, UTC) shared by the parity tests of this worker; skips with the reason
+    when pyspark or Java 17 is missing."""
+    import shutil
+
+    pytest.importorskip("pyspark", reason="pyspark is not installed (pip install -e '.[spark]')")
+    if shutil.which("java") is None:
+        pytest.skip("no Java runtime on PATH: a local Spark session needs Java 17")
+    from pyspark.sql import SparkSession
+
+    session = (
+        SparkSession.builder.master("local[2]")
+        .appName("crm-models-parity")
+        .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.driver.memory", "1g")
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()
+
+
+@pytest.fixture(scope="session")
+def spark_table(spark):
+    """``spark_table(frame, name)``: a pandas frame as an ibis table on the Spark session (string columns as
+    Python objects, which Spark's converter expects)."""
+    import ibis
+    import pandas as pd
+
+    def to_spark_table(frame: pd.DataFrame, name: str):
+        plain = frame.copy()
+        for column in plain.columns:
+            if pd.api.types.is_string_dtype(plain[column]):
+                plain[column] = plain[column].astype(object)
+        spark.createDataFrame(plain).createOrReplaceTempView(name)
+        return ibis.pyspark.connect(spark).table(name)
+
+    return to_spark_table

@@ -220,3 +220,49 @@ def test_build_journeys_reads_a_folder_of_parquet_files(tmp_path) -> None:
     from_folder = build_journeys(folder)
     from_frame = build_journeys(touchpoints)
     pd.testing.assert_frame_equal(from_folder, from_frame, check_dtype=False)
+
+
+# ------------------------------------------------------------------ timestamps (issue 12, item 9)
+
+
+def _offset_touchpoints() -> pd.DataFrame:
+    # "a" at 10:00+02:00 is 08:00 UTC, before "b" at 09:30 UTC; read naively, "a" would come second
+    return pd.DataFrame(
+        {
+            "customer_id": ["c1", "c1", "c1"],
+            "timestamp": ["2024-06-01 10:00:00+02:00", "2024-06-01 09:30:00+00:00", "2024-06-01 12:00:00Z"],
+            "channel": ["a", "b", "c"],
+            "conversion": [0, 0, 1],
+        }
+    )
+
+
+@pytest.mark.parametrize("as_table", [False, True], ids=["pandas", "ibis"])
+def test_touchpoint_timestamps_with_utc_offsets_keep_their_order(as_table, tmp_path):
+    import ibis
+
+    frame = _offset_touchpoints()
+    source = ibis.memtable(frame) if as_table else frame
+    assert build_journeys(source)["path"].tolist() == ["a > b > c"]
+    csv = tmp_path / "touchpoints.csv"
+    frame.to_csv(csv, index=False)
+    assert build_journeys(str(csv))["path"].tolist() == ["a > b > c"]
+
+
+@pytest.mark.parametrize("as_table", [False, True], ids=["pandas", "ibis"])
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        (["2024-06-01 09:00", "notatime"], "cannot be parsed as a date/time"),
+        ([1718000000, 1718000100], "holds numbers"),
+    ],
+    ids=["unparseable", "integer"],
+)
+def test_unparseable_or_integer_touchpoint_timestamps_raise_a_named_error(as_table, values, message):
+    import ibis
+
+    frame = pd.DataFrame({"customer_id": ["c1", "c1"], "timestamp": values, "channel": ["a", "b"],
+                          "conversion": [0, 1]})
+    with pytest.raises(DataContractError, match=message) as info:
+        build_journeys(ibis.memtable(frame) if as_table else frame)
+    assert info.value.column == "timestamp"

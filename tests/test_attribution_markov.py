@@ -197,3 +197,44 @@ def demo_journeys():
     )
     touchpoints, _ = simulate_touchpoints(customers, rng, pd.Timestamp("2024-01-01"), pd.Timestamp("2024-12-31"))
     return build_journeys(touchpoints)
+
+
+@pytest.mark.parametrize("order", [2, 3])
+def test_removal_effects_without_a_factorization_per_channel_match_the_direct_solve(order, rng):
+    # a chain with loops and thousands of transitions: every removal is solved by the certified Krylov
+    # method (no LU fall-back), and agrees with a sparse LU solve of each restricted system to 1e-9
+    import scipy.sparse as sp
+    from scipy.sparse.linalg import splu
+
+    from crm_models.attribution import encode_journeys
+    from crm_models.attribution.markov import _decode_states, _solve_chain, chain_counts
+
+    journeys = _random_journeys(rng, 3000, channels="abcdefghij", max_len=12)
+    enc = encode_journeys(journeys)
+    counts = chain_counts(enc, order)
+    solved = _solve_chain(counts, enc.n_channels)
+    assert solved["solve_stats"].direct == 0 and solved["solve_stats"].iterative >= 2 * (enc.n_channels + 1)
+    assert solved["solve_stats"].max_error_bound <= 1e-11
+    a = (sp.identity(len(counts.state_codes), format="csr") - solved["q"]).tocsr()
+    digits = _decode_states(counts.state_codes, order, counts.base)
+    p_full = float(solved["p0"] @ splu(a.tocsc()).solve(solved["r_conv"]))
+    assert solved["p_full"] == pytest.approx(p_full, rel=1e-9)
+    for c in range(enc.n_channels):
+        keep = np.flatnonzero(~(digits == c).any(axis=1))
+        direct = float(solved["p0"][keep] @ splu(a[keep][:, keep].tocsc()).solve(solved["r_conv"][keep]))
+        assert solved["p_without"][c] == pytest.approx(direct, rel=1e-9)
+        assert 1 - solved["p_without"][c] / solved["p_full"] == pytest.approx(1 - direct / p_full, rel=1e-9, abs=1e-12)
+
+
+def test_systems_the_krylov_method_cannot_certify_fall_back_to_lu(rng, monkeypatch):
+    import crm_models.attribution._absorb as absorb
+
+    journeys = _random_journeys(rng, 400, channels="abcdef", max_len=8)
+    expected = markov_attribution(journeys, order=2).removal_effects
+    monkeypatch.setattr(absorb, "MAX_ITERATIONS", 1)  # BiCGSTAB stops unconverged: nothing is certified
+    from crm_models.attribution import encode_journeys
+    from crm_models.attribution.markov import _solve_chain, chain_counts
+
+    counts = chain_counts(encode_journeys(journeys), 2)
+    assert _solve_chain(counts, 6)["solve_stats"].direct >= 6
+    pd.testing.assert_frame_equal(markov_attribution(journeys, order=2).removal_effects, expected, rtol=1e-9)

@@ -38,4 +38,25 @@ def test_attribution_notebook_runs_on_the_demo(tmp_path, monkeypatch) -> None:
     images = sum("image/png" in o.get("data", {}) for c in nb.cells for o in c.get("outputs", []))
     assert images >= 6
     metrics = {p.name for p in (tmp_path / "mlruns").glob("*/*/metrics/kpi_*")}
-    assert {"kpi_top_channel_share", "kpi_conversions", "kpi_max_share_error_vs_truth"} <= metrics
+    assert {"kpi_top_channel_share", "kpi_conversions", "kpi_max_share_error_vs_truth", "kpi_markov_best_roas"} <= metrics
+    assert any("Value per EUR spent (ROAS) by method" in m for m in markdown)
+
+
+def test_attribution_notebook_says_clearly_that_the_touchpoints_are_empty(tmp_path, monkeypatch) -> None:
+    import papermill as pm
+
+    from conftest import PROJECT_ROOT
+
+    monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", (tmp_path / "mlruns").as_uri())
+    monkeypatch.delenv("MLFLOW_RUN_ID", raising=False)
+    empty = tmp_path / "touchpoints.csv"
+    empty.write_text("customer_id,timestamp,channel,conversion\n")
+    with pytest.raises(pm.PapermillExecutionError) as info:
+        pm.execute_notebook(
+            str(PROJECT_ROOT / NOTEBOOK), str(tmp_path / "out.ipynb"),
+            parameters={"data_source": str(empty), "n_boot": 5, "max_order": 1},
+            kernel_name="python3", progress_bar=False, cwd=str(tmp_path),
+        )
+    assert info.value.ename == "DataContractError"
+    assert "touchpoints table is empty" in info.value.evalue

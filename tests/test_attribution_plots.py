@@ -49,3 +49,19 @@ def test_every_plot_returns_its_axes(journeys):
         assert call(ax) is ax
         assert ax.get_title()
         plt.close(fig)
+
+
+def test_roas_plot_shows_funded_channels_and_break_even(journeys):
+    import matplotlib.pyplot as plt
+
+    from crm_models.attribution import channel_roi
+
+    roi = channel_roi(journeys, pd.Series({"Search": 500.0, "Email": 50.0, "Social": 300.0}), methods=("linear",),
+                      n_boot=10)
+    fig, ax = plt.subplots()
+    assert plots.plot_channel_roas(roi, "linear", currency="EUR", ax=ax) is ax
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert sorted(labels) == ["Email", "Search", "Social"]  # Direct has no spend, no ROAS
+    assert labels[-1] == "Email"  # sorted by ROAS: cheapest channel on top
+    assert ax.get_xlabel() == "value per EUR spent"
+    plt.close(fig)

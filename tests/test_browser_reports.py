@@ -20,6 +20,7 @@ import contextlib
 import itertools
 import json
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -213,3 +214,79 @@ def test_reports_render_offline_in_chromium(reports_dir, tmp_path):
         browser.close()
     assert not failures, "\n".join(failures)
     assert (shots / "index.png").stat().st_size > 1000
+
+
+INJECTED_ARM = (
+    "coupon<script>window.crmInjected = (window.crmInjected || 0) + 1</script>"
+    "<img src=x onerror=\"document.documentElement.dataset.crmInjected = 'onerror'\">"
+)
+PROBE = """JSON.stringify({script: window.crmInjected || 0,
+                      onerror: document.documentElement.dataset.crmInjected || '',
+                      text: document.body ? document.body.innerText : ''})"""
+
+
+def _injection_suite(folder: Path) -> Path:
+    """A suite whose only notebook reads an experiment file and writes the winning arm's name into its summary."""
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+    data = folder / "experiment.csv"
+    data.write_text("variant,converted\ncontrol,0\n" + f'"{INJECTED_ARM.replace(chr(34), chr(34) * 2)}",1\n',
+                    encoding="utf-8")
+    parameters = new_code_cell("data_path = ''\nreport_as_of = None")
+    parameters.metadata["tags"] = ["parameters"]
+    nb = new_notebook(
+        cells=[
+            new_markdown_cell("# Experiment read-out"),
+            parameters,
+            new_code_cell(
+                "import pandas as pd\nfrom IPython.display import Markdown, display\n"
+                "arms = pd.read_csv(data_path)\nwinner = arms.loc[arms['converted'].idxmax(), 'variant']\n"
+                "display(Markdown(f'The arm **{winner}** converts best.'))"
+            ),
+        ],
+        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+    )
+    notebook = folder / "readout.ipynb"
+    nbformat.write(nb, notebook)
+    suite = folder / "inject.yaml"
+    suite.write_text(
+        f"name: inject\ndata: [{data}]\nnotebooks:\n  - path: {notebook}\n    parameters: {{data_path: {data}}}\n",
+        encoding="utf-8",
+    )
+    return suite
+
+
+@pytest.mark.notebook
+def test_script_injected_through_data_does_not_run(tmp_path):
+    """An experiment arm named ``<script>...</script><img onerror=...>`` reaches the report, the run page and
+    the landing page (executive summary) as text; neither the script nor the handler runs in Chromium."""
+    executable = _chromium()
+    from crm_models.reporting.runner import run_suite
+
+    reports = tmp_path / "reports"
+    (tmp_path / "mlruns").mkdir()
+    result = run_suite(
+        _injection_suite(tmp_path), reports_dir=reports, tracking_uri=f"sqlite:///{tmp_path / 'mlruns' / 'mlflow.db'}",
+        progress=False,
+    )
+    assert result.exit_code == 0, result.notebooks[0].error_message
+    pages = [reports / "index.html", result.run_dir / "index.html", result.run_dir / "readout.html"]
+    profile = tmp_path / "chromium-profile"
+    profile.mkdir()
+    browser = Browser(executable, profile)
+    ran = {}
+    try:
+        for page in pages:
+            browser.open(page.as_uri())
+            probe = json.loads(browser.call("Runtime.evaluate", {"expression": PROBE, "returnByValue": True},
+                                            session=True)["result"]["value"])
+            assert "converts best" in probe["text"], f"{page.name}: the summary is missing"
+            ran[str(page.relative_to(reports))] = (probe["script"], probe["onerror"])
+    finally:
+        browser.close()
+    assert ran == {name: (0, "") for name in ran}, f"injected code ran: {ran}"
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        assert "Content-Security-Policy" in text and "script-src 'none'" in text, page.name
+        assert "<script" not in text.lower() and not re.search(r"(?i)<[^>]*\sonerror\s*=", text), page.name

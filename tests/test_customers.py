@@ -57,11 +57,16 @@ def test_lapsed_customers_are_not_scored_and_come_last(table):
     assert f.loc[lapsed, "tags"].str.contains("lapsed").all()
 
 
-def test_priority_is_a_ranking_by_value_at_risk(table):
+def test_priority_follows_the_tiers_then_value_at_risk(table):
     f = table.frame
     assert sorted(f["priority"]) == list(range(1, len(f) + 1))
-    scored = f[f["risk_tier"] != "lapsed"].sort_values("priority")
-    assert scored["value_at_risk"].is_monotonic_decreasing
+    first = f.sort_values("priority").head(SETTINGS.capacity)
+    assert (first["risk_tier"] == "high").all(), "the first priorities are the high tier (the contact capacity)"
+    ranks = f["risk_tier"].map({"high": 0, "medium": 1, "low": 2, "lapsed": 3})
+    ordered = f.assign(rank=ranks).sort_values("priority")
+    assert ordered["rank"].is_monotonic_increasing
+    for tier in ("high", "medium", "low"):
+        assert ordered.loc[ordered["risk_tier"] == tier, "value_at_risk"].is_monotonic_decreasing
 
 
 def test_high_tier_is_the_contact_capacity(table):
@@ -128,3 +133,23 @@ def test_load_or_build_reuses_the_run_table_and_rebuilds_on_new_data(tmp_path, l
 def test_bad_settings_are_refused_by_name(bad):
     with pytest.raises(ConfigurationError, match=next(iter(bad))):
         CustomerTableSettings(**bad)
+
+
+def test_previous_segment_is_scored_without_leakage(loaded, table):
+    from crm_models.rfm import rfm_scores, segment_customers
+
+    f = table.frame
+    before = table.as_of - pd.Timedelta(days=SETTINGS.segment_compare_days)
+    purchases = loaded.transactions[loaded.transactions["amount"] > 0]
+    earlier = purchases[purchases["timestamp"] < before + pd.Timedelta(days=1)]
+    expected = segment_customers(rfm_scores(earlier, observation_end=before)).astype(str)
+    known = f["previous_segment"].notna()
+    assert set(f.index[known]) == set(expected.index)
+    pd.testing.assert_series_equal(f.loc[known, "previous_segment"].sort_index().astype(object),
+                                   expected.sort_index().astype(object), check_names=False)
+    assert (f.loc[~known, "segment_change"] == "new customer").all()
+    same = known & (f["previous_segment"] == f["segment"])
+    assert (f.loc[same, "segment_change"] == "unchanged").all()
+    moved = known & ~same
+    assert moved.any()
+    assert (f.loc[moved, "segment_change"] == f.loc[moved, "previous_segment"] + " -> " + f.loc[moved, "segment"]).all()

@@ -5,45 +5,12 @@ Needs the ``spark`` extra (pyspark) and Java 17; skips with the reason when eith
 
 from __future__ import annotations
 
-import shutil
-
 import pandas as pd
 import pytest
 
 pyspark = pytest.importorskip("pyspark", reason="pyspark is not installed (pip install -e '.[spark]')")
 
 pytestmark = pytest.mark.spark
-
-
-@pytest.fixture(scope="module")
-def spark():
-    if shutil.which("java") is None:
-        pytest.skip("no Java runtime on PATH: a local Spark session needs Java 17")
-    from pyspark.sql import SparkSession
-
-    session = (
-        SparkSession.builder.master("local[2]")
-        .appName("crm-models-lifecycle-parity")
-        .config("spark.sql.shuffle.partitions", "4")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.driver.memory", "1g")
-        .getOrCreate()
-    )
-    session.sparkContext.setLogLevel("ERROR")
-    yield session
-    session.stop()
-
-
-def to_spark_table(spark, frame: pd.DataFrame, name: str):
-    import ibis
-
-    plain = frame.copy()
-    for column in plain.columns:
-        if pd.api.types.is_string_dtype(plain[column]):
-            plain[column] = plain[column].astype(object)
-    spark.createDataFrame(plain).createOrReplaceTempView(name)
-    return ibis.pyspark.connect(spark).table(name)
 
 
 @pytest.fixture(scope="module")
@@ -56,11 +23,11 @@ def transactions():
     return demo, clean[["customer_id", "timestamp", "amount", "product_id"]]
 
 
-def test_cohorts_and_repurchase_identical(spark, transactions) -> None:
+def test_cohorts_and_repurchase_identical(spark_table, transactions) -> None:
     from crm_models.lifecycle import cohort_table, second_purchase_times
 
     demo, clean = transactions
-    table = to_spark_table(spark, clean, "lifecycle_tx")
+    table = spark_table(clean, "lifecycle_tx")
     for period in ("W", "M", "Q"):
         on_spark = cohort_table(table, period=period, observation_end=demo.observation_end)
         on_duckdb = cohort_table(clean, period=period, observation_end=demo.observation_end)
@@ -72,11 +39,11 @@ def test_cohorts_and_repurchase_identical(spark, transactions) -> None:
         pd.testing.assert_frame_equal(on_spark, on_duckdb, check_dtype=False, check_exact=False, rtol=1e-12)
 
 
-def test_cycles_and_seasonality_identical(spark, transactions) -> None:
+def test_cycles_and_seasonality_identical(spark_table, transactions) -> None:
     from crm_models.lifecycle import purchase_cycles, seasonality_profile
 
     demo, clean = transactions
-    table = to_spark_table(spark, clean, "lifecycle_tx2")
+    table = spark_table(clean, "lifecycle_tx2")
     on_spark = purchase_cycles(table, observation_end=demo.observation_end)
     on_duckdb = purchase_cycles(clean, observation_end=demo.observation_end)
     pd.testing.assert_frame_equal(on_spark, on_duckdb, check_dtype=False, check_exact=False, rtol=1e-9)
@@ -86,12 +53,12 @@ def test_cycles_and_seasonality_identical(spark, transactions) -> None:
         pd.testing.assert_frame_equal(on_spark, on_duckdb, check_dtype=False, check_exact=False, rtol=1e-12)
 
 
-def test_funnel_identical(spark) -> None:
+def test_funnel_identical(spark_table) -> None:
     from crm_models.datasets.demo_events import STAGES, simulate_web_events
     from crm_models.lifecycle import funnel
 
     events = simulate_web_events(1_500, seed=4).events
-    table = to_spark_table(spark, events, "lifecycle_events")
+    table = spark_table(events, "lifecycle_events")
     for options in ({}, {"window": "30min", "by": "device"}, {"mode": "open"}):
         on_spark = funnel(table, list(STAGES), **options)
         on_duckdb = funnel(events, list(STAGES), **options)

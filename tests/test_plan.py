@@ -171,3 +171,35 @@ def test_bad_inputs_are_named() -> None:
         Action("x", "email", redemption_probability=1.5)
     with pytest.raises(ConfigurationError, match="channels no action uses"):
         build_problem(customers, ACTIONS, np.zeros((2, 3)), capacities={"sms": 3})
+
+
+def test_activation_rows_and_price_sensitive_tags() -> None:
+    from crm_models.plan import plan_activation, price_sensitive_tags
+
+    problem = random_problem(4, 50, budget=None, caps=None)
+    assignments = assign_holdout(solve_exact(problem), 0.2, seed=0)
+    rows = plan_activation(assignments, pd.Timestamp("2024-06-30"))
+    assert list(rows.columns) == ["customer_id", "action", "channel", "expected_value", "holdout", "as_of"]
+    assert len(rows) == (assignments["action"] != NO_ACTION).sum()
+    assert (rows["as_of"] == "2024-06-30").all()
+    assert rows["holdout"].sum() == assignments["holdout"].sum()
+    values = pd.DataFrame({"coupon_10": [5.0, -1.0, 0.5, 9.0, 2.0], "call": [0, 0, 0, 0, 0]})
+    tags = price_sensitive_tags(values, ["coupon_10"], quantile=0.6)
+    assert tags.tolist() == ["price sensitive", "", "", "price sensitive", ""]
+
+
+def test_uplift_values_recover_a_known_linear_effect() -> None:
+    from sklearn.linear_model import LinearRegression
+
+    from crm_models.plan import uplift_action_values
+    from crm_models.uplift import TLearner
+
+    rng = np.random.default_rng(0)
+    n = 4000
+    X = pd.DataFrame({"x": rng.normal(size=n)})
+    t = rng.choice(["control", "coupon"], size=n)
+    y = 10 + 2 * X["x"] + np.where(t == "coupon", 3 + 1.5 * X["x"], 0) + rng.normal(size=n)
+    values, draws = uplift_action_values(TLearner(LinearRegression(), control="control"), X, t, y, X.head(5),
+                                         margin=0.5, n_bootstrap=5, seed=1)
+    np.testing.assert_allclose(values["coupon"], 0.5 * (3 + 1.5 * X["x"].head(5)), atol=0.15)
+    assert draws["coupon"].shape == (5, 5)

@@ -5,34 +5,12 @@ Needs the ``spark`` extra (pyspark) and Java 17; skips with the reason when eith
 
 from __future__ import annotations
 
-import shutil
-
 import pandas as pd
 import pytest
 
 pyspark = pytest.importorskip("pyspark", reason="pyspark is not installed (pip install -e '.[spark]')")
 
 pytestmark = pytest.mark.spark
-
-
-@pytest.fixture(scope="module")
-def spark():
-    if shutil.which("java") is None:
-        pytest.skip("no Java runtime on PATH: a local Spark session needs Java 17")
-    from pyspark.sql import SparkSession
-
-    session = (
-        SparkSession.builder.master("local[2]")
-        .appName("crm-models-parity")
-        .config("spark.sql.shuffle.partitions", "4")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.driver.memory", "1g")
-        .getOrCreate()
-    )
-    session.sparkContext.setLogLevel("ERROR")
-    yield session
-    session.stop()
 
 
 @pytest.fixture(scope="module")
@@ -45,46 +23,35 @@ def demo_transactions():
     return demo, clean
 
 
-def to_spark_table(spark, frame: pd.DataFrame, name: str):
-    import ibis
-
-    plain = frame.copy()
-    for column in plain.columns:
-        if pd.api.types.is_string_dtype(plain[column]):
-            plain[column] = plain[column].astype(object)
-    spark.createDataFrame(plain).createOrReplaceTempView(name)
-    return ibis.pyspark.connect(spark).table(name)
-
-
-def test_customer_summary_identical_on_spark_and_duckdb(spark, demo_transactions) -> None:
+def test_customer_summary_identical_on_spark_and_duckdb(spark_table, demo_transactions) -> None:
     from crm_models.summary import customer_summary
 
     demo, clean = demo_transactions
     columns = clean[["customer_id", "timestamp", "amount"]]
     options = {"observation_end": demo.observation_end, "calibration_end": "2024-06-30", "time_unit": "W"}
-    on_spark = customer_summary(to_spark_table(spark, columns, "transactions"), **options)
+    on_spark = customer_summary(spark_table(columns, "transactions"), **options)
     on_duckdb = customer_summary(columns, **options)
     assert len(on_duckdb) > 1_000
     pd.testing.assert_frame_equal(on_spark, on_duckdb, check_dtype=False, check_exact=False, rtol=1e-12)
 
 
-def test_rfm_inputs_identical_on_spark_and_duckdb(spark, demo_transactions) -> None:
+def test_rfm_inputs_identical_on_spark_and_duckdb(spark_table, demo_transactions) -> None:
     from crm_models.rfm import rfm_inputs
 
     demo, clean = demo_transactions
     columns = clean[["customer_id", "timestamp", "amount"]]
-    on_spark = rfm_inputs(to_spark_table(spark, columns, "transactions_rfm"), observation_end=demo.observation_end)
+    on_spark = rfm_inputs(spark_table(columns, "transactions_rfm"), observation_end=demo.observation_end)
     on_duckdb = rfm_inputs(columns, observation_end=demo.observation_end)
     pd.testing.assert_frame_equal(on_spark, on_duckdb, check_dtype=False, check_exact=False, rtol=1e-12)
 
 
-def test_build_journeys_identical_on_spark_and_duckdb(spark) -> None:
+def test_build_journeys_identical_on_spark_and_duckdb(spark_table) -> None:
     from crm_models.attribution import build_journeys
     from crm_models.datasets import make_demo
 
     touchpoints = make_demo(seed=5, n_customers=800).touchpoints
     options = {"lookback": "30D", "collapse_repeats": True}
-    on_spark = build_journeys(to_spark_table(spark, touchpoints, "touchpoints"), **options)
+    on_spark = build_journeys(spark_table(touchpoints, "touchpoints"), **options)
     on_duckdb = build_journeys(touchpoints, **options)
     assert on_duckdb["conversions"].sum() > 0
     key = [c for c in on_duckdb.columns if c in ("path",)] or list(on_duckdb.columns[:1])

@@ -120,6 +120,8 @@ def test_clv_pyfunc_round_trips(sqlite_store, clv_fit) -> None:
     assert spec["spend_model"]["params"] == pytest.approx(spend.params_.to_dict(), rel=1e-15)
     assert spec["valuation"]["horizon"] == 52 and spec["valuation"]["time_unit"] == "W"
     assert "crm-models==" in (local / "requirements.txt").read_text()
+    # models from code: the store holds source and JSON, never a pickle that loading would execute
+    assert not [p.name for p in local.rglob("*") if p.suffix in {".pkl", ".pickle", ".cloudpickle"}]
 
 
 def test_clv_spec_rebuilds_every_purchase_model_and_rejects_missing_columns(clv_fit) -> None:
@@ -200,3 +202,23 @@ def test_project_default_without_a_tracking_uri(tmp_path, monkeypatch) -> None:
     experiment = mlflow.get_experiment(experiment_id)
     assert _path(experiment.artifact_location) == (tmp_path / "experiments" / "artifacts").resolve()
     assert artifact_location_for("http://localhost:5000") is None
+
+
+def test_churn_model_logs_as_json_and_loads_without_unpickling(sqlite_store, churn_fit) -> None:
+    """The data format of issue 12 item 4: JSON artifacts, no pickle file anywhere in the logged model."""
+    import mlflow
+
+    from crm_models.tracking.churn_model import load_churn_model, log_churn_model
+
+    model, X = churn_fit
+    info = log_churn_model(model, "churn_model", input_example=X.head(), registered_model_name="crm_churn_json")
+    assert info.registered_model_version is not None
+    local = Path(mlflow.artifacts.download_artifacts(info.model_uri))
+    files = [p for p in local.rglob("*") if p.is_file()]
+    assert not [p for p in files if p.suffix in {".pkl", ".pickle", ".cloudpickle"}], files
+    assert {p.name for p in files} >= {"booster.json", "churn_model.json"}
+    direct = load_churn_model(next(p.parent for p in files if p.name == "churn_model.json"))
+    np.testing.assert_allclose(direct.predict_proba(X)[:, 1], model.predict_proba(X)[:, 1], rtol=1e-6, atol=1e-7)
+    served = mlflow.pyfunc.load_model(info.model_uri).predict(X)
+    np.testing.assert_allclose(served["churn_probability"].to_numpy(), model.predict_proba(X)[:, 1], rtol=1e-6,
+                               atol=1e-7)

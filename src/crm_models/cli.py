@@ -5,6 +5,7 @@ Usage::
     crm run SUITE.yaml [--as-of 2024-06-30] [--keep 20] [--wait SECONDS | --no-wait] [--set name=value ...]
     crm demo [--seed 42] [--n-customers 5000] [--data-only]
     crm report-index [--reports-dir reports]
+    crm pseudonym-key                 # create the per-installation pseudonymization key (once)
 
 Exit codes (stable; for cron, systemd and CI):
 
@@ -107,7 +108,23 @@ def build_parser() -> argparse.ArgumentParser:
     index = commands.add_parser("report-index", help="rebuild reports/index.html from the published runs")
     index.add_argument("--reports-dir", metavar="DIR", help="reports folder (default: <project>/reports)")
     index.add_argument("--tracking-uri", help="MLflow tracking URI for the comparison with earlier runs")
+    commands.add_parser(
+        "pseudonym-key",
+        help="create the pseudonymization key if missing (mode 0600; $CRM_PSEUDONYM_KEY_FILE or "
+        "$XDG_CONFIG_HOME/crm_models/pseudonym.key) and print where it is",
+    )
     return parser
+
+
+def _pseudonym_key() -> int:
+    from crm_models.reporting.privacy import key_file_path, resolve_salt
+
+    path = key_file_path()
+    existed = path.is_file()
+    resolve_salt(create=True)
+    print(f"crm: pseudonymization key {'already present' if existed else 'created'} at {path} (keep it secret; "
+          "back it up: tokens in earlier reports are only comparable with the same key)")
+    return 0
 
 
 def _root() -> Path:
@@ -116,7 +133,7 @@ def _root() -> Path:
     return find_project_root()
 
 
-def _run(args: argparse.Namespace, suite_path: str | Path) -> int:
+def _run(args: argparse.Namespace, suite_path: str | Path, lock: Any = None) -> int:
     from crm_models.reporting.runner import EXIT_CODES, run_suite
 
     result = run_suite(
@@ -130,6 +147,7 @@ def _run(args: argparse.Namespace, suite_path: str | Path) -> int:
         only=args.only,
         parameters=_parse_set(args.overrides),
         progress=not args.no_progress,
+        lock=lock,
     )
     ok = sum(1 for nb in result.notebooks if nb.ok)
     print(
@@ -142,22 +160,29 @@ def _run(args: argparse.Namespace, suite_path: str | Path) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
+    """Take the run lock first, then swap in new demo data (staging folder + rename), then run the suite
+    under the same lock: a second ``crm demo`` can never replace the data under a running suite."""
     import time
 
     from crm_models.datasets import make_demo
+    from crm_models.reporting.lock import RunLock
+    from crm_models.reporting.privacy import resolve_salt
 
     root = _root()
     target = root / "data" / "demo"
-    started = time.monotonic()
-    data = make_demo(seed=args.seed, n_customers=args.n_customers)
-    paths = data.write(target)
-    print(
-        f"crm: demo data (seed {args.seed}, {args.n_customers} customers) written to {target} "
-        f"in {time.monotonic() - started:.1f} s: {', '.join(sorted(p.name for p in paths.values()))}"
-    )
-    if args.data_only:
-        return 0
-    return _run(args, args.suite or root / "experiments" / "demo.yaml")
+    reports = Path(args.reports_dir).resolve() if args.reports_dir else root / "reports"
+    resolve_salt(create=True)  # the demo is a first use: create the pseudonymization key if there is none
+    with RunLock(reports, wait=0 if args.no_wait else args.wait, label="demo") as lock:
+        started = time.monotonic()
+        data = make_demo(seed=args.seed, n_customers=args.n_customers)
+        paths = data.publish(target)
+        print(
+            f"crm: demo data (seed {args.seed}, {args.n_customers} customers) written to {target} "
+            f"in {time.monotonic() - started:.1f} s: {', '.join(sorted(p.name for p in paths.values()))}"
+        )
+        if args.data_only:
+            return 0
+        return _run(args, args.suite or root / "experiments" / "demo.yaml", lock=lock)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -172,6 +197,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run(args, args.suite)
         if args.command == "demo":
             return _demo(args)
+        if args.command == "pseudonym-key":
+            return _pseudonym_key()
         if args.command == "report-index":
             from crm_models.reporting.index import write_index
 

@@ -24,6 +24,7 @@ from crm_models.attribution.markov import (
     markov_attribution,
     select_markov_order,
 )
+from crm_models.attribution.roi import ChannelROI, channel_roi
 from crm_models.attribution.shapley import MAX_EXACT_CHANNELS, ShapleyAttribution, shapley_attribution
 from crm_models.attribution.uncertainty import (
     ALL_METHODS,
@@ -39,6 +40,7 @@ __all__ = [
     "MAX_EXACT_CHANNELS",
     "NULL_STATE",
     "START_STATE",
+    "ChannelROI",
     "EncodedJourneys",
     "MarkovAttribution",
     "OrderSelection",
@@ -46,6 +48,7 @@ __all__ = [
     "attribute",
     "bootstrap_attribution",
     "build_journeys",
+    "channel_roi",
     "compare_attribution",
     "encode_journeys",
     "heuristic_attribution",

@@ -367,6 +367,69 @@ def _bad_rows_error(table: Any, predicate: Any, message: str, column: str, rule:
         raise DataContractError(message, column=column, rule=rule, examples=bad.limit(5).to_pandas())
 
 
+# A time of day followed by "Z" or a UTC offset (the rule of crm_models.data.contract, in SQL regex form).
+_OFFSET_REGEX = r"(?i)\d{2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|UTC|[+-]\d{2}(:?\d{2})?)\s*$"
+_INTEGER_TIMES_RULE = (
+    "timestamps must be dates/times: integers are never read as times (the unit is unknown); convert them "
+    "first, e.g. pd.to_datetime(column, unit='s')"
+)
+
+
+def _frame_timestamps_as_utc(frame: pd.DataFrame, column: str) -> pd.DataFrame:
+    """A copy of ``frame`` with ``column`` parsed by the data contract: naive stays naive, values with a
+    UTC offset are converted to UTC (then naive, as the engine works on naive UTC), integers and
+    unparseable values raise :class:`DataContractError`."""
+    from crm_models.data.contract import coerce_timestamp
+
+    raw = frame[column]
+    if pd.api.types.is_numeric_dtype(raw) or pd.api.types.is_bool_dtype(raw):
+        raise DataContractError(
+            f"{column} holds numbers ({raw.dtype}), not dates/times", column=column, rule=_INTEGER_TIMES_RULE,
+            examples=frame.head(5),
+        )
+    parsed = coerce_timestamp(frame, column)
+    if getattr(parsed.dt, "tz", None) is not None:
+        parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
+    out = frame.copy()
+    out[column] = parsed
+    return out
+
+
+def _timestamps_as_utc(t: Any, column: str) -> Any:
+    """``t[column]`` as timestamps: tz-aware columns stay (ordered as instants), string columns with UTC
+    offsets are cast as instants, other strings as naive times; integers and strings that are no
+    date/time raise :class:`DataContractError` (not the backend's conversion error)."""
+    import ibis.expr.datatypes as dt
+
+    ts = t[column]
+    kind = ts.type()
+    if kind.is_timestamp():
+        return ts
+    if kind.is_numeric() or kind.is_boolean():
+        raise DataContractError(
+            f"{column} holds numbers ({kind}), not dates/times", column=column, rule=_INTEGER_TIMES_RULE,
+            examples=t.limit(5).to_pandas(),
+        )
+    if kind.is_date():
+        return ts.cast("timestamp")
+    text = ts.cast("string").strip()
+    aware = text.re_search(_OFFSET_REGEX)
+    n_aware = int(t.filter(aware).count().to_pyarrow().as_py())
+    n_naive = int(t.filter(text.notnull() & ~aware).count().to_pyarrow().as_py())
+    if n_aware and n_naive:
+        raise DataContractError(
+            f"{column} mixes time-zone-aware values ({n_aware} rows) with naive values ({n_naive} rows)",
+            column=column, rule="timestamps must all carry a time zone or all be naive (one kind per table)",
+            examples=t.filter(aware).limit(2).union(t.filter(~aware).limit(3)).to_pandas(),
+        )
+    parsed = text.try_cast(dt.Timestamp(timezone="UTC") if n_aware else dt.timestamp)
+    _bad_rows_error(
+        t, text.notnull() & parsed.isnull(), f"{column} holds values that cannot be parsed as a date/time", column,
+        "timestamp must be a parseable date/time",
+    )
+    return parsed
+
+
 def build_journeys(
     touchpoints: Any,
     *,
@@ -432,7 +495,8 @@ def build_journeys(
     Raises
     ------
     DataContractError
-        Missing columns, missing ids/times/channels, conversion flags other than 0/1, negative values,
+        An empty table, missing columns, missing ids/times/channels, integer or unparseable times,
+        conversion flags other than 0/1, negative values,
         channel names that contain the separator or are named like the reserved chain states; for
         aggregated journeys the errors of :func:`encode_journeys`.
     """
@@ -451,6 +515,8 @@ def build_journeys(
     lookback_seconds = _to_seconds(lookback)
     if max_touches is not None and max_touches < 1:
         raise ValueError(f"max_touches must be at least 1, got {max_touches}")
+    if isinstance(touchpoints, pd.DataFrame) and timestamp in touchpoints.columns:
+        touchpoints = _frame_timestamps_as_utc(touchpoints, timestamp)
     t, _connection = _as_ibis_table(touchpoints)  # keep the DuckDB connection alive while we query
     columns = set(t.columns)
     for col in (customer_id, timestamp, channel, conversion):
@@ -459,14 +525,17 @@ def build_journeys(
                 f"touchpoints lack the column {col!r}; columns are {sorted(columns)}", column=col,
                 rule="required column", examples=t.limit(3).to_pandas(),
             )
+    if int(t.count().to_pyarrow().as_py()) == 0:
+        raise DataContractError(
+            "the touchpoints table is empty: there are no journeys to attribute", column=None,
+            rule="a table must have at least one row",
+        )
     has_value = value is not None and value in columns
     if value is not None and value != "value" and not has_value:
         raise DataContractError(f"touchpoints lack the value column {value!r}", column=value,
                                 rule="required column", examples=t.limit(3).to_pandas())
 
-    ts = t[timestamp]
-    if not ts.type().is_timestamp():
-        ts = ts.cast("timestamp")
+    ts = _timestamps_as_utc(t, timestamp)
     t = t.select(
         customer_id=t[customer_id].cast("string"),
         timestamp=ts,

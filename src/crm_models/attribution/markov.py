@@ -21,9 +21,10 @@ states and the rest solves the restricted system, giving ``P_-c``. The removal e
 
 Value: every conversion's value is taken as the mean value of the conversions that leave from the same
 last state, ``v_s``; the expected value from each state solves ``(I - Q) y = r * v`` and the value
-removal effects and credits follow in the same way. Nothing is simulated: sparse LU solves
-(``scipy.sparse.linalg.splu``, the SuperLU factorization behind ``spsolve``), one per channel plus
-one for the full chain, give the exact answer deterministically.
+removal effects and credits follow in the same way. Nothing is simulated: every system (the full chain
+and one per removed channel) is solved by a Krylov method whose error is certified by the fundamental
+matrix's norm (the expected steps to absorption), falling back to a sparse LU factorization when the
+bound is not met; no factorization per channel is needed (see :mod:`crm_models.attribution._absorb`).
 """
 
 from __future__ import annotations
@@ -33,8 +34,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from scipy.sparse.linalg import splu
 
+from crm_models.attribution._absorb import AbsorbingSolver
 from crm_models.attribution.journeys import (
     CONVERSION_STATE,
     NULL_STATE,
@@ -46,6 +47,7 @@ from crm_models.attribution.journeys import (
 
 BLOCK_TOKENS = 200_000  # touches per vectorized block (cache-sized)
 DENSE_PAIR_LIMIT = 1 << 22  # transition weights kept in a dense bincount array up to this many cells
+LOOKUP_CODES = 1 << 24  # window codes mapped to states through a lookup table up to this many codes
 
 
 @dataclass
@@ -225,12 +227,19 @@ def chain_counts(enc: EncodedJourneys, order: int = 1) -> ChainCounts:
     last_all = np.concatenate(lasts).astype(np.int64)
     state_codes = np.unique(np.concatenate([*present_codes, keys // n_codes, keys % n_codes]).astype(np.int64))
     n_states = len(state_codes)
-    # paths without weight may point at no state: their (zero) weight goes anywhere in range
-    fid = np.minimum(np.searchsorted(state_codes, first_all), max(n_states - 1, 0))
-    lid = np.minimum(np.searchsorted(state_codes, last_all), max(n_states - 1, 0))
+    pair_from_code, pair_to_code = keys // n_codes, keys % n_codes
+    if n_codes <= LOOKUP_CODES:  # a code -> state table beats binary searches over millions of paths
+        lookup = np.zeros(n_codes, dtype=np.int64)  # paths without weight may point at no state: id 0
+        lookup[state_codes] = np.arange(n_states)
+        fid, lid = lookup[first_all], lookup[last_all]
+        pair_from, pair_to = lookup[pair_from_code], lookup[pair_to_code]
+    else:
+        # paths without weight may point at no state: their (zero) weight goes anywhere in range
+        fid = np.minimum(np.searchsorted(state_codes, first_all), max(n_states - 1, 0))
+        lid = np.minimum(np.searchsorted(state_codes, last_all), max(n_states - 1, 0))
+        pair_from, pair_to = np.searchsorted(state_codes, pair_from_code), np.searchsorted(state_codes, pair_to_code)
     return ChainCounts(
-        order, base, state_codes.astype(np.int64), np.searchsorted(state_codes, keys // n_codes),
-        np.searchsorted(state_codes, keys % n_codes), weights,
+        order, base, state_codes.astype(np.int64), pair_from, pair_to, weights,
         np.bincount(fid, weights=enc.conversions + enc.nulls, minlength=n_states),
         np.bincount(lid, weights=enc.conversions, minlength=n_states),
         np.bincount(lid, weights=enc.nulls, minlength=n_states),
@@ -319,31 +328,46 @@ def _solve_chain(counts: ChainCounts, n_channels: int) -> dict:
     total_start = counts.start.sum()
     p0 = counts.start / total_start if total_start > 0 else np.zeros(n_states)
     rhs = np.column_stack([r_conv, r_value])
+    solver = AbsorbingSolver(q, rhs)  # limits BLAS threads until close()
 
-    def absorb(keep: np.ndarray | None) -> tuple[float, float]:
-        if keep is None:
-            idx = np.arange(n_states)
-        else:
-            idx = np.flatnonzero(keep)
-        if len(idx) == 0:
-            return 0.0, 0.0
-        a = (sp.identity(len(idx), format="csc") - q[idx][:, idx]).tocsc()
-        sol = splu(a).solve(rhs[idx])
+    def absorb(sol: np.ndarray, idx: np.ndarray | None = None) -> tuple[float, float]:
         sol = np.clip(sol, 0.0, None)  # guard against -1e-17 round-off
-        return float(p0[idx] @ sol[:, 0]), float(p0[idx] @ sol[:, 1])
+        weights = p0 if idx is None else p0[idx]
+        return float(weights @ sol[:, 0]), float(weights @ sol[:, 1])
 
-    p_full, v_full = absorb(None)
+    p_full, v_full = absorb(solver.full) if n_states else (0.0, 0.0)
     digits = _decode_states(counts.state_codes, counts.order, counts.base)
     p_without = np.full(n_channels, p_full)
     v_without = np.full(n_channels, v_full)
-    for c in range(n_channels):
-        contains = (digits == c).any(axis=1)
-        if contains.any():
-            p_without[c], v_without[c] = absorb(~contains)
+    try:
+        for c in range(n_channels):
+            contains = (digits == c).any(axis=1)
+            if contains.any():
+                idx, sol = solver.without(~contains)
+                p_without[c], v_without[c] = absorb(sol, idx) if len(idx) else (0.0, 0.0)
+    finally:
+        solver.close()
     return {
         "q": q, "r_conv": r_conv, "p0": p0, "out_weight": out_weight, "digits": digits,
         "p_full": p_full, "v_full": v_full, "p_without": p_without, "v_without": v_without,
+        "solve_stats": solver.stats,
     }
+
+
+def _state_labels(digits: np.ndarray, channels: list[str]) -> list[str]:
+    """Labels of the states: the channels of each window joined by ``" > "`` (padding, -1, skipped).
+
+    Built column by column on object arrays (one vectorized concatenation per position of the window)
+    rather than one ``join`` per state: tens of thousands of states at order 4.
+    """
+    names = np.asarray([*channels, ""], dtype=object)  # index -1 -> ""
+    if digits.shape[0] == 0:
+        return []
+    labels = names[digits[:, 0]]
+    for j in range(1, digits.shape[1]):
+        column = digits[:, j]
+        labels = np.where(column >= 0, labels + OUTPUT_SEPARATOR + names[column], labels)
+    return labels.tolist()
 
 
 def _shares(effects: np.ndarray, total: float) -> np.ndarray:
@@ -413,9 +437,7 @@ def markov_attribution(
         },
         index=pd.Index(channels, name="channel"),
     )
-    names = np.asarray(channels, dtype=object)
-    digits = solved["digits"]
-    states = [OUTPUT_SEPARATOR.join(names[d[d >= 0]]) for d in digits]
+    states = _state_labels(solved["digits"], channels)
     transitions = _transition_frame(counts, solved, states) if with_transitions else pd.DataFrame(
         columns=["from", "to", "weight", "probability"]
     )

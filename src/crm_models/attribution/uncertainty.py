@@ -85,6 +85,26 @@ def _accepts(method: str, option: str) -> bool:
     return option in ("half_life", "decay_unit", "position_weights", "direct_channels")
 
 
+def bootstrap_draws(
+    enc: EncodedJourneys, method: str, *, n_boot: int, seed: int, **options: Any
+) -> tuple[np.ndarray, np.ndarray]:
+    """Credited conversions and value of every channel in ``n_boot`` Poisson-bootstrap samples of the
+    journeys, shape ``(n_boot, n_channels)`` each; the same ``seed`` draws the same samples for every
+    method (common random numbers, so methods can be compared sample by sample)."""
+    rng = np.random.default_rng(seed)
+    value_per_conversion = np.divide(enc.value, enc.conversions, out=np.zeros(enc.n_paths), where=enc.conversions > 0)
+    draws_conv = np.empty((n_boot, enc.n_channels))
+    draws_value = np.empty((n_boot, enc.n_channels))
+    for b in range(n_boot):
+        conv = rng.poisson(enc.conversions).astype(float)
+        null = rng.poisson(enc.nulls).astype(float)
+        sample = enc.reweighted(conv, null, conv * value_per_conversion)
+        credit = attribute(sample, method, **options)
+        draws_conv[b] = credit["conversions"].to_numpy()
+        draws_value[b] = credit["value"].to_numpy()
+    return draws_conv, draws_value
+
+
 def bootstrap_attribution(
     journeys: pd.DataFrame | EncodedJourneys,
     method: str = "markov",
@@ -122,17 +142,7 @@ def bootstrap_attribution(
         raise ValueError(f"level must be in (0, 1), got {level}")
     enc = encode_journeys(journeys, **_column_options(options))
     estimate = attribute(enc, method, **options)
-    rng = np.random.default_rng(seed)
-    value_per_conversion = np.divide(enc.value, enc.conversions, out=np.zeros(enc.n_paths), where=enc.conversions > 0)
-    draws_conv = np.empty((n_boot, enc.n_channels))
-    draws_value = np.empty((n_boot, enc.n_channels))
-    for b in range(n_boot):
-        conv = rng.poisson(enc.conversions).astype(float)
-        null = rng.poisson(enc.nulls).astype(float)
-        sample = enc.reweighted(conv, null, conv * value_per_conversion)
-        credit = attribute(sample, method, **options)
-        draws_conv[b] = credit["conversions"].to_numpy()
-        draws_value[b] = credit["value"].to_numpy()
+    draws_conv, draws_value = bootstrap_draws(enc, method, n_boot=n_boot, seed=seed, **options)
     alpha = (1.0 - level) / 2.0
     out = estimate.copy()
     out["conversions_se"] = draws_conv.std(axis=0, ddof=1)

@@ -22,12 +22,14 @@ from crm_models.customers.value import CustomerValues, purchases_only, value_cus
 from crm_models.data.timestamps import end_exclusive
 from crm_models.rfm import rfm_scores, segment_customers, value_loyalty_matrix
 
-TEXT_COLUMNS = ("segment", "value_loyalty", "rfm_cell", "risk_tier", "top_reason", "action", "tags")
+TEXT_COLUMNS = ("segment", "previous_segment", "segment_change", "value_loyalty", "rfm_cell", "risk_tier", "top_reason", "action", "tags")
 LAPSED_ACTION = "win-back campaign for lapsed customers"
 
 #: Column order and meaning of the customer table (also written beside the Parquet file as its schema).
 COLUMNS: dict[str, str] = {
     "segment": "RFM segment (first matching rule of the suite's rule set)",
+    "previous_segment": "RFM segment `segment_compare_days` earlier (scored on the data up to then); empty if new",
+    "segment_change": "'unchanged', 'new customer' or 'previous -> current'",
     "value_loyalty": "value x loyalty quadrant (gold, potential, at risk, low value)",
     "R": "recency score 1-5 (5 = most recent)",
     "F": "frequency score 1-5",
@@ -48,7 +50,7 @@ COLUMNS: dict[str, str] = {
     "value_at_risk": "churn probability x CLV (money)",
     "top_reason": "the feature that raises this customer's churn risk most",
     "action": "recommended action",
-    "priority": "order in which to act (1 = first), by value at risk; lapsed customers last",
+    "priority": "order in which to act (1 = first): high, medium, low risk tier, each by value at risk; lapsed last",
     "tags": "profile tags ('; '-separated), see crm_models.customers.TAG_RULES",
 }
 
@@ -99,6 +101,8 @@ def build_customer_table(
     frame = value.summary[["frequency", "recency", "T", "monetary_value"]].join(value.values)
     frame = frame.join(scores[["R", "F", "M", "rfm_cell", "recency_days"]], how="left")
     frame["segment"] = segments.reindex(frame.index).astype(str)
+    frame["previous_segment"] = _previous_segments(purchases, as_of, settings, segment_rules).reindex(frame.index)
+    frame["segment_change"] = _segment_change(frame["previous_segment"], frame["segment"])
     frame["value_loyalty"] = value_loyalty_matrix(scores).reindex(frame.index).astype(str)
     first_purchase = purchases.groupby("customer_id")["timestamp"].min()
     frame["age_days"] = (data_end - first_purchase.reindex(frame.index)).dt.days.astype(float)
@@ -125,6 +129,24 @@ def build_customer_table(
     return CustomerTable(frame, as_of, settings, value, churn, notes, metadata)
 
 
+def _previous_segments(purchases: pd.DataFrame, as_of: pd.Timestamp, settings: CustomerTableSettings,
+                       segment_rules: Any) -> pd.Series:
+    """Each customer's segment ``segment_compare_days`` before ``as_of``, scored only on purchases up to then
+    (no leakage); empty when nobody had bought by then."""
+    before = as_of - pd.Timedelta(days=settings.segment_compare_days)
+    earlier = purchases[purchases["timestamp"] < end_exclusive(before)]
+    if earlier.empty:
+        return pd.Series(dtype=object)
+    return segment_customers(rfm_scores(earlier, observation_end=before), segment_rules).astype(str)
+
+
+def _segment_change(previous: pd.Series, current: pd.Series) -> pd.Series:
+    """'unchanged', 'new customer' (no segment before) or 'previous -> current', for the CRM platform."""
+    change = np.where(previous.isna(), "new customer",
+                      np.where(previous == current, "unchanged", previous.astype(str) + " -> " + current))
+    return pd.Series(change, index=current.index, dtype=object)
+
+
 def _decisions(churn: ChurnScores, frame: pd.DataFrame, segments: pd.Series, settings: CustomerTableSettings,
                high_value_cut: float) -> pd.DataFrame:
     """Tier, value at risk, reason and action of the scored (active) customers."""
@@ -138,8 +160,10 @@ def _decisions(churn: ChurnScores, frame: pd.DataFrame, segments: pd.Series, set
 
 
 def _priority(frame: pd.DataFrame) -> pd.Series:
-    """1 = act first: scored customers by value at risk (largest first), then lapsed customers by CLV."""
-    order = frame.assign(_lapsed=frame["lapsed"].astype(int), _var=frame["value_at_risk"].fillna(-np.inf),
-                         _clv=frame["clv"])
-    order = order.sort_values(["_lapsed", "_var", "_clv"], ascending=[True, False, False], kind="stable")
+    """1 = act first: the high churn-risk tier (the contact capacity), then medium, then low, each by value at
+    risk (largest first); lapsed customers last, by CLV. So the first ``capacity`` priorities are exactly the
+    high tier, and the action list agrees with the tiers the reports show."""
+    tier_rank = frame["risk_tier"].astype(str).map({"high": 0, "medium": 1, "low": 2}).fillna(3)
+    order = frame.assign(_tier=tier_rank, _var=frame["value_at_risk"].fillna(-np.inf), _clv=frame["clv"])
+    order = order.sort_values(["_tier", "_var", "_clv"], ascending=[True, False, False], kind="stable")
     return pd.Series(np.arange(1, len(order) + 1), index=order.index, name="priority").reindex(frame.index)

@@ -19,7 +19,8 @@ class CustomerTableSettings:
     probability of no purchase in the ``churn_horizon_days`` after the as-of date, for customers with a purchase
     in the ``lookback_days`` before it; the model is trained on ``n_training_cutoffs`` monthly snapshots whose
     label windows had closed by the as-of date. ``capacity`` customers (the team's contact capacity) form the
-    *high* risk tier. ``currency`` is the symbol or code shown on money in every report.
+    *high* risk tier. ``segment_compare_days`` is how far back the table looks for each customer's previous
+    segment (``previous_segment``, ``segment_change``). ``currency`` is the symbol or code shown on money in every report.
 
     Optional columns (:mod:`crm_models.customers.enrich`): ``lifecycle_columns`` adds each customer's usual
     purchase interval, next expected purchase and overdue flag; ``loyalty_rules`` (path of a YAML rule set, e.g.
@@ -41,6 +42,7 @@ class CustomerTableSettings:
     currency: str = "GBP"
     high_value_quantile: float = 0.8
     new_customer_days: int = 90
+    segment_compare_days: int = 90
     lifecycle_columns: bool = False
     loyalty_rules: str | None = None
     points_expiring_days: int = 30

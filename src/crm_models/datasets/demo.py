@@ -71,6 +71,40 @@ class DemoData:
         self.files = paths
         return paths
 
+    def publish(self, folder: str | os.PathLike[str]) -> dict[str, Path]:
+        """Write the tables to a staging folder beside ``folder``, then swap it in by renaming.
+
+        A reader never sees a mix of old and new tables: until the rename, ``folder`` holds the complete
+        old data set; after it, the complete new one. (Callers that run suites hold the run lock around
+        this, so no suite reads ``folder`` during the swap.) Returns the paths inside ``folder``.
+        """
+        import shutil
+        import tempfile
+
+        target = Path(folder)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".staging-{target.name}-", dir=target.parent))
+        umask = os.umask(0)
+        os.umask(umask)
+        staging.chmod(0o777 & ~umask)  # mkdtemp makes 0700; the data folder keeps the usual permissions
+        old = None
+        try:
+            written = self.write(staging)
+            if target.exists():
+                old = Path(tempfile.mkdtemp(prefix=f".old-{target.name}-", dir=target.parent))
+                os.rename(target, old / target.name)
+            os.rename(staging, target)
+        except BaseException:
+            if old is not None and not target.exists():
+                os.rename(old / target.name, target)  # put the old data back
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        finally:
+            if old is not None:
+                shutil.rmtree(old, ignore_errors=True)
+        self.files = {name: target / path.name for name, path in written.items()}
+        return self.files
+
 
 def make_demo(
     seed: int = 42,

@@ -290,3 +290,46 @@ def simulate_touchpoints(
         "direct_channels": ["Direct"],
     }
     return touchpoints, truth
+
+
+#: What the demo brand pays per touch on each channel (currency units). Owned channels (Direct, Organic
+#: Search) cost nothing; Display and Video are bought dearly for the few conversions they start, Email
+#: and Affiliate cheaply. Invented numbers of the demo brand, chosen so that the ROI section has
+#: channels that clearly earn more, and clearly less, than they cost.
+COST_PER_TOUCH: dict[str, float] = {
+    "Paid Search": 1.8,
+    "Email": 0.15,
+    "Social": 0.9,
+    "Display": 2.5,
+    "Direct": 0.0,
+    "Organic Search": 0.0,
+    "Video": 3.0,
+    "Affiliate": 0.6,
+    "Referral": 0.5,
+    "Push": 0.05,
+}
+
+
+def channel_spend(touchpoints: pd.DataFrame, freq: str = "MS") -> pd.DataFrame:
+    """The demo brand's spend per period and channel: touches times :data:`COST_PER_TOUCH`.
+
+    Returns a frame with ``period`` (start of the period, ``freq`` a pandas frequency: ``"MS"`` months),
+    ``channel`` and ``spend``, one row per period and channel that had touches; deterministic.
+    """
+    for column in ("timestamp", "channel"):
+        if column not in touchpoints.columns:
+            raise DataContractError("touchpoints lack a required column", column=column, rule="required column",
+                                    examples=touchpoints.head(3))
+    unknown = sorted(set(touchpoints["channel"].astype(str)) - set(COST_PER_TOUCH))
+    if unknown:
+        raise DataContractError(f"no demo cost per touch for channel {unknown[0]!r}", column="channel",
+                                rule=f"channel must be one of {sorted(COST_PER_TOUCH)}",
+                                examples=touchpoints[touchpoints["channel"].astype(str) == unknown[0]].head(3))
+    stamps = pd.to_datetime(touchpoints["timestamp"])
+    if getattr(stamps.dt, "tz", None) is not None:
+        stamps = stamps.dt.tz_convert("UTC").dt.tz_localize(None)
+    period = stamps.dt.to_period(pd.tseries.frequencies.to_offset(freq).rule_code.removesuffix("S")).dt.start_time
+    counts = pd.DataFrame({"period": period, "channel": touchpoints["channel"].astype(str)}).value_counts()
+    frame = counts.rename("touches").reset_index()
+    frame["spend"] = (frame["touches"] * frame["channel"].map(COST_PER_TOUCH)).round(2)
+    return frame.sort_values(["period", "channel"]).reset_index(drop=True)[["period", "channel", "spend"]]

@@ -6,21 +6,28 @@
 """
 
 from crm_models.plan.compare import compare_policies, true_profit
+from crm_models.plan.demo_comparison import DemoPlanComparison, demo_plan_comparison
 from crm_models.plan.holdout import HOLDOUT, assign_holdout, profit_interval, readout_table, sent_profit
+from crm_models.plan.outputs import plan_activation, price_sensitive_tags
 from crm_models.plan.problem import Action, PlanningProblem, action_costs, build_problem, remaining_contacts
 from crm_models.plan.solve import NO_ACTION, CampaignPlan, plan_campaign, solve_exact, solve_lagrangian
+from crm_models.plan.uplift_values import uplift_action_values
 
 __all__ = [
     "HOLDOUT",
     "NO_ACTION",
     "Action",
     "CampaignPlan",
+    "DemoPlanComparison",
     "PlanningProblem",
     "action_costs",
     "assign_holdout",
     "build_problem",
     "compare_policies",
+    "demo_plan_comparison",
+    "plan_activation",
     "plan_campaign",
+    "price_sensitive_tags",
     "profit_interval",
     "readout_table",
     "remaining_contacts",
@@ -28,4 +35,5 @@ __all__ = [
     "solve_exact",
     "solve_lagrangian",
     "true_profit",
+    "uplift_action_values",
 ]

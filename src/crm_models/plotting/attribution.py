@@ -210,3 +210,23 @@ def plot_ordered_shapley(by_position: pd.DataFrame, ax: Any = None, max_position
     ax.tick_params(axis="x", rotation=30)
     ax.legend(frameon=False, fontsize="small", ncol=2)
     return ax
+
+
+def plot_channel_roas(roi: Any, method: str = "markov", *, currency: str = "", ax: Any = None) -> Any:
+    """Value per unit spent (ROAS) of every channel with spend under ``method``, with its bootstrap
+    interval and the break-even line at 1 (from :func:`crm_models.attribution.channel_roi`)."""
+    frame = roi.table[(roi.table["method"] == method) & (roi.table["spend"] > 0)].set_index("channel")
+    frame = frame.sort_values("roas")
+    ax = _axes(ax, (7, 0.45 * len(frame) + 1.5))
+    y = np.arange(len(frame))
+    est = frame["roas"].to_numpy()
+    err = np.vstack([est - frame["roas_lower"].to_numpy(), frame["roas_upper"].to_numpy() - est])
+    ax.errorbar(est, y, xerr=np.clip(err, 0.0, None), fmt="o", capsize=3, label="estimate and interval")
+    ax.axvline(1.0, color="grey", linestyle="--", linewidth=1, label="break-even (value = spend)")
+    ax.set_yticks(y)
+    ax.set_yticklabels(frame.index)
+    unit = f" {currency}" if currency else ""
+    ax.set_xlabel(f"value per{unit} spent")
+    ax.set_title(f"Return on ad spend ({method.replace('_', ' ')} credit, {roi.level:.0%} intervals)")
+    ax.legend(frameon=False, fontsize="small")
+    return ax

@@ -4,6 +4,8 @@ The template ``templates/crm_offline`` extends nbconvert's lab template and empt
 loads a script from the network (require.js, MathJax, Mermaid, widgets). Inputs and prompts are hidden,
 stderr (warnings) is dropped, images are embedded as data URIs, and the style sheet ``style.css`` is
 inlined, so the file opens the same way from a laptop, an e-mail attachment or a file share.
+The rendered page is passed through :func:`crm_models.reporting.html_safety.sanitize_html` (outputs carry
+data: an injected ``<script>`` or ``onerror`` must not run) and gets the strict Content-Security-Policy.
 """
 
 from __future__ import annotations
@@ -18,10 +20,11 @@ from pathlib import Path
 from typing import Any
 
 from crm_models.reporting._io import atomic_write_text
+from crm_models.reporting.html_safety import sanitize_html, with_csp
 
 TEMPLATE_NAME = "crm_offline"
 
-__all__ = ["TEMPLATE_NAME", "notebook_title", "render_html", "report_css", "write_report"]
+__all__ = ["TEMPLATE_NAME", "executive_summary", "notebook_title", "render_html", "report_css", "write_report"]
 
 
 def _templates_dir() -> Path:
@@ -83,7 +86,8 @@ def render_html(nb: Any, meta: Mapping[str, Any] | None = None) -> str:
     info.update(dict(meta or {}))
     info["css"] = report_css()
     body, _ = _exporter().from_notebook_node(_for_readers(nb, info["title"]), resources={"crm": info})
-    return body
+    # Notebook outputs carry data (Markdown with an arm's name, HTML tables): nothing in them may run.
+    return with_csp(sanitize_html(body))
 
 
 def _for_readers(nb: Any, title: str) -> Any:
@@ -121,3 +125,32 @@ def _without_title(nb: Any, title: str) -> Any:
 def write_report(nb: Any, path: str | os.PathLike[str], meta: Mapping[str, Any] | None = None) -> Path:
     """Render ``nb`` and write it atomically to ``path`` (temporary file + rename)."""
     return atomic_write_text(path, render_html(nb, meta))
+
+
+def executive_summary(nb: Any, limit: int = 2000) -> str:
+    """HTML of the notebook's executive summary: its first Markdown output, else its first prose cell."""
+    from nbconvert.filters import markdown2html
+
+    text = ""
+    for cell in nb.cells:
+        for output in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            data = output.get("data", {})
+            if "text/markdown" in data:
+                value = data["text/markdown"]
+                text = "".join(value) if isinstance(value, list) else str(value)
+                break
+        if text:
+            break
+    if not text:
+        for cell in nb.cells:
+            if cell.cell_type != "markdown" or "papermill-error-cell-tag" in cell.metadata.get("tags", []):
+                continue
+            prose = [ln for ln in cell.source.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
+            if prose:
+                text = "\n".join(prose)
+                break
+    # the box on the landing page is the summary: drop headings such as "### Executive summary"
+    text = "\n".join(ln for ln in text.strip().splitlines() if not re.match(r"^\s{0,3}#{1,6}\s", ln)).strip()
+    if len(text) > limit:
+        text = text[:limit].rsplit(" ", 1)[0] + " ..."
+    return markdown2html(text) if text else ""

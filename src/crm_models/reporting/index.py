@@ -3,13 +3,15 @@
 The landing page shows, for the latest run of each suite: run date and data window, the headline KPIs
 of every notebook (metrics and tags named ``kpi_*``) with the change against the previous run taken
 from MLflow history, each report's executive summary and link, models compared with their champion,
-and a table of earlier runs. Pages are plain HTML with inline CSS: no scripts at all.
+and a table of earlier runs. Pages are rendered from the Jinja2 templates in ``templates/pages`` with
+autoescape on (everything from a manifest is escaped; executive summaries are sanitized HTML) and carry
+a strict Content-Security-Policy: plain HTML with inline CSS, no scripts at all.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import html
+import functools
 import math
 import os
 from collections.abc import Mapping
@@ -96,14 +98,24 @@ def _css() -> str:
     return report_css()
 
 
-def _page(title: str, body: str) -> str:
-    return (
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1.0\">\n"
-        "<meta name=\"generator\" content=\"crm_models\">\n"
-        f"<title>{html.escape(title)}</title>\n<style>\n{_css()}\n</style>\n</head>\n"
-        f"<body class=\"crm-index\">\n{body}\n</body>\n</html>\n"
+@functools.lru_cache(maxsize=1)
+def _environment() -> Any:
+    import jinja2
+
+    folder = Path(__file__).resolve().parent / "templates" / "pages"
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(folder)),
+        autoescape=True,  # every value from a manifest is escaped; sanitized summaries are marked safe
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
     )
+
+
+def _render(template: str, **context: Any) -> str:
+    from crm_models.reporting.html_safety import CSP_META
+
+    return _environment().get_template(template).render(csp_meta=CSP_META, css=_css(), **context)
 
 
 def _when(stamp: str | None) -> str:
@@ -113,12 +125,6 @@ def _when(stamp: str | None) -> str:
         return dt.datetime.fromisoformat(stamp).strftime("%Y-%m-%d %H:%M UTC")
     except ValueError:
         return stamp
-
-
-def _status_badge(ok: bool, text: str | None = None) -> str:
-    kind = "ok" if ok else "failed"
-    label = text or ("\u2713 complete" if ok else "\u2717 failed")
-    return f'<span class="crm-status {kind}">{html.escape(label)}</span>'
 
 
 def _window(manifest: Mapping[str, Any]) -> str:
@@ -137,57 +143,49 @@ def _window(manifest: Mapping[str, Any]) -> str:
     return "; ".join(parts)
 
 
-def _kpi_cards(
+def _kpi_groups(
     manifest: Mapping[str, Any], previous: Mapping[str, Mapping[str, Any] | None] | None, prefix: str
-) -> str:
+) -> list[dict[str, Any]]:
     """Headline numbers grouped by report; with ``previous`` (landing page), each shows its change."""
     groups = []
     for nb in manifest.get("notebooks", []):
         before = None if previous is None else previous.get(nb["name"])
         cards = []
         for name, value in nb.get("kpis", {}).items():
-            delta = ""
+            kind = text = None
             if previous is not None:
                 kind, text = format_delta(name, value, None if before is None else before.get(name))
-                delta = f"<div class=\"crm-delta {kind}\">{html.escape(text)}</div>"
-            cards.append(
-                "<div class=\"crm-kpi\">"
-                f"<div class=\"label\">{html.escape(kpi_label(name))}</div>"
-                f"<div class=\"value\">{html.escape(format_value(name, value))}</div>{delta}</div>"
-            )
+            cards.append({"label": kpi_label(name), "value": format_value(name, value), "delta": text,
+                          "delta_kind": kind})
         if cards:
-            groups.append(
-                f"<h4 class=\"crm-kpi-group\"><a href=\"{html.escape(nb.get('href') or prefix + nb['report'])}\">"
-                f"{html.escape(nb.get('title') or nb['name'])}</a></h4>"
-                "<div class=\"crm-kpis\">" + "".join(cards) + "</div>"
-            )
-    if not groups:
-        return "<p>No headline numbers were logged in this run.</p>"
-    return "".join(groups)
+            groups.append({"href": nb.get("href") or prefix + nb["report"], "title": nb.get("title") or nb["name"],
+                           "cards": cards})
+    return groups
 
 
-def _reports_list(manifest: Mapping[str, Any], prefix: str) -> str:
+def _reports(manifest: Mapping[str, Any], prefix: str) -> list[dict[str, Any]]:
+    from crm_models.reporting.html_safety import sanitize_html
+
     items = []
     for nb in manifest.get("notebooks", []):
-        ok = nb.get("status") == "ok"
-        error = "" if ok else (
-            f"<p class=\"crm-banner\">Did not finish: {html.escape(nb.get('error_name', ''))}: "
-            f"{html.escape((nb.get('error_message') or '').splitlines()[0][:200] if nb.get('error_message') else '')}</p>"
-        )
-        summary = f"<div class=\"crm-summary\">{nb['summary_html']}</div>" if nb.get("summary_html") else ""
-        earlier = ""
-        if nb.get("from_earlier_run"):
-            earlier = (f"<p class=\"crm-meta\">Not part of the latest run; this report is from run "
-                       f"{html.escape(nb['run_id'])} ({html.escape(_when(nb.get('started')))}).</p>")
+        message = nb.get("error_message") or ""
         items.append(
-            f"<li><h3><a href=\"{html.escape(nb.get('href') or prefix + nb['report'])}\">"
-            f"{html.escape(nb.get('title') or nb['name'])}</a> "
-            f"{_status_badge(ok)}</h3>{earlier}{error}{summary}</li>"
+            {
+                "href": nb.get("href") or prefix + nb["report"],
+                "title": nb.get("title") or nb["name"],
+                "ok": nb.get("status") == "ok",
+                "error_name": nb.get("error_name", ""),
+                "error_line": message.splitlines()[0][:200] if message else "",
+                # run.json is data on disk: sanitize at every render, not only when the summary was extracted
+                "summary_html": sanitize_html(nb["summary_html"]) if nb.get("summary_html") else "",
+                "earlier": {"run_id": nb["run_id"], "when": _when(nb.get("started"))}
+                if nb.get("from_earlier_run") else None,
+            }
         )
-    return "<ul class=\"crm-reports\" style=\"list-style:none;padding-left:0\">" + "".join(items) + "</ul>"
+    return items
 
 
-def _models_table(manifest: Mapping[str, Any]) -> str:
+def _models(manifest: Mapping[str, Any]) -> list[dict[str, str]]:
     rows = []
     for nb in manifest.get("notebooks", []):
         for model in nb.get("models", []):
@@ -199,16 +197,9 @@ def _models_table(manifest: Mapping[str, Any]) -> str:
                 + ("" if c.get("champion") is None else f" (champion {format_value(c['metric'], c['champion'])})")
                 for c in model.get("comparison", [])
             )
-            rows.append(
-                f"<tr><td>{html.escape(model['name'])}</td><td>{html.escape(str(model['version']))}</td>"
-                f"<td>{html.escape(status)}</td><td>{html.escape(details)}</td></tr>"
-            )
-    if not rows:
-        return ""
-    return (
-        "<h2>Models and their champions</h2><table class=\"crm-table\"><thead><tr><th>Model</th><th>Version</th>"
-        "<th>Champion</th><th>This run vs champion</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
-    )
+            rows.append({"name": str(model["name"]), "version": str(model["version"]), "status": status,
+                         "details": details})
+    return rows
 
 
 def _previous_kpis(
@@ -238,22 +229,23 @@ def _previous_kpis(
     return out
 
 
-def _runs_table(manifests: list[Mapping[str, Any]], prefix: str) -> str:
+def _runs(manifests: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
     rows = []
     for m in manifests:
         nbs = m.get("notebooks", [])
         failed = sum(1 for nb in nbs if nb.get("status") != "ok")
-        badge = _status_badge(failed == 0, "\u2713 all ran" if failed == 0 else f"\u2717 {failed} of {len(nbs)} failed")
         rows.append(
-            f"<tr><td><a href=\"{html.escape(prefix + m['run_id'])}/index.html\">{html.escape(m['run_id'])}</a></td>"
-            f"<td>{html.escape(m.get('suite', ''))}</td><td>{html.escape(_when(m.get('started')))}</td>"
-            f"<td>{html.escape(m.get('as_of') or '')}</td><td>{badge}</td>"
-            f"<td>{float(m.get('duration_seconds', 0)):,.0f} s</td></tr>"
+            {
+                "run_id": m["run_id"],
+                "suite": m.get("suite", ""),
+                "when": _when(m.get("started")),
+                "as_of": m.get("as_of") or "",
+                "ok": failed == 0,
+                "result": "\u2713 all ran" if failed == 0 else f"\u2717 {failed} of {len(nbs)} failed",
+                "duration": f"{float(m.get('duration_seconds', 0)):,.0f} s",
+            }
         )
-    return (
-        "<table class=\"crm-table\"><thead><tr><th>Run</th><th>Suite</th><th>Started</th><th>Data as of</th>"
-        "<th>Result</th><th>Duration</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
-    )
+    return rows
 
 
 def _latest_view(runs: list[Mapping[str, Any]]) -> dict[str, Any]:
@@ -277,46 +269,39 @@ def _latest_view(runs: list[Mapping[str, Any]]) -> dict[str, Any]:
 def render_index(
     reports_dir: str | os.PathLike[str], *, tracking_uri: str | None = None, experiment: str | None = None
 ) -> str:
-    """HTML of the landing page for the runs published under ``reports_dir``."""
-    from crm_models.reporting.runner import list_runs
+    """HTML of the landing page for the runs published under ``reports_dir`` (template ``pages/index.html.j2``)."""
+    from crm_models.reporting.store import list_runs
 
     manifests = list_runs(reports_dir)
-    parts = ["<header class=\"crm-header\"><h1 class=\"crm-title\">Customer analytics reports</h1>"]
-    if not manifests:
-        parts.append("<p class=\"crm-meta\">No runs yet. Run <code>crm demo</code> or <code>crm run SUITE</code>.</p>"
-                     "</header>")
-        return _page("Customer analytics reports", "".join(parts))
-    parts.append(
-        f"<p class=\"crm-meta\">Updated {html.escape(_when(manifests[0].get('finished')))}</p></header><main>"
-    )
     by_suite: dict[str, list[Mapping[str, Any]]] = {}
     for m in manifests:
         by_suite.setdefault(m.get("suite", ""), []).append(m)
+    suites = []
     for suite, runs in by_suite.items():
         manifest = _latest_view(runs)
         prefix = f"{manifest['run_id']}/"
         previous = _previous_kpis(manifest, manifests, tracking_uri, experiment)
         failed = [nb for nb in manifest.get("notebooks", []) if nb.get("status") != "ok"]
-        window = _window(manifest)
-        parts.append(
-            f"<section class=\"crm-suite\"><h2>{html.escape(manifest.get('title') or suite)}</h2>"
-            f"<p class=\"crm-meta\">Latest run <a href=\"{html.escape(prefix)}index.html\">{html.escape(manifest['run_id'])}</a>"
-            f", {html.escape(_when(manifest.get('started')))}"
-            + (f"; {html.escape(window)}" if window else "")
-            + "</p>"
+        suites.append(
+            {
+                "title": manifest.get("title") or suite,
+                "prefix": prefix,
+                "run_id": manifest["run_id"],
+                "when": _when(manifest.get("started")),
+                "window": _window(manifest),
+                "failed_names": ", ".join(nb.get("title") or nb["name"] for nb in failed),
+                "kpi_groups": _kpi_groups(manifest, previous, prefix),
+                "reports": _reports(manifest, prefix),
+                "models": _models(manifest),
+            }
         )
-        if failed:
-            names = ", ".join(nb.get("title") or nb["name"] for nb in failed)
-            parts.append(f"<div class=\"crm-banner\" role=\"alert\"><strong>Incomplete run:</strong> "
-                         f"{html.escape(names)} did not finish; see the report for the error.</div>")
-        parts.append("<h3>Headline numbers</h3>" + _kpi_cards(manifest, previous, prefix))
-        parts.append("<h3>Reports</h3>" + _reports_list(manifest, prefix))
-        parts.append(_models_table(manifest))
-        parts.append("</section>")
-    parts.append("<h2>All runs</h2>" + _runs_table(manifests, ""))
-    parts.append("</main><footer class=\"crm-footer\">Generated by crm_models. Customer identifiers in these "
-                 "reports are pseudonymized.</footer>")
-    return _page("Customer analytics reports", "".join(parts))
+    return _render(
+        "index.html.j2",
+        page_title="Customer analytics reports",
+        updated=_when(manifests[0].get("finished")) if manifests else "",
+        suites=suites,
+        runs=_runs(manifests),
+    )
 
 
 def write_index(
@@ -329,18 +314,16 @@ def write_index(
 
 def write_run_page(folder: str | os.PathLike[str], manifest: Mapping[str, Any]) -> Path:
     """Write ``<run folder>/index.html``: the reports and KPIs of one run (no comparison)."""
-    window = _window(manifest)
-    body = (
-        "<header class=\"crm-header\"><nav class=\"crm-nav\"><a href=\"../index.html\">&larr; All reports</a></nav>"
-        f"<h1 class=\"crm-title\">{html.escape(manifest.get('title') or manifest.get('suite', ''))}</h1>"
-        f"<p class=\"crm-meta\">Run {html.escape(manifest['run_id'])}, started {html.escape(_when(manifest.get('started')))}"
-        + (f"; {html.escape(window)}" if window else "")
-        + f"; commit {html.escape((manifest.get('git_commit') or '')[:10])}</p></header><main>"
-        + "<h2>Headline numbers</h2>"
-        + _kpi_cards(manifest, None, "")
-        + "<h2>Reports</h2>"
-        + _reports_list(manifest, "")
-        + _models_table(manifest)
-        + "</main>"
+    text = _render(
+        "run.html.j2",
+        page_title=f"Run {manifest['run_id']}",
+        title=manifest.get("title") or manifest.get("suite", ""),
+        run_id=manifest["run_id"],
+        when=_when(manifest.get("started")),
+        window=_window(manifest),
+        commit=(manifest.get("git_commit") or "")[:10],
+        kpi_groups=_kpi_groups(manifest, None, ""),
+        reports=_reports(manifest, ""),
+        models=_models(manifest),
     )
-    return atomic_write_text(Path(folder) / "index.html", _page(f"Run {manifest['run_id']}", body))
+    return atomic_write_text(Path(folder) / "index.html", text)

@@ -2,7 +2,9 @@
 
 The lock is an ``fcntl.flock`` on ``<reports>/.crm-run.lock``: the operating system releases it when the
 holder exits, even after a crash, so there are no stale locks to clean up by hand. The file records who
-holds it (pid, host, suite, start time) for the message the second run prints.
+holds it (pid, host, suite, start time, and the suite run id once known) for the message the second run
+prints. A clean release empties the file; a holder that was killed leaves its record behind, which the
+next holder finds in :attr:`RunLock.stale` (the runner then marks that run's MLflow runs KILLED).
 """
 
 from __future__ import annotations
@@ -47,6 +49,8 @@ class RunLock:
         self.stream = stream if stream is not None else sys.stderr
         self.poll = poll
         self._handle: Any = None
+        self.stale: dict[str, Any] | None = None
+        self._info: dict[str, Any] = {}
 
     def holder(self) -> str:
         """A readable description of the current holder (best effort)."""
@@ -87,19 +91,32 @@ class RunLock:
                     told = True
                 time.sleep(self.poll)
         handle.seek(0)
-        handle.truncate()
-        handle.write(
-            json.dumps(
-                {
-                    "pid": os.getpid(),
-                    "host": socket.gethostname(),
-                    "label": self.label,
-                    "started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-                }
-            )
-        )
-        handle.flush()
+        left = handle.read()
+        try:  # a record left behind: its holder died without releasing (kill -9, power loss)
+            self.stale = json.loads(left) if left.strip() else None
+        except ValueError:
+            self.stale = {"unreadable": left[:200]}
         self._handle = handle
+        self._info = {
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "label": self.label,
+            "started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        }
+        self._write()
+
+    def _write(self) -> None:
+        self._handle.seek(0)
+        self._handle.truncate()
+        self._handle.write(json.dumps(self._info))
+        self._handle.flush()
+
+    def annotate(self, **info: Any) -> None:
+        """Add facts to the holder's record (e.g. ``run_id``), so that a successor can clean up after a crash."""
+        if self._handle is None:
+            raise RuntimeError("annotate() needs the lock to be held")
+        self._info.update(info)
+        self._write()
 
     def release(self) -> None:
         import fcntl

@@ -1,13 +1,16 @@
 """Pseudonymize customer identifiers before they reach a report, a table artifact or a log.
 
-A salted hash maps every identifier to a short, stable token (``c_3f9a1b2c4d``): the same id and salt
-always give the same token, so a customer can be followed across charts and runs, but the id cannot be
-read back without the salt. Reports use this by default; a notebook parameter may turn it off for
-internal use.
+A keyed hash (HMAC-SHA256) maps every identifier to a short, stable token (``c_3f9a1b2c4d``): the same
+id and key always give the same token, so a customer can be followed across charts and runs, but the id
+cannot be read back, nor a list of candidate e-mails hashed to match tokens, without the key.
+Reports use this by default; a notebook parameter may turn it off for internal use.
 
-The salt comes from, in order: the ``salt`` argument, the ``CRM_PSEUDONYM_SALT`` environment variable,
-and a fixed project default. The default only hides ids from casual readers; set a secret salt in
-production so that nobody can rebuild the mapping by hashing known ids.
+The key comes from, in order: the ``salt`` argument; the ``CRM_PSEUDONYM_SALT`` environment variable
+(kept for existing set-ups); the key file named by ``CRM_PSEUDONYM_KEY_FILE``; else the per-user file
+``$XDG_CONFIG_HOME/crm_models/pseudonym.key`` (``~/.config/crm_models/pseudonym.key``). There is no
+constant fallback: on first use a random 256-bit key is generated (``secrets``) and written there with
+mode 0600, outside ``reports/`` and the MLflow store. Scheduled runs (``crm run``) never create it: they
+refuse with exit code 2 when no readable key exists (see :func:`require_secret`).
 """
 
 from __future__ import annotations
@@ -16,29 +19,105 @@ import hashlib
 import hmac
 import os
 import re
+import secrets
+import stat
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
+from crm_models.exceptions import ConfigurationError
+
 SALT_ENV = "CRM_PSEUDONYM_SALT"
-DEFAULT_SALT = "crm_models-default-salt"
+KEY_FILE_ENV = "CRM_PSEUDONYM_KEY_FILE"
+KEY_FILE_NAME = "pseudonym.key"
+KEY_BYTES = 32
 DEFAULT_PREFIX = "c_"
 DEFAULT_LENGTH = 10
 
 __all__ = [
-    "DEFAULT_SALT",
+    "KEY_FILE_ENV",
     "SALT_ENV",
+    "key_file_path",
     "pseudonymize",
     "pseudonymize_frame",
     "redact_emails",
+    "redact_error_text",
     "redact_notebook",
+    "require_secret",
     "resolve_salt",
 ]
 
 
-def resolve_salt(salt: str | bytes | None = None) -> bytes:
-    """The salt to use, as bytes: the argument, else ``$CRM_PSEUDONYM_SALT``, else the default."""
+def key_file_path() -> Path:
+    """Where the per-installation key lives: ``$CRM_PSEUDONYM_KEY_FILE``, else the user-config folder."""
+    named = os.environ.get(KEY_FILE_ENV)
+    if named:
+        return Path(named).expanduser()
+    config = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(config).expanduser() / "crm_models" / KEY_FILE_NAME
+
+
+def _read_key(path: Path) -> bytes:
+    mode = path.stat().st_mode
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise ConfigurationError(
+            f"the pseudonymization key {path} is readable by other users (mode {stat.S_IMODE(mode):o}); "
+            f"run `chmod 600 {path}`"
+        )
+    key = path.read_bytes().strip()
+    if len(key) < 32:
+        raise ConfigurationError(f"the pseudonymization key {path} is empty or too short (need 32+ characters)")
+    return key
+
+
+def _create_key(path: Path) -> bytes:
+    """Write a new random key with mode 0600 (exclusive create: two first uses cannot overwrite each other)."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    key = secrets.token_hex(KEY_BYTES).encode("ascii")
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return _read_key(path)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(key + b"\n")
+    return key
+
+
+def require_secret() -> str:
+    """Check that a readable key exists without creating one; return where it comes from.
+
+    Raises ``ConfigurationError`` (exit code 2 for ``crm run``) naming the file and how to create it.
+    """
+    if os.environ.get(SALT_ENV):
+        return f"${SALT_ENV}"
+    path = key_file_path()
+    if not path.is_file():
+        raise ConfigurationError(
+            f"no pseudonymization key at {path}: scheduled runs do not create one. Create it once with "
+            "`crm pseudonym-key` (or point $CRM_PSEUDONYM_KEY_FILE at an existing key file, mode 0600)"
+        )
+    try:
+        _read_key(path)
+    except OSError as exc:
+        raise ConfigurationError(f"cannot read the pseudonymization key {path}: {exc}") from exc
+    return str(path)
+
+
+def resolve_salt(salt: str | bytes | None = None, *, create: bool = True) -> bytes:
+    """The key to use, as bytes: the argument, else ``$CRM_PSEUDONYM_SALT``, else the key file.
+
+    With ``create`` (the default, interactive first use) a missing key file is generated; without it a
+    missing file raises ``ConfigurationError``.
+    """
     if salt is None:
-        salt = os.environ.get(SALT_ENV) or DEFAULT_SALT
+        salt = os.environ.get(SALT_ENV) or None
+    if salt is None:
+        path = key_file_path()
+        if path.is_file():
+            return _read_key(path)
+        if not create:
+            require_secret()
+        return _create_key(path)
     if isinstance(salt, str):
         salt = salt.encode("utf-8")
     if not salt:
@@ -77,7 +156,7 @@ def pseudonymize(
         One identifier (str or int), a list/tuple/iterable, a numpy array, a pandas ``Series`` or
         ``Index``. Missing values stay missing.
     salt
-        Secret salt; default ``$CRM_PSEUDONYM_SALT`` or the project default.
+        Secret key; default ``$CRM_PSEUDONYM_SALT``, else the per-installation key file (see the module).
     prefix, length
         Token prefix and number of hex digits kept (10 hex digits = 40 bits: collisions are negligible
         below about a million customers; raise ``length`` for more).
@@ -167,7 +246,8 @@ _TEXT_MIME = ("text/plain", "text/html", "text/markdown", "text/latex", "applica
 
 
 def redact_notebook(nb: Any) -> Any:
-    """Redact e-mail addresses in every text output of an executed notebook (in place; returns ``nb``).
+    """Redact e-mail addresses in every text output of an executed notebook (in place; returns ``nb``);
+    in error outputs also the personal data of a ``DataContractError``'s example rows (:func:`redact_error_text`).
 
     Images are left alone (base64 has no ``@``); inputs are not shown in reports and hold no data.
     """
@@ -177,8 +257,12 @@ def redact_notebook(nb: Any) -> Any:
             if kind == "stream":
                 output["text"] = redact_emails(_join(output.get("text", "")))
             elif kind == "error":
-                output["evalue"] = redact_emails(str(output.get("evalue", "")))
-                output["traceback"] = [redact_emails(line) for line in output.get("traceback", [])]
+                output["evalue"] = redact_error_text(str(output.get("evalue", "")))
+                output["traceback"] = [
+                    redact_error_text(_ANSI.sub("", line)) if EXAMPLES_MARKER in _ANSI.sub("", line)
+                    else redact_emails(line)
+                    for line in output.get("traceback", [])
+                ]
             elif kind in {"display_data", "execute_result"}:
                 data = output.get("data", {})
                 for mime in _TEXT_MIME:
@@ -189,3 +273,106 @@ def redact_notebook(nb: Any) -> Any:
 
 def _join(value: Any) -> str:
     return "".join(value) if isinstance(value, list) else str(value)
+
+
+IDENTIFIER_COLUMNS = frozenset({"customer_id", "unit_id", "user_id", "client_id", "member_id", "account_id",
+                                "customer", "user", "customer_key", "contact_id"})
+PERSONAL_COLUMNS = frozenset({"email", "e-mail", "e_mail", "name", "first_name", "last_name", "full_name",
+                              "surname", "phone", "phone_number", "mobile", "address", "street", "postcode",
+                              "zip", "zip_code", "ip", "ip_address", "birth_date", "date_of_birth", "birthday"})
+_PERSONAL_PARTS = ("email", "phone", "address", "surname")
+EXAMPLES_MARKER = "example rows:\n"
+WITHHELD = "[example rows withheld from the report: they could not be checked for personal data]"
+REMOVED = "[removed]"
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+_COLUMN_LINE = re.compile(r"^column: '([^'\n]*)'$", re.MULTILINE)
+
+
+def _kind(column: str) -> str:
+    """'id' for an identifier column, 'personal' for other personal data, '' otherwise."""
+    lowered = column.strip().lower()
+    if lowered in IDENTIFIER_COLUMNS:
+        return "id"
+    if lowered in PERSONAL_COLUMNS or any(part in lowered for part in _PERSONAL_PARTS):
+        return "personal"
+    return ""
+
+
+def _redact_frame(lines: list[str], key: bytes) -> str | None:
+    """A ``DataFrame.to_string()`` block with identifier columns hashed and personal columns dropped."""
+    import pandas as pd
+
+    header = lines[0]
+    names = header.split()
+    ends, start = [], 0
+    for name in names:  # values are right-aligned under their column name: its end is the column's end
+        pos = header.find(name, start)
+        if pos < 0:
+            return None
+        start = pos + len(name)
+        ends.append(start)
+    index, rows = [], []
+    for line in lines[1:]:
+        if not line.strip():
+            continue
+        label = line.split(None, 1)[0]
+        cells, previous = [], len(label)
+        for end in ends:
+            cells.append(line[previous:end].strip())
+            previous = end
+        if line[previous:].strip():
+            return None  # more text than columns: not a plain frame
+        index.append(label)
+        rows.append(cells)
+    frame = pd.DataFrame(rows, columns=names, index=index, dtype=object)
+    kinds = {name: _kind(name) for name in names}
+    frame = frame.drop(columns=[n for n, k in kinds.items() if k == "personal"])
+    for name in frame.columns:
+        if kinds[name] == "id":
+            frame[name] = [_token(v, key, DEFAULT_PREFIX, DEFAULT_LENGTH) for v in frame[name].tolist()]
+    return frame.to_string()
+
+
+def _redact_examples(block: str, column: str | None, key: bytes) -> str:
+    import ast
+
+    kind = _kind(column) if column else ""
+    lines = block.splitlines()
+    if not lines:
+        return block
+    if len(lines) == 1:  # a sequence of reprs: 'a', 'b'
+        try:
+            values = ast.literal_eval(f"[{lines[0]}]")
+        except (ValueError, SyntaxError):
+            return WITHHELD if kind else block
+        if kind == "personal":
+            return ", ".join(REMOVED for _ in values)
+        if kind == "id":
+            return ", ".join(repr(_token(v, key, DEFAULT_PREFIX, DEFAULT_LENGTH)) for v in values)
+        return block
+    if lines[0][:1].isspace():  # a DataFrame: a header line over the index column
+        redacted = _redact_frame(lines, key)
+        return WITHHELD if redacted is None else redacted
+    # a Series: "index  value" per line, values of the error's column
+    if not kind:
+        return block
+    out = []
+    for line in lines:
+        parts = line.split(None, 1)
+        value = parts[1].strip() if len(parts) > 1 else ""
+        shown = REMOVED if kind == "personal" else _token(value, key, DEFAULT_PREFIX, DEFAULT_LENGTH)
+        out.append(f"{parts[0] if parts else ''}    {shown}")
+    return "\n".join(out)
+
+
+def redact_error_text(text: str, salt: str | bytes | None = None) -> str:
+    """Error text fit to publish: e-mails removed, and in a ``DataContractError``'s example rows the
+    identifier columns pseudonymized (same tokens as the report tables) and other personal columns
+    (names, e-mails, phones, addresses) dropped. Rows that cannot be parsed are withheld."""
+    if EXAMPLES_MARKER not in text:
+        return redact_emails(text)
+    head, block = text.split(EXAMPLES_MARKER, 1)
+    found = _COLUMN_LINE.search(head)
+    key = resolve_salt(salt)
+    block = _redact_examples(block, found.group(1) if found else None, key)  # before: e-mails shift columns
+    return redact_emails(head + EXAMPLES_MARKER + block)

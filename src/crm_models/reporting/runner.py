@@ -18,7 +18,8 @@ Exit codes (``SuiteResult.exit_code`` and the ``crm`` command):
 * 0 - every notebook ran;
 * 1 - at least one notebook failed (its report shows the error; the others still ran);
 * 2 - bad configuration (suite file, parameters, ``--as-of`` date, unknown kernel); nothing ran;
-* 3 - bad data: every failure was a data problem (``DataContractError`` or a missing data file);
+* 3 - bad data: every failure was a data problem (``DataContractError``, or a data file that is missing,
+  empty, corrupt or cut short: see ``crm_models.reporting.preflight``);
 * 4 - another run holds the lock on the reports folder (refused, or waited longer than allowed).
 """
 
@@ -29,19 +30,19 @@ import hashlib
 import json
 import math
 import os
-import re
-import shutil
 import sys
 import tempfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
 from crm_models.exceptions import ConfigurationError
 from crm_models.reporting.lock import LockBusyError, RunLock
+from crm_models.reporting.preflight import check_data_files
+from crm_models.reporting.store import MANIFEST, STAGING_PREFIX, apply_retention, list_runs
 from crm_models.reporting.suite import NotebookSpec, Suite, load_suite
 from crm_models.tracking.history import (
     TAG_AS_OF,
@@ -65,9 +66,7 @@ EXIT_CODES = {
     EXIT_BAD_DATA: "bad data (data contract broken or data file missing)",
     EXIT_LOCKED: "another run holds the lock on the reports folder",
 }
-DATA_ERRORS = frozenset({"DataContractError", "DataMissingError"})
-MANIFEST = "run.json"
-STAGING_PREFIX = ".staging-"
+DATA_ERRORS = frozenset({"DataContractError", "DataMissingError", "DataFileError"})
 
 __all__ = [
     "EXIT_BAD_CONFIG",
@@ -79,6 +78,8 @@ __all__ = [
     "LockBusyError",
     "NotebookResult",
     "SuiteResult",
+    "apply_retention",
+    "list_runs",
     "parse_as_of",
     "run_suite",
 ]
@@ -190,6 +191,19 @@ def _data_paths(spec: NotebookSpec) -> list[Path]:
     return found
 
 
+def _checked_paths(spec: NotebookSpec, parameters: Mapping[str, Any]) -> list[Path]:
+    """The files the pre-flight checks: the listed data, and every parameter that names a data file
+    (relative paths are relative to the notebook's folder, its working directory)."""
+    from crm_models.reporting.preflight import data_paths_in_parameters
+
+    paths = list(spec.data)
+    for path in data_paths_in_parameters(parameters):
+        full = path if path.is_absolute() else (spec.path.parent / path).resolve()
+        if full not in paths:
+            paths.append(full)
+    return paths
+
+
 @contextmanager
 def _environ(values: Mapping[str, str]) -> Iterator[None]:
     saved = {k: os.environ.get(k) for k in values}
@@ -214,35 +228,6 @@ def _error_notebook(spec: NotebookSpec, ename: str, evalue: str) -> Any:
         metadata={"title": spec.title or spec.name},
         nbformat=nbformat.current_nbformat,
     )
-
-
-def executive_summary(nb: Any, limit: int = 2000) -> str:
-    """HTML of the notebook's executive summary: its first Markdown output, else its first prose cell."""
-    from nbconvert.filters import markdown2html
-
-    text = ""
-    for cell in nb.cells:
-        for output in cell.get("outputs", []) if cell.cell_type == "code" else []:
-            data = output.get("data", {})
-            if "text/markdown" in data:
-                value = data["text/markdown"]
-                text = "".join(value) if isinstance(value, list) else str(value)
-                break
-        if text:
-            break
-    if not text:
-        for cell in nb.cells:
-            if cell.cell_type != "markdown" or "papermill-error-cell-tag" in cell.metadata.get("tags", []):
-                continue
-            prose = [ln for ln in cell.source.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
-            if prose:
-                text = "\n".join(prose)
-                break
-    # the box on the landing page is the summary: drop headings such as "### Executive summary"
-    text = "\n".join(ln for ln in text.strip().splitlines() if not re.match(r"^\s{0,3}#{1,6}\s", ln)).strip()
-    if len(text) > limit:
-        text = text[:limit].rsplit(" ", 1)[0] + " ..."
-    return markdown2html(text) if text else ""
 
 
 def _log_params(client: Any, run_id: str, params: Mapping[str, Any]) -> None:
@@ -303,11 +288,13 @@ def _run_one(
 ) -> NotebookResult:
     import nbformat
 
-    from crm_models.reporting.export import notebook_title, write_report
-    from crm_models.reporting.privacy import redact_emails, redact_notebook
+    from crm_models.reporting.export import executive_summary, notebook_title, write_report
+    from crm_models.reporting.privacy import redact_error_text, redact_notebook
 
     started = time.monotonic()
-    parameters = {**spec.parameters, **dict(extra_parameters)}
+    from crm_models.reporting.parameters import plain_parameters
+
+    parameters = plain_parameters({**spec.parameters, **dict(extra_parameters)})  # YAML dates -> ISO strings
     if as_of is not None:
         parameters[spec.as_of_parameter] = as_of
     tags = {
@@ -327,10 +314,11 @@ def _run_one(
     fingerprint = ""
     executed = scratch / f"{spec.name}.ipynb"
     nb = None
-    missing = [p for p in _data_paths(spec) if not p.exists()]
-    if missing:
-        error_name = "DataMissingError"
-        error_message = "data not found: " + ", ".join(str(p) for p in missing)
+    problems = check_data_files(_checked_paths(spec, parameters))
+    if problems:
+        missing = all(p.reason == "file not found" for p in problems)
+        error_name = "DataMissingError" if missing else "DataFileError"
+        error_message = ("data not found: " if missing else "bad data file: ") + "; ".join(map(str, problems))
     else:
         try:
             fingerprint = _fingerprint(_data_paths(spec))
@@ -385,12 +373,15 @@ def _run_one(
                 nb = None
     if nb is None:
         nb = _error_notebook(spec, error_name or "Error", error_message or "the notebook did not run")
+    # Everything published from here on (report, run.json, MLflow tags and artifacts) is redacted: e-mails,
+    # and the identifiers / personal columns of a DataContractError's example rows.
+    error_message = redact_error_text(error_message)
     redact_notebook(nb)
     nbformat.write(nb, executed)
     failed = bool(error_name)
     title = spec.title or notebook_title(nb, default=spec.name)
     report_name = f"{spec.name}.html"
-    first_line = redact_emails(error_message.strip().splitlines()[0] if error_message.strip() else "")
+    first_line = error_message.strip().splitlines()[0] if error_message.strip() else ""
     write_report(
         nb,
         staging / report_name,
@@ -431,13 +422,32 @@ def _run_one(
         duration_seconds=round(duration, 2),
         mlflow_run_id=mlflow_run_id,
         error_name=error_name,
-        error_message=redact_emails(error_message)[:2000],
+        error_message=error_message[:2000],
         data_fingerprint=fingerprint,
         kpis=kpis_of(dict(data.metrics), dict(data.tags)),
         summary_html=executive_summary(nb),
         data_window=window,
         models=_models_of_run(client, mlflow_run_id, dict(data.metrics), tracking_uri),
     )
+
+
+def mark_killed_runs(client: Any, experiment_id: str, stale: Mapping[str, Any] | None) -> list[str]:
+    """Mark the MLflow runs a killed suite run left RUNNING as KILLED; return their ids.
+
+    ``stale`` is the record a dead lock holder left behind (``RunLock.stale``); only runs tagged with its
+    suite run id are touched.
+    """
+    suite_run = (stale or {}).get("run_id")
+    if not suite_run:
+        return []
+    runs = client.search_runs(
+        [experiment_id], filter_string=f"tags.{TAG_SUITE_RUN} = '{suite_run}' and attributes.status = 'RUNNING'",
+        max_results=1000,
+    )
+    for run in runs:
+        client.set_tag(run.info.run_id, TAG_STATUS, "killed")
+        client.set_terminated(run.info.run_id, "KILLED")
+    return [run.info.run_id for run in runs]
 
 
 def _new_run_id(reports_dir: Path, suite: str, now: dt.datetime) -> str:
@@ -447,35 +457,6 @@ def _new_run_id(reports_dir: Path, suite: str, now: dt.datetime) -> str:
         n += 1
         candidate = f"{base}-{n}"
     return candidate
-
-
-def list_runs(reports_dir: str | os.PathLike[str]) -> list[dict[str, Any]]:
-    """Manifests of the published runs under ``reports_dir``, newest first."""
-    found = []
-    for child in Path(reports_dir).iterdir() if Path(reports_dir).is_dir() else []:
-        manifest = child / MANIFEST
-        if child.is_dir() and not child.name.startswith(".") and manifest.is_file():
-            try:
-                found.append(json.loads(manifest.read_text(encoding="utf-8")))
-            except (OSError, ValueError):
-                continue
-    return sorted(found, key=lambda m: (m.get("started", ""), m.get("run_id", "")), reverse=True)
-
-
-def apply_retention(reports_dir: Path, suite: str, keep: int, protect: str = "") -> list[str]:
-    """Delete the oldest run folders of ``suite`` beyond ``keep``; return the removed run ids."""
-    runs = [m for m in list_runs(reports_dir) if m.get("suite") == suite]
-    removed = []
-    for manifest in runs[keep:]:
-        run_id = manifest.get("run_id", "")
-        folder = reports_dir / run_id
-        if not run_id or run_id == protect or folder.parent != reports_dir:
-            continue
-        shutil.rmtree(folder, ignore_errors=True)
-        removed.append(run_id)
-    for stale in reports_dir.glob(f"{STAGING_PREFIX}*"):  # left by a crashed run; we hold the lock
-        shutil.rmtree(stale, ignore_errors=True)
-    return removed
 
 
 def run_suite(
@@ -492,11 +473,14 @@ def run_suite(
     parameters: Mapping[str, Any] | None = None,
     progress: bool = True,
     stream: TextIO | None = None,
+    lock: RunLock | None = None,
 ) -> SuiteResult:
     """Run every notebook of ``suite`` and publish the reports; see the module docstring.
 
     Raises ``ConfigurationError`` (exit code 2) before anything runs when the suite, ``as_of``, ``only``
     or the kernel is invalid, and ``LockBusyError`` (exit code 4) when another run holds the lock.
+    ``lock``: a ``RunLock`` on ``reports_dir`` the caller already holds (``crm demo`` takes it before
+    writing the data); the run then neither takes nor releases it.
     Notebook failures do not raise: they set ``exit_code`` (1, or 3 for data problems).
     """
     from crm_models.tracking.mlflow_helpers import DEFAULT_EXPERIMENT, default_tracking_uri, git_commit
@@ -512,14 +496,25 @@ def run_suite(
         notebooks = [nb for nb in notebooks if nb.name in set(only)]
     kernel_name = kernel or spec.kernel or _default_kernel()
     _check_kernel(kernel_name)
+    from crm_models.reporting.parameters import check_parameters
+
+    check_parameters(  # a misspelt name must not run with the default and exit 0
+        notebooks, shared=list(spec.raw.get("parameters") or {}), overrides=list(parameters or {})
+    )
     if keep is not None and keep < 1:
         raise ConfigurationError(f"--keep must be at least 1, got {keep}")
+    from crm_models.reporting.privacy import require_secret
+
+    require_secret()  # reports pseudonymize ids: a scheduled run never invents (or lacks) the key
     retention = keep or spec.retention
     reports = Path(reports_dir).resolve() if reports_dir is not None else spec.root / "reports"
     reports.mkdir(parents=True, exist_ok=True)
     uri = tracking_uri or os.environ.get("MLFLOW_TRACKING_URI") or default_tracking_uri(spec.root)
 
-    with RunLock(reports, wait=wait, label=spec.name, stream=out):
+    if lock is not None and lock.path.parent.resolve() != reports.resolve():
+        raise ConfigurationError(f"the lock held by the caller is on {lock.path.parent}, not on {reports}")
+    held = nullcontext(lock) if lock is not None else RunLock(reports, wait=wait, label=spec.name, stream=out)
+    with held as run_lock:
         from mlflow.tracking import MlflowClient  # heavy imports after the lock: a busy answer comes at once
         from tqdm.auto import tqdm
 
@@ -534,6 +529,11 @@ def run_suite(
         with _environ({"MLFLOW_TRACKING_URI": uri}):
             client = MlflowClient(tracking_uri=uri, registry_uri=uri)
             experiment_id = get_or_create_experiment(experiment or DEFAULT_EXPERIMENT, uri)
+            killed = mark_killed_runs(client, experiment_id, run_lock.stale)
+            if killed:
+                print(f"crm: the previous run {run_lock.stale.get('run_id')} was killed; marked {len(killed)} "
+                      "MLflow run(s) KILLED", file=out)
+            run_lock.annotate(run_id=run_id, tracking_uri=uri)
             results: list[NotebookResult] = []
             with tempfile.TemporaryDirectory(prefix="crm-run-") as scratch:
                 bar = tqdm(

@@ -2,8 +2,9 @@
 
 A suite run (``crm run``) opens one MLflow run per notebook and exports ``MLFLOW_RUN_ID`` and
 ``MLFLOW_TRACKING_URI`` to the notebook's kernel; the ``log_*`` functions here then write into that
-run. Used interactively (no suite run), they open a run of their own in the project's store (or the
-one ``MLFLOW_TRACKING_URI`` names; artifacts then live beside that store).
+run. Used interactively (no suite run), the first call opens one run in the project's store (or the one
+``MLFLOW_TRACKING_URI`` names; artifacts then live beside that store) and every later call in the same
+kernel reuses it; ``new_session_run()`` starts a fresh one.
 
 ``log_clv_model`` (the CLV models as a pyfunc model) is loaded on first use: it imports MLflow.
 """
@@ -21,6 +22,7 @@ from crm_models.tracking.mlflow_helpers import (
     log_params,
     log_sklearn_model,
     log_table,
+    new_session_run,
     set_tags,
 )
 from crm_models.tracking.registry import (
@@ -58,6 +60,7 @@ __all__ = [
     "log_params",
     "log_sklearn_model",
     "log_table",
+    "new_session_run",
     "promote_if_better",
     "recorded_comparison",
     "register_model",

@@ -94,9 +94,19 @@ def get_or_create_experiment(name: str, tracking_uri: str) -> str:
         return found.experiment_id
 
 
+_session_run: dict[str, str] = {}  # tracking URI -> the one run this process (kernel) logs into outside the runner
+
+
 @contextmanager
 def active_run(run_name: str | None = None) -> Iterator[Any]:
-    """Yield the MLflow run to log into: the suite runner's (``MLFLOW_RUN_ID``) or a new one."""
+    """Yield the MLflow run to log into: the active one, the suite runner's (``MLFLOW_RUN_ID``), or this
+    process's own run.
+
+    Outside ``crm run`` (a notebook in JupyterLab) the first ``log_*`` call opens one run and every later
+    call in the same kernel writes into that same run (it is ended after each call, so a closed kernel
+    leaves no run RUNNING). Naming the run (``with active_run("baseline"):``) or calling
+    :func:`new_session_run` starts a fresh one, which later calls then reuse.
+    """
     import mlflow
 
     if mlflow.active_run() is not None:
@@ -112,9 +122,26 @@ def active_run(run_name: str | None = None) -> Iterator[Any]:
                 yield run
         finally:
             os.environ["MLFLOW_RUN_ID"] = run_id
-    else:
-        with mlflow.start_run(experiment_id=experiment_id, run_name=run_name) as run:
-            yield run
+        return
+    uri = current_tracking_uri()
+    reuse = None if run_name else _session_run.get(uri)
+    if reuse is not None:
+        try:
+            run = mlflow.start_run(run_id=reuse)
+        except Exception:  # noqa: BLE001 - the run was deleted meanwhile: open a new one below
+            _session_run.pop(uri, None)
+        else:
+            with run:
+                yield run
+            return
+    with mlflow.start_run(experiment_id=experiment_id, run_name=run_name) as run:
+        _session_run[uri] = run.info.run_id
+        yield run
+
+
+def new_session_run() -> None:
+    """Forget this process's run: the next ``log_*`` call outside the runner opens a new one."""
+    _session_run.pop(current_tracking_uri(), None)
 
 
 def log_params(params: Mapping[str, Any]) -> None:
