@@ -291,3 +291,27 @@ def test_plan_files_go_beside_the_table_and_never_under_reports(tmp_path) -> Non
     with pytest.raises(ConfigurationError, match="reports/"):
         write_plan_files(tmp_path / "reports" / "run", activation, tags)
     assert not (tmp_path / "reports").exists()
+
+
+def test_policy_profit_plot_orders_bars_and_labels_shares_only_for_gains() -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from crm_models.plotting.plan import plot_policy_profit
+    from crm_models.plotting.style import NEGATIVE, NEUTRAL
+
+    table = pd.DataFrame({"true_incremental_profit": [120.0, -40.0, 200.0],
+                          "share_of_oracle": [0.6, -0.2, 1.0]},
+                         index=["optimised plan", "everyone gets coupon_10", "oracle (true effects)"])
+    ax = plot_policy_profit(table, currency="EUR")
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["everyone gets coupon_10", "optimised plan",
+                                                           "oracle (true effects)"]
+    bars = ax.patches
+    assert [b.get_width() for b in bars] == [-40.0, 120.0, 200.0]
+    assert matplotlib.colors.to_hex(bars[0].get_facecolor()) == NEGATIVE.lower()
+    assert matplotlib.colors.to_hex(bars[2].get_facecolor()) == NEUTRAL.lower()
+    labels = [t.get_text() for t in ax.texts]
+    assert labels == ["-EUR 40", "EUR 120 (60% of oracle)", "EUR 200 (100% of oracle)"]
+    plt.close(ax.figure)

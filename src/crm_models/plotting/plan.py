@@ -28,7 +28,7 @@ def plot_policy_profit(comparison: pd.DataFrame, *, currency: str = "", ax: Any 
     """Horizontal bars of each policy's true incremental profit (``comparison`` from
     :func:`crm_models.plan.compare_policies`: index = policy, ``true_incremental_profit`` and optionally
     ``share_of_oracle``), best at the top; the oracle bar grey (the ceiling, not a policy one can run), losses red.
-    Each bar is labelled with its amount and, when known, its share of the oracle."""
+    Each bar is labelled with its amount and, for a policy that does not lose money, its share of the oracle."""
     ax = _axes(ax, (8.0, 0.55 * len(comparison) + 1.6))
     table = comparison.sort_values("true_incremental_profit")
     profit = table["true_incremental_profit"].to_numpy(dtype=float)
@@ -42,7 +42,7 @@ def plot_policy_profit(comparison: pd.DataFrame, *, currency: str = "", ax: Any 
     span = float(np.nanmax(np.abs(profit))) if len(profit) else 1.0
     for y, (p, share) in enumerate(zip(profit, table.get("share_of_oracle", pd.Series(np.nan, index=table.index)),
                                        strict=True)):
-        label = format_money(p, currency) + ("" if pd.isna(share) else f" ({format_share(share)} of oracle)")
+        label = format_money(p, currency) + ("" if pd.isna(share) or p < 0 else f" ({format_share(share)} of oracle)")
         ax.text(p + (0.01 if p >= 0 else -0.01) * span, y, label, va="center", ha="left" if p >= 0 else "right",
                 fontsize=8)
     ax.set_xlim(min(0.0, float(np.nanmin(profit))) - 0.05 * span, max(0.0, float(np.nanmax(profit))) + 0.45 * span)
