@@ -60,7 +60,7 @@ def test_summary_states_the_plan_in_words(executed) -> None:
     markdown = _outputs(nb, "text/markdown")
     summary = next(m for m in markdown if m.startswith("## Executive summary"))
     assert re.search(r"\*\*[\d,]+ get a coupon\*\*", summary)
-    assert re.search(r"90% interval EUR -?[\d,]+ to EUR -?[\d,]+ over 3 refits", summary)
+    assert re.search(r"90% interval -?EUR [\d,]+ to -?EUR [\d,]+ over 3 refits", summary)
     assert "than everyone gets" in summary and "true incremental profit" in summary
     blocked = re.search(r"\*\*([\d,]+) of them would otherwise have got a profitable coupon\*\*", summary)
     assert blocked and int(blocked.group(1).replace(",", "")) > 0, "the simulated contact limit binds"
