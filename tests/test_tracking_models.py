@@ -120,6 +120,8 @@ def test_clv_pyfunc_round_trips(sqlite_store, clv_fit) -> None:
     assert spec["spend_model"]["params"] == pytest.approx(spend.params_.to_dict(), rel=1e-15)
     assert spec["valuation"]["horizon"] == 52 and spec["valuation"]["time_unit"] == "W"
     assert "crm-models==" in (local / "requirements.txt").read_text()
+    # models from code: the store holds source and JSON, never a pickle that loading would execute
+    assert not [p.name for p in local.rglob("*") if p.suffix in {".pkl", ".pickle", ".cloudpickle"}]
 
 
 def test_clv_spec_rebuilds_every_purchase_model_and_rejects_missing_columns(clv_fit) -> None:

@@ -17,10 +17,12 @@ class CustomerTableSettings:
     Value (CLV) follows the purchase model named by ``purchase_model`` with Gamma-Gamma spend, over ``horizon``
     units of ``time_unit``, discounted at ``discount_rate`` a year and kept at ``margin`` of revenue. Churn is the
     probability of no purchase in the ``churn_horizon_days`` after the as-of date, for customers with a purchase
-    in the ``lookback_days`` before it; the model is trained on ``n_training_cutoffs`` monthly snapshots whose
-    label windows had closed by the as-of date. ``capacity`` customers (the team's contact capacity) form the
-    *high* risk tier. ``segment_compare_days`` is how far back the table looks for each customer's previous
-    segment (``previous_segment``, ``segment_change``). ``currency`` is the symbol or code shown on money in every report.
+    in the ``lookback_days`` before it; the model is trained on ``n_training_cutoffs`` monthly snapshots and held
+    out on the latest snapshot whose label window had closed by the as-of date, one horizon apart (the churn
+    backtest's set-up, :func:`crm_models.customers.risk.training_cutoffs`). ``capacity`` customers (the team's
+    contact capacity) form the *high* risk tier. ``segment_compare_days`` is how far back the table looks for each
+    customer's previous segment (``previous_segment``, ``segment_change``). ``currency`` is the symbol or code shown
+    on money in every report.
     """
 
     purchase_model: Literal["bgnbd", "mbgnbd", "pareto"] = "bgnbd"

@@ -2,6 +2,8 @@
 
 from crm_models.datasets.demo import DemoData, make_demo
 from crm_models.datasets.demo_transactions import PurchaseTruth
+from crm_models.datasets.order_lines import load_online_retail_lines
 from crm_models.datasets.public import load_cdnow, load_online_retail
 
-__all__ = ["DemoData", "PurchaseTruth", "load_cdnow", "load_online_retail", "make_demo"]
+__all__ = ["DemoData", "PurchaseTruth", "load_cdnow", "load_online_retail",
+           "load_online_retail_lines", "make_demo"]

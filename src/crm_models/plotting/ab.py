@@ -82,3 +82,39 @@ def plot_sequential(result: Any, *, ax: Any = None, label: str | None = None) ->
     ax.set(xlabel="units enrolled", ylabel="effect", title=label or "Sequential test (mSPRT)")
     ax.legend(loc="best", fontsize=8)
     return ax
+
+
+def plot_repurchase_curves(result: Any, *, max_days: float | None = None, show_interval: bool = True,
+                           ax: Any = None) -> Any:
+    """Cumulative repurchase ``1 - S(t)`` by arm (Kaplan-Meier, censored units included) with pointwise bands.
+
+    ``result`` is :func:`crm_models.ab.repurchase_curves`' output. The control is drawn in grey, the other arms
+    in the Okabe-Ito colours; each curve stops at its arm's longest follow-up. The horizons of ``result.table``
+    are marked, and the title carries the log-rank p-value. Returns the Axes.
+    """
+    from matplotlib.ticker import PercentFormatter
+
+    ax = _axes(ax, (7.5, 4.5))
+    colours = iter(OKABE_ITO)
+    for arm, km in result.curves.items():
+        curve = km.survival_function_
+        times = curve.index.to_numpy(dtype=float)
+        keep = times <= (max_days if max_days is not None else np.inf)
+        times = times[keep]
+        colour = NEUTRAL if arm == result.control else next(colours)
+        ax.step(times, 1 - curve["survival"].to_numpy()[keep], where="post", color=colour, lw=2,
+                label=f"{arm} (n = {int(km.n_):,})")
+        if show_interval:
+            ax.fill_between(times, 1 - curve["upper"].to_numpy()[keep], 1 - curve["lower"].to_numpy()[keep],
+                            step="post", color=colour, alpha=0.18, lw=0)
+    for days in result.days:
+        if max_days is None or days <= max_days:
+            ax.axvline(days, color="#BBBBBB", lw=0.8, ls=":")
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    conf = round(100 * (1 - result.alpha))
+    ax.set(xlabel="days since assignment", ylabel=f"bought again (Kaplan-Meier, {conf}% band)",
+           title=f"Repurchase by arm (log-rank p = {result.logrank['p_value']:.2g})")
+    ax.set_xlim(left=0)
+    ax.set_ylim(bottom=0)
+    ax.legend(loc="upper left", fontsize=8)
+    return ax

@@ -208,7 +208,7 @@ def log_clv_model(
         with active_run():
             return mlflow.pyfunc.log_model(
                 name=name,
-                python_model=CLVPyfuncModel(),
+                python_model=str(Path(__file__).with_name("clv_model_code.py")),  # models from code: no pickle
                 artifacts={ARTIFACT_KEY: str(path)},
                 signature=signature,
                 input_example=example,

@@ -1,0 +1,138 @@
+"""The ``order_lines`` canonical table: one row per product on an order.
+
+``read_order_lines`` maps user columns onto ``order_id, customer_id, timestamp, product_id, quantity, amount``
+(optional ``description``, ``category``) and checks them with the shared contract machinery of
+:mod:`crm_models.data.contract`; it never drops rows. ``clean_order_lines`` drops rows on purpose and counts
+each dropped row by reason in a :class:`~crm_models.data.quality.QualityReport`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal
+
+import pandas as pd
+
+from crm_models.data.contract import TableContract, read_table
+from crm_models.data.engine import TableSource
+from crm_models.data.quality import (
+    REASON_AFTER_END,
+    REASON_DUPLICATE,
+    REASON_MISSING_CUSTOMER,
+    REASON_NON_POSITIVE,
+    REASON_RETURN,
+    QualityReport,
+)
+from crm_models.data.timestamps import end_exclusive
+from crm_models.exceptions import DataContractError
+
+REASON_MISSING_PRODUCT = "missing product id"
+REASON_MISSING_ORDER = "missing order id"
+
+ORDER_LINES = TableContract(
+    name="order_lines",
+    required=("order_id", "customer_id", "timestamp", "product_id", "quantity", "amount"),
+    optional=("description", "category"),
+    timestamps=("timestamp",),
+    numerics=("quantity", "amount"),
+    identifiers=("order_id", "customer_id", "product_id"),
+)
+
+
+def read_order_lines(
+    source: TableSource,
+    *,
+    columns: Mapping[str, str] | None = None,
+    timestamp_format: str | None = None,
+    csv_options: Mapping[str, Any] | None = None,
+) -> Any:
+    """Read order lines into the canonical ``order_lines`` table.
+
+    Parameters
+    ----------
+    source
+        A CSV or Parquet path, a pandas DataFrame, or an ibis table (checked on its own backend and returned as
+        an ibis table).
+    columns
+        Mapping from canonical names to the user's names, e.g. ``{"order_id": "InvoiceNo",
+        "product_id": "StockCode"}``.
+    timestamp_format
+        An explicit ``strftime`` format for the timestamp column.
+
+    Returns
+    -------
+    A pandas DataFrame (ibis table for ibis input) with string identifiers (order, customer, product), datetime
+    timestamps, float quantity and amount, and string ``description``/``category`` when present. Rows are
+    never dropped here (see :func:`clean_order_lines`).
+
+    Raises
+    ------
+    DataContractError
+        For a missing column, an empty table, an unparseable timestamp or a non-numeric quantity or amount;
+        the message names the column, the rule and example rows.
+    """
+    table = read_table(source, ORDER_LINES, columns=columns, timestamp_format=timestamp_format,
+                       csv_options=csv_options)
+    if isinstance(table, pd.DataFrame):
+        for column in ("description", "category"):
+            if column in table.columns:
+                table[column] = table[column].astype("string")
+    return table
+
+
+def clean_order_lines(
+    lines: pd.DataFrame,
+    *,
+    returns: Literal["drop", "keep"] = "drop",
+    observation_end: Any = None,
+    drop_duplicates: bool = True,
+) -> tuple[pd.DataFrame, QualityReport]:
+    """Drop order lines on purpose and count each dropped line by reason.
+
+    Rules, in order: missing order id; missing customer id; missing product id; cancellation or return
+    (negative quantity or amount, when ``returns="drop"``); zero quantity or amount (``non-positive amount``);
+    exact duplicate lines; timestamp after ``observation_end`` (a date means the whole day, as in
+    :func:`crm_models.data.timestamps.end_exclusive`).
+
+    Returns the kept lines and the :class:`QualityReport` (unit ``"lines"``, stage ``"lines"``).
+    """
+    if returns not in ("drop", "keep"):
+        raise DataContractError(f"returns must be 'drop' or 'keep', got {returns!r}", rule="returns in {drop, keep}")
+    for column in ORDER_LINES.required:
+        if column not in lines.columns:
+            raise DataContractError(
+                f"order lines lack the column {column!r}; read them with read_order_lines first",
+                column=column, rule="required column",
+            )
+    frame = lines
+    report = QualityReport(rows_in=len(frame), amount_in=float(frame["amount"].sum()), unit="lines")
+
+    def drop(mask: pd.Series, reason: str) -> None:
+        nonlocal frame
+        if mask.any():
+            report.add_drop(reason, int(mask.sum()), float(frame.loc[mask, "amount"].sum()), stage="lines")
+            frame = frame.loc[~mask]
+
+    drop(frame["order_id"].isna(), REASON_MISSING_ORDER)
+    drop(frame["customer_id"].isna(), REASON_MISSING_CUSTOMER)
+    drop(frame["product_id"].isna(), REASON_MISSING_PRODUCT)
+    if returns == "drop":
+        drop((frame["quantity"] < 0) | (frame["amount"] < 0), REASON_RETURN)
+    drop((frame["quantity"] == 0) | (frame["amount"] == 0), REASON_NON_POSITIVE)
+    if drop_duplicates:
+        drop(frame.duplicated(keep="first"), REASON_DUPLICATE)
+    if observation_end is not None:
+        bound = end_exclusive(observation_end, "observation_end")
+        stamps = frame["timestamp"]
+        if getattr(stamps.dt, "tz", None) is not None:
+            stamps = stamps.dt.tz_convert("UTC").dt.tz_localize(None)
+        drop(stamps >= bound, REASON_AFTER_END)
+    frame = frame.reset_index(drop=True)
+    report.rows_kept = len(frame)
+    report.amount_kept = float(frame["amount"].sum())
+    return frame, report
+
+
+def order_lines_quality_report(lines: pd.DataFrame, **options: Any) -> QualityReport:
+    """The :class:`QualityReport` that :func:`clean_order_lines` would produce, without keeping the lines."""
+    return clean_order_lines(lines, **options)[1]
