@@ -14,6 +14,7 @@ from conftest import PROJECT_ROOT
 pytestmark = pytest.mark.notebook
 
 NOTEBOOK = "notebooks/09_campaign_plan.ipynb"
+RFM = "notebooks/01_rfm_segmentation.ipynb"  # the suite's first notebook, which builds the customer table
 RAW_ID = re.compile(r"\bC\d{4,}\b")  # the demo brand's customer ids
 
 
@@ -31,10 +32,14 @@ def executed(tmp_path_factory):
         mp.delenv("MLFLOW_RUN_ID", raising=False)
         mp.delenv("CRM_SUITE", raising=False)
         mp.setenv("OMP_NUM_THREADS", "1")  # the boosted uplift models: one thread on a shared 2-core machine
+        mp.setenv("CRM_SUITE_RUN_ID", "plan-test")  # as under `crm run`: a table with other settings is refused
+        small = {"n_customers": 2000, "seed": 3, "n_estimators": 50, "customer_table": str(folder)}
+        pm.execute_notebook(str(PROJECT_ROOT / RFM), str(tmp / "rfm.ipynb"), kernel_name="python3",
+                            parameters=small, progress_bar=False, cwd=str(tmp))  # builds the run's table
+        built = (folder / "customers.parquet").stat().st_mtime_ns
         nb = pm.execute_notebook(str(PROJECT_ROOT / NOTEBOOK), str(tmp / "plan.ipynb"), kernel_name="python3",
-                                 parameters={"n_customers": 2000, "seed": 3, "n_bootstrap": 3, "n_estimators": 50,
-                                             "customer_table": str(folder)},
-                                 progress_bar=False, cwd=str(tmp))
+                                 parameters={**small, "n_bootstrap": 3}, progress_bar=False, cwd=str(tmp))
+    assert (folder / "customers.parquet").stat().st_mtime_ns == built, "the plan reads the run's table"
     return nb, tmp, folder
 
 
@@ -102,9 +107,13 @@ def test_params_and_kpis_are_logged_in_one_run(executed) -> None:
 
 
 def test_demo_suite_runs_the_plan_on_the_suite_data() -> None:
-    import yaml
+    from crm_models.reporting.parameters import check_parameters
+    from crm_models.reporting.suite import load_suite
 
-    suite = yaml.safe_load((PROJECT_ROOT / "experiments" / "demo.yaml").read_text())
-    [entry] = [e for e in suite["notebooks"] if e["path"] == NOTEBOOK]
-    assert entry["parameters"]["data_source"] == "{root}/data/demo/transactions.parquet"
-    assert "customer_table" in suite["parameters"], "the plan's files go to the suite's customer-table folder"
+    suite = load_suite(PROJECT_ROOT / "experiments" / "demo.yaml")
+    [entry] = [spec for spec in suite.notebooks if spec.path == PROJECT_ROOT / NOTEBOOK]
+    assert entry.parameters["data_source"] == str(PROJECT_ROOT / "data" / "demo" / "transactions.parquet")
+    assert "customer_table" in entry.parameters, "the plan's files go to the suite's customer-table folder"
+    # the runner refuses a suite entry naming a parameter the notebook does not declare
+    known = check_parameters([entry], shared=list(suite.raw.get("parameters") or {}), as_of=True)
+    assert set(entry.parameters) <= set(known[entry.name])
