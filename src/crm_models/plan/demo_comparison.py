@@ -32,16 +32,26 @@ class DemoPlanComparison:
     comparison: pd.DataFrame
     expected_profit: float
     interval: tuple[float, float]
+    remaining: np.ndarray | None = None
+
+    @property
+    def values(self) -> pd.DataFrame:
+        """Predicted incremental value of each action per planned customer (one column per action)."""
+        return pd.DataFrame(self.problem.value, index=self.problem.customers,
+                            columns=[a.name for a in self.problem.actions])
 
 
 def demo_plan_comparison(experiment: pd.DataFrame, truth: dict[str, Any], *, margin: float = 0.3,
                          budget_per_customer: float = 1.0, contact_cost: float = 0.05, holdout_share: float = 0.1,
-                         n_bootstrap: int = 20, learner: Any = None, seed: int = 0) -> DemoPlanComparison:
+                         n_bootstrap: int = 20, learner: Any = None, budget: float | None = None,
+                         remaining: pd.Series | None = None, seed: int = 0) -> DemoPlanComparison:
     """Plan coupons for half of the demo experiment's customers and compare policies on the true effects.
 
     Actions are the experiment's coupon arms sent by e-mail; a coupon costs its face value times the arm's
     conversion rate in the training half (the chance it is redeemed) plus ``contact_cost``. The budget is
-    ``budget_per_customer`` per planned customer.
+    ``budget_per_customer`` per planned customer unless a total ``budget`` is given. ``remaining`` (contacts each
+    customer may still receive, indexed by customer id; missing customers count as unrestricted) applies the
+    contact limit to the plan and to every policy it is compared with.
     """
     from sklearn.ensemble import HistGradientBoostingRegressor
 
@@ -63,7 +73,9 @@ def demo_plan_comparison(experiment: pd.DataFrame, truth: dict[str, Any], *, mar
                            redemption_probability=float(conversion.get(arm, 0.0))) for arm in arms)
     customers = pd.Index(experiment.loc[~train, "unit_id"].astype(str), name="customer_id")
     values.index = customers
-    problem = build_problem(customers, actions, values[arms], budget=budget_per_customer * len(customers))
+    left = None if remaining is None else remaining.reindex(customers).fillna(np.inf).to_numpy(dtype=float)
+    total = budget_per_customer * len(customers) if budget is None else float(budget)
+    problem = build_problem(customers, actions, values[arms], budget=total, remaining=left)
     plan = plan_campaign(problem)
     assignments = assign_holdout(plan, holdout_share, seed=seed)
     true_value = np.column_stack([truth["unit_effect"]["revenue"][arm][~train] * margin for arm in arms])
@@ -71,4 +83,4 @@ def demo_plan_comparison(experiment: pd.DataFrame, truth: dict[str, Any], *, mar
     response = experiment.loc[~train, "pre_converted"].to_numpy(dtype=float) + 1e-6 * rng.random(len(customers))
     comparison = compare_policies(problem, true_value, churn_risk=churn_risk, response=response, seed=seed)
     interval = profit_interval(assignments, draws) if draws else (np.nan, np.nan)
-    return DemoPlanComparison(problem, plan, assignments, comparison, sent_profit(assignments), interval)
+    return DemoPlanComparison(problem, plan, assignments, comparison, sent_profit(assignments), interval, left)
