@@ -12,7 +12,7 @@ from crm_models.plan.holdout import HOLDOUT, assign_holdout, profit_interval, re
 from crm_models.plan.outputs import NO_ACTION_REASONS, decision_reasons, plan_activation, price_sensitive_tags
 from crm_models.plan.problem import Action, PlanningProblem, action_costs, build_problem, remaining_contacts
 from crm_models.plan.solve import NO_ACTION, CampaignPlan, plan_campaign, solve_exact, solve_lagrangian
-from crm_models.plan.uplift_values import uplift_action_values
+from crm_models.plan.uplift_values import conversion_action_values, uplift_action_values
 
 __all__ = [
     "HOLDOUT",
@@ -26,6 +26,7 @@ __all__ = [
     "assign_holdout",
     "build_problem",
     "compare_policies",
+    "conversion_action_values",
     "decision_reasons",
     "demo_plan_comparison",
     "plan_activation",
