@@ -29,7 +29,7 @@ from crm_models.recommend.evaluation import (
 )
 from crm_models.recommend.interactions import Interactions, build_interactions, interaction_counts
 from crm_models.recommend.item_item import ItemCosineRecommender
-from crm_models.recommend.outputs import next_products
+from crm_models.recommend.outputs import next_products, next_products_table
 from crm_models.recommend.popularity import PopularityRecommender
 from crm_models.recommend.rules import (
     FrequentItemsets,
@@ -60,6 +60,7 @@ __all__ = [
     "map_at_k",
     "ndcg_at_k",
     "next_products",
+    "next_products_table",
     "precision_at_k",
     "recall_at_k",
     "rule_label",
