@@ -54,3 +54,12 @@ def describe_evaluation(result: EvaluationResult, *, metric: str = "precision", 
     return (f"The temporal evaluation chose **{best}**: {value:.1%} of its top {k} products were bought "
             f"({metric} at {k} {value:.3f}), {ratio} the {base:.3f} of recommending the most popular products "
             f"({measured}).")
+
+
+def one_rule_per_itemset(rules: pd.DataFrame) -> pd.DataFrame:
+    """The first rule of each item set (A -> B and B -> A share one): in the table's order, so the strongest by
+    lift then confidence stays; for a report that names each group of products once."""
+    if len(rules) == 0:
+        return rules
+    itemsets = [tuple(sorted((*a, *c))) for a, c in zip(rules["antecedents"], rules["consequents"], strict=True)]
+    return rules.loc[~pd.Series(itemsets, index=rules.index).duplicated()]
