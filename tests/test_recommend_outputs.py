@@ -3,6 +3,8 @@ next-products table and the report's sentences."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -102,3 +104,27 @@ def test_report_sentences_come_from_the_results(demo_lines) -> None:
     text = describe_evaluation(result)
     assert "chose **popularity**" in text and f"{result.n_customers:,} customers" in text
     assert "01 October 2024" not in text and "02 October 2024" in text and "next 90 days" in text
+
+
+def test_category_sentences_find_the_planted_cross_category_pair(demo_lines) -> None:
+    from crm_models.recommend.report import describe_categories
+
+    sentences = describe_categories(demo_lines, min_support=0.01, min_confidence=0.3)
+    # running shoes -> sport socks is the only planted pair across categories
+    assert len(sentences) == 1 and re.match(r"Of the orders with (Shoes|Sport), \d+% also had (Sport|Shoes):",
+                                            sentences[0]), sentences
+    assert describe_categories(demo_lines.drop(columns="category")) == []
+
+
+def test_candidates_include_als_only_with_implicit(monkeypatch) -> None:
+    import importlib.util
+
+    from crm_models.recommend import ALSRecommender, EASERecommender, candidate_recommenders
+
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    models = candidate_recommenders(random_state=4)
+    assert list(models) == ["popularity", "item cosine", "EASE"] and isinstance(models["EASE"], EASERecommender)
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: object())
+    als = candidate_recommenders(random_state=4)["ALS"]
+    assert isinstance(als, ALSRecommender) and als.random_state == 4
+    assert "ALS" not in candidate_recommenders(include_als=False)

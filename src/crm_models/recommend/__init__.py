@@ -13,6 +13,7 @@
 from crm_models.recommend.affinity import describe_rules, rule_label
 from crm_models.recommend.als import ALSRecommender
 from crm_models.recommend.baskets import basket_items
+from crm_models.recommend.candidates import candidate_recommenders
 from crm_models.recommend.ease import EASERecommender
 from crm_models.recommend.evaluation import (
     EvaluationResult,
@@ -51,6 +52,7 @@ __all__ = [
     "average_precision_at_k",
     "basket_items",
     "build_interactions",
+    "candidate_recommenders",
     "catalogue_coverage",
     "describe_rules",
     "evaluate_recommenders",

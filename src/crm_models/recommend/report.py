@@ -63,3 +63,20 @@ def one_rule_per_itemset(rules: pd.DataFrame) -> pd.DataFrame:
         return rules
     itemsets = [tuple(sorted((*a, *c))) for a, c in zip(rules["antecedents"], rules["consequents"], strict=True)]
     return rules.loc[~pd.Series(itemsets, index=rules.index).duplicated()]
+
+
+def describe_categories(lines: pd.DataFrame, *, min_support: float = 0.01, min_confidence: float = 0.3,
+                        top: int = 3) -> list[str]:
+    """What sells with what across categories: sentences for the strongest category pairs bought on one order
+    (rules on baskets of categories instead of products, lift above 1 only, one direction per pair); empty when
+    the lines have no ``category`` column."""
+    from crm_models.recommend.affinity import describe_rules
+    from crm_models.recommend.rules import association_rules
+
+    if "category" not in lines.columns:
+        return []
+    categories = lines.loc[lines["category"].notna()].assign(product_id=lambda f: f["category"])
+    rules = association_rules(categories, min_support=min_support, min_confidence=min_confidence, max_size=2)
+    rules = one_rule_per_itemset(rules.loc[rules["lift"] > 1])
+    names = {c: str(c).capitalize() for c in categories["category"].unique()}
+    return describe_rules(rules, names, top=top)
