@@ -46,6 +46,8 @@ def test_rules_are_told_in_words_with_the_planted_pairs(demo_run) -> None:
              ("Face cream", "Cleansing gel"), ("Gift box", "Greeting card")}
     told = set(re.findall(r"Of the orders with ([\w -]+?), \d+% also had ([\w -]+?):", rules))
     assert len(told) == 5 and all(p in pairs or p[::-1] in pairs for p in told), told
+    by_category = next(m for m in markdown if m.startswith("By category:"))
+    assert re.search(r"Of the orders with (Shoes|Sport), \d+% also had (Sport|Shoes):", by_category)
 
 
 def test_evaluation_table_names_the_chosen_model(demo_run) -> None:
