@@ -81,6 +81,8 @@ def test_no_raw_customer_ids_and_one_mlflow_run(demo_run) -> None:
     text = "\n".join(_outputs(nb, "text/html") + _outputs(nb, "text/markdown") + _outputs(nb, "text/plain"))
     assert not re.search(r"\bC\d{4,}\b", text), "demo customer ids are pseudonymized"
     assert re.search(r"\bc_[0-9a-f]{10}\b", text), "the top customers are shown by pseudonym"
+    results = [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "execute_result"]
+    assert not results, f"no stray expression values (e.g. an Axes repr) in the report: {results[:1]}"
     runs = {p.parents[2] for p in mlruns.glob("*/*/artifacts/recommend/*.csv")}
     assert len(runs) == 1, "everything is logged into one run"
     run = runs.pop()
