@@ -64,11 +64,16 @@ def test_order_lines_are_deterministic_per_seed(demo) -> None:
     assert not simulate_order_lines(small, seed=1).equals(simulate_order_lines(small, seed=2))
 
 
-def test_order_lines_source_simulates_for_the_demo_and_refuses_single_product_orders(demo) -> None:
-    loaded = load_order_lines_source("data/demo/transactions.parquet", source_format="transactions",
-                                     transactions=demo.transactions, seed=11)
+def test_order_lines_source_simulates_for_the_demo_only_and_refuses_single_product_orders(demo, tmp_path) -> None:
+    loaded = load_order_lines_source("demo", transactions=demo.transactions, seed=11)
     assert loaded.simulated and loaded.labels["SH01"] == "Running shoes"
     assert "simulated" in loaded.report.notes[0]
+    (tmp_path / "truth.json").write_text("{}")  # the demo's files, as DemoData.write leaves them
+    beside = load_order_lines_source(tmp_path / "transactions.parquet", source_format="transactions",
+                                     transactions=demo.transactions, seed=11)
+    pd.testing.assert_frame_equal(beside.lines, loaded.lines)
+    with pytest.raises(DataContractError, match="exactly one product line"):  # someone else's file: never padded
+        load_order_lines_source("mine.parquet", source_format="transactions", transactions=demo.transactions)
     other = demo.transactions.assign(product_id="SKU-" + demo.transactions["product_id"])
     with pytest.raises(DataContractError, match="exactly one product line"):
         load_order_lines_source("mine.csv", source_format="transactions", transactions=other)

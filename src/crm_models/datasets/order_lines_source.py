@@ -42,9 +42,13 @@ def _labels(lines: pd.DataFrame) -> pd.Series:
     return best.drop_duplicates("product_id").set_index("product_id")["description"].astype("string")
 
 
-def _is_demo(transactions: pd.DataFrame) -> bool:
-    """True for the demo brand's transactions: one line per order and product ids that are its categories."""
-    if "product_id" not in transactions.columns or "order_id" not in transactions.columns:
+def _is_demo(data_source: Any, fmt: str, transactions: pd.DataFrame) -> bool:
+    """True for the demo brand: the source is ``"demo"`` or a file written by ``DemoData.write`` (its
+    ``truth.json`` lies beside it), and the transactions have one line per order whose product ids are the
+    demo's categories. Anyone else's data are never padded with simulated lines."""
+    from_demo = fmt == "demo" or (not isinstance(data_source, pd.DataFrame)
+                                  and (Path(str(data_source)).parent / "truth.json").is_file())
+    if not from_demo or "product_id" not in transactions.columns or "order_id" not in transactions.columns:
         return False
     one_per_order = not transactions["order_id"].duplicated().any()
     return one_per_order and set(transactions["product_id"].dropna().unique()) <= set(PRODUCT_CATEGORIES)
@@ -62,9 +66,10 @@ def load_order_lines_source(
 
     - Online Retail (``source_format="online_retail"`` or detected): its line items through
       :func:`~crm_models.datasets.load_online_retail_lines` (cancellations kept as returns).
-    - Otherwise the run's clean ``transactions`` (returns kept) are used: when they are the demo brand's (one
-      category per order) the product lines are simulated with :func:`simulate_order_lines` (seeded, with
-      planted pairs); when orders carry several products they are read as order lines.
+    - Otherwise the run's clean ``transactions`` (returns kept) are used: for the demo brand (``"demo"``, or its
+      files beside their ``truth.json``; one category per order) the product lines are simulated with
+      :func:`simulate_order_lines` (seeded, with planted pairs); when orders carry several products they are
+      read as order lines.
 
     Raises
     ------
@@ -82,7 +87,7 @@ def load_order_lines_source(
     if transactions is None:
         raise DataContractError(f"order lines for source format {fmt!r} come from the run's transactions; "
                                 "pass transactions=", rule="transactions needed")
-    if _is_demo(transactions):
+    if _is_demo(data_source, fmt, transactions):
         lines = read_order_lines(simulate_order_lines(transactions, seed=seed))
         lines, report = clean_order_lines(lines, returns="keep", drop_duplicates=False)
         report.notes.append(f"{len(lines):,} product lines simulated for the demo brand's "
