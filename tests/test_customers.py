@@ -153,3 +153,17 @@ def test_previous_segment_is_scored_without_leakage(loaded, table):
     moved = known & ~same
     assert moved.any()
     assert (f.loc[moved, "segment_change"] == f.loc[moved, "previous_segment"] + " -> " + f.loc[moved, "segment"]).all()
+
+
+def test_a_notebook_asking_for_other_settings_in_the_same_run_is_refused(tmp_path, loaded, monkeypatch):
+    tx, end = loaded.transactions, loaded.observation_end
+    monkeypatch.setenv("CRM_SUITE_RUN_ID", "run-1")
+    load_or_build_customer_table(tx, observation_end=end, settings=SETTINGS, folder=tmp_path)
+    other = CustomerTableSettings(n_estimators=60, capacity=20, seed=3)
+    with pytest.raises(ConfigurationError, match="capacity=20 \\(table: 50\\)"):
+        load_or_build_customer_table(tx, observation_end=end, settings=other, folder=tmp_path)
+    # the default rule set by name and by None is the same table (no rebuild, no refusal)
+    load_or_build_customer_table(tx, observation_end=end, settings=SETTINGS, folder=tmp_path, segment_rules="rfm_grid")
+    monkeypatch.setenv("CRM_SUITE_RUN_ID", "run-2")  # the next run may change its settings
+    rebuilt = load_or_build_customer_table(tx, observation_end=end, settings=other, folder=tmp_path)
+    assert (rebuilt.frame["risk_tier"] == "high").sum() == 20

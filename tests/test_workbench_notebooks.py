@@ -17,8 +17,6 @@ pytestmark = pytest.mark.notebook
 RFM, CLV = "notebooks/01_rfm_segmentation.ipynb", "notebooks/02_clv.ipynb"
 PARAMETERS = {"n_customers": 400, "seed": 3, "n_bootstrap": 10, "currency": "EUR"}
 MAX_CODE_LINES = 100
-#: Not yet converted to the thin form (issue 13 item 3): their developers are rewriting them.
-NOT_YET_CONVERTED = {"03_churn", "04_attribution", "05_ab_uplift"}
 
 
 def code_lines(path: Path) -> int:
@@ -32,8 +30,6 @@ def code_lines(path: Path) -> int:
 
 @pytest.mark.parametrize("path", sorted((PROJECT_ROOT / "notebooks").glob("*.ipynb")), ids=lambda p: p.stem)
 def test_notebooks_are_thin(path: Path) -> None:
-    if path.stem in NOT_YET_CONVERTED:
-        pytest.skip(f"{path.name} is not converted to a thin notebook yet (issue 13 item 3)")
     notebook = json.loads(path.read_text(encoding="utf-8"))
     code = "\n".join("".join(c["source"]) for c in notebook["cells"] if c["cell_type"] == "code")
     assert code_lines(path) <= MAX_CODE_LINES, f"{path.name}: {code_lines(path)} lines of code"

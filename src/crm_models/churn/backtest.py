@@ -170,13 +170,9 @@ def backtest(
     notes: list[str] = []
     for c in cut_list:
         test = dataset(c)  # validates the cutoff and the horizon first
-        held_out_cut = c - pd.Timedelta(days=horizon_days)
-        train_cuts = []
-        for k in range(int(n_train_snapshots)):
-            # a purge shorter than the step changes nothing: snapshots are a step apart anyway
-            tc = held_out_cut - pd.Timedelta(days=max(purge_days, step_days) + k * step_days)
-            if to_epoch(tc) > source.first_epoch + SECONDS_PER_DAY:
-                train_cuts.append(tc)
+        train_cuts, held_out_cut = training_snapshots(
+            c, horizon_days, first_epoch=source.first_epoch, n_snapshots=n_train_snapshots, step_days=step_days,
+            purge_days=purge_days)
         if not train_cuts or to_epoch(held_out_cut) <= source.first_epoch + SECONDS_PER_DAY:
             raise DataContractError(
                 f"no training snapshot fits before cutoff {c}: the first label window would start before the "
@@ -253,6 +249,29 @@ def backtest(
         models=models,
         notes=notes,
     )
+
+
+def training_snapshots(
+    cutoff: pd.Timestamp, horizon_days: float, *, first_epoch: float, n_snapshots: int = 3,
+    step_days: float = 30, purge_days: float | None = None,
+) -> tuple[list[pd.Timestamp], pd.Timestamp]:
+    """The snapshots a model that scores customers at ``cutoff`` learns from: ``(training cutoffs, held-out)``.
+
+    The held-out snapshot is ``cutoff - horizon`` (its label window closes at ``cutoff``); the training snapshots
+    are ``held_out - max(purge, step) - k * step`` for ``k = 0..n_snapshots-1`` (newest first), keeping those more
+    than a day after the first transaction (``first_epoch``, epoch seconds). ``purge_days`` defaults to one horizon,
+    so no training label window overlaps the held-out one. The backtest uses this rule at every cutoff and the
+    customer table (:func:`crm_models.customers.risk.score_churn`) at the last observed day.
+    """
+    purge = horizon_days if purge_days is None else float(purge_days)
+    held_out = cutoff - pd.Timedelta(days=horizon_days)
+    train = []
+    for k in range(int(n_snapshots)):
+        # a purge shorter than the step changes nothing: snapshots are a step apart anyway
+        tc = held_out - pd.Timedelta(days=max(purge, step_days) + k * step_days)
+        if to_epoch(tc) > first_epoch + SECONDS_PER_DAY:
+            train.append(tc)
+    return train, held_out
 
 
 def _days_or_zero(value: Any) -> float:

@@ -17,7 +17,9 @@ from typing import Any
 import pandas as pd
 
 from crm_models.customers.build import COLUMNS, CustomerTable, build_customer_table
+from crm_models.customers.enrich import rules_fingerprint
 from crm_models.customers.settings import CustomerTableSettings
+from crm_models.exceptions import ConfigurationError
 
 TABLE_FILE = "customers.parquet"
 SCHEMA_FILE = "customers.schema.json"
@@ -84,20 +86,48 @@ def load_or_build_customer_table(
     and settings, else built (and written to ``folder`` when given).
 
     The first notebook of a suite run builds it; the others read it, so every report shows the same numbers.
-    In JupyterLab without a folder the table is built in memory.
+    In JupyterLab without a folder the table is built in memory. Within one suite run (``CRM_SUITE_RUN_ID``, set
+    by the runner) a notebook that asks for other settings than the table was built with is refused with a
+    ``ConfigurationError`` naming them, instead of silently rebuilding the table under the earlier reports.
     """
+    from crm_models.rfm.segments import DEFAULT_RULE_SET
+
+    segment_rules = DEFAULT_RULE_SET if segment_rules is None else segment_rules  # None and the default are one set
     fingerprint = transactions_fingerprint(transactions)
     if folder is not None and (Path(folder) / TABLE_FILE).exists():
         stored = read_customer_table(folder)
         same = (stored.metadata.get("fingerprint") == fingerprint
                 and stored.metadata.get("settings") == settings.to_dict()
-                and stored.metadata.get("segment_rules") == repr(segment_rules))
+                and stored.metadata.get("segment_rules") == repr(segment_rules)
+                and stored.metadata.get("loyalty_rules_sha256") == rules_fingerprint(settings))
         if same and stored.metadata.get("observation_end") == str(observation_end):
             return stored
+        run_id = os.environ.get("CRM_SUITE_RUN_ID")
+        if run_id and stored.metadata.get("suite_run_id") == run_id:
+            raise ConfigurationError(
+                "this notebook asks for a different customer table than the one this run already built: "
+                + _differences(stored.metadata, settings, segment_rules, observation_end, fingerprint)
+                + ". Set the table's settings once, at suite level (parameters: at the top of the suite file).")
     table = build_customer_table(transactions, observation_end=observation_end, settings=settings,
                                  segment_rules=segment_rules)
     table.metadata.update(fingerprint=fingerprint, observation_end=str(observation_end),
-                          segment_rules=repr(segment_rules))
+                          segment_rules=repr(segment_rules), suite_run_id=os.environ.get("CRM_SUITE_RUN_ID"))
     if folder is not None:
         write_customer_table(table, folder)
     return table
+
+
+def _differences(metadata: dict[str, Any], settings: CustomerTableSettings, segment_rules: Any,
+                 observation_end: Any, fingerprint: str) -> str:
+    """What differs between a stored table's metadata and a request, in words."""
+    parts = [f"{name}={value!r} (table: {metadata.get('settings', {}).get(name)!r})"
+             for name, value in settings.to_dict().items() if metadata.get("settings", {}).get(name) != value]
+    if metadata.get("segment_rules") != repr(segment_rules):
+        parts.append(f"segment_rules={segment_rules!r} (table: {metadata.get('segment_rules')})")
+    if metadata.get("observation_end") != str(observation_end):
+        parts.append(f"observation_end={observation_end} (table: {metadata.get('observation_end')})")
+    if metadata.get("fingerprint") != fingerprint:
+        parts.append("other transactions (a different data source or cleaning)")
+    if metadata.get("loyalty_rules_sha256") != rules_fingerprint(settings):
+        parts.append(f"the content of the loyalty rule file {settings.loyalty_rules!r}")
+    return "; ".join(parts) or "unknown difference"

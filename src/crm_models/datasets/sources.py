@@ -182,6 +182,33 @@ def load_touchpoints_source(
     return LoadedTouchpoints(touchpoints, description, "touchpoints")
 
 
+def load_spend_source(
+    spend_source: str | os.PathLike[str] | pd.DataFrame | None,
+    touchpoints: pd.DataFrame | None = None,
+    *,
+    demo: bool = False,
+) -> pd.DataFrame | None:
+    """Spend per channel from a notebook's ``spend_source`` parameter (checked later by
+    :func:`crm_models.attribution.channel_roi`: ``channel``, ``spend`` [, ``period``]).
+
+    ``"demo"`` (or ``None`` with ``demo=True``, the demo brand's own touchpoints) is the demo brand's cost per touch
+    on ``touchpoints`` (:func:`crm_models.datasets.demo_touchpoints.channel_spend`); a CSV/Parquet path is read; a
+    frame is returned as it is; ``None`` otherwise means no spend.
+    """
+    if spend_source is None and not demo:
+        return None
+    if spend_source is None or (isinstance(spend_source, str) and spend_source == "demo"):
+        from crm_models.datasets.demo_touchpoints import channel_spend
+
+        if touchpoints is None:
+            raise ValueError("the demo spend is computed from touchpoints: pass touchpoints=")
+        return channel_spend(touchpoints)
+    if isinstance(spend_source, pd.DataFrame):
+        return spend_source
+    path = str(spend_source)
+    return pd.read_parquet(path) if path.lower().endswith((".parquet", ".pq")) else pd.read_csv(path)
+
+
 @dataclass
 class LoadedExperiment:
     """A checked experiment table (one row per unit), where it came from, and the demo's truth."""

@@ -43,7 +43,10 @@ class KaplanMeier:
         ``events``, ``censored``, ``survival``, ``greenwood`` (the sum ``sum d/(n(n-d))``), ``lower``, ``upper``.
     median_ : the first time at which ``survival`` is 0.5 or less (``inf`` if it never gets there).
     n_ : number of subjects (sum of weights); ``n_events_`` the number of events.
+    method_name : the estimator's name, for report sentences that name the method.
     """
+
+    method_name = "Kaplan-Meier estimate"
 
     def __init__(self, alpha: float = 0.05) -> None:
         self.alpha = alpha

@@ -12,6 +12,21 @@ import pandas as pd
 
 START, CONVERSION, NULL = "(start)", "(conversion)", "(null)"
 
+#: Reader's names of the measures of a credit table.
+MEASURE_LABELS = {"conversion_share": "Share of conversions", "conversions": "Conversions credited",
+                  "value": "Value credited", "value_share": "Share of conversion value"}
+
+
+def _method(method: str) -> str:
+    """A method's reader's name (``"last_touch"`` -> ``"Last touch"``), as the report's tables use it."""
+    from crm_models.attribution.report import method_label
+
+    return method_label(method)
+
+
+def _measure(measure: str) -> str:
+    return MEASURE_LABELS.get(measure, measure.replace("_", " "))
+
 
 def _axes(ax: Any, figsize: tuple[float, float]) -> Any:
     if ax is not None:
@@ -51,15 +66,15 @@ def plot_credit_by_method(
     x = np.arange(len(wide))
     width = 0.8 / max(len(order), 1)
     for i, method in enumerate(order):
-        ax.bar(x + (i - (len(order) - 1) / 2) * width, wide[method].to_numpy(), width, label=method.replace("_", " "))
+        ax.bar(x + (i - (len(order) - 1) / 2) * width, wide[method].to_numpy(), width, label=_method(method))
     if truth is not None:
         ax.scatter(x, truth.reindex(wide.index).to_numpy(), color="black", marker="D", zorder=5, label="true")
     ax.set_xticks(x)
     ax.set_xticklabels(wide.index, rotation=30, ha="right")
-    ax.set_ylabel(measure.replace("_", " "))
+    ax.set_ylabel(_measure(measure))
     if measure.endswith("share"):
         ax.yaxis.set_major_formatter(_percent())
-    ax.set_title("Credit by channel and method")
+    ax.set_title(f"{_measure(measure)} by channel and method")
     ax.legend(ncol=min(4, len(order) + (truth is not None)), fontsize="small", frameon=False)
     return ax
 
@@ -108,12 +123,12 @@ def plot_credit_intervals(
     ax.set_yticks(y)
     ax.set_yticklabels(frame.index)
     level = intervals.attrs.get("level")
-    method = intervals.attrs.get("method", "")
-    title = f"{method} credit ({measure})"
+    method = intervals.attrs.get("method")
+    title = _measure(measure) + (f" ({_method(method)})" if method else "")
     if level:
-        title += f" with {level:.0%} bootstrap intervals"
+        title += f", {level:.0%} bootstrap intervals"
     ax.set_title(title)
-    ax.set_xlabel(measure)
+    ax.set_xlabel(_measure(measure))
     ax.legend(frameon=False, fontsize="small")
     return ax
 
@@ -205,7 +220,7 @@ def plot_ordered_shapley(by_position: pd.DataFrame, ax: Any = None, max_position
     for column in frame.columns:
         ax.bar(frame.index, frame[column].to_numpy(), bottom=bottom, label=f"position {column}")
         bottom += frame[column].to_numpy()
-    ax.set_ylabel("conversions credited")
+    ax.set_ylabel("Conversions credited")
     ax.set_title("Ordered Shapley credit by position of first appearance")
     ax.tick_params(axis="x", rotation=30)
     ax.legend(frameon=False, fontsize="small", ncol=2)
@@ -227,6 +242,6 @@ def plot_channel_roas(roi: Any, method: str = "markov", *, currency: str = "", a
     ax.set_yticklabels(frame.index)
     unit = f" {currency}" if currency else ""
     ax.set_xlabel(f"value per{unit} spent")
-    ax.set_title(f"Return on ad spend ({method.replace('_', ' ')} credit, {roi.level:.0%} intervals)")
+    ax.set_title(f"Return on ad spend ({_method(method)} credit, {roi.level:.0%} intervals)")
     ax.legend(frameon=False, fontsize="small")
     return ax

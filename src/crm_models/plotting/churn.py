@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from crm_models.churn.decisions import TIERS
 from crm_models.churn.metrics import calibration_table, gain_curve
 from crm_models.churn.reasons import describe_feature
 from crm_models.plotting.style import DIVERGING_CMAP, NEGATIVE, NEUTRAL, OKABE_ITO, POSITIVE
@@ -25,6 +26,7 @@ _COLORS = {
     "bgnbd_p0": OKABE_ITO[3],
     "BG/NBD P(no purchase)": OKABE_ITO[3],
 }
+_TIER_ORDER = {tier: rank for rank, tier in enumerate(TIERS)}
 _METRIC_LABELS = {
     "roc_auc": "ROC AUC",
     "pr_auc": "PR AUC (average precision)",
@@ -200,19 +202,26 @@ def plot_waterfall(
     return ax
 
 
-def plot_risk_tiers(decisions: pd.DataFrame, *, ax: Any = None) -> Any:
-    """Customers and value at risk by risk tier (bars); returns the Axes."""
+def plot_risk_tiers(decisions: pd.DataFrame, *, currency: str = "", ax: Any = None) -> Any:
+    """Customers and value at risk by risk tier (bars, low to high whether the tiers are categories or text);
+    ``currency`` labels the value axis. Returns the Axes."""
     _, ax = _axes(ax)
     grouped = decisions.groupby("risk_tier", observed=False).agg(
         customers=("churn_probability", "size"), value_at_risk=("value_at_risk", "sum")
     )
+    grouped = grouped.iloc[sorted(range(len(grouped)), key=lambda i: _tier_rank(grouped.index[i]))]
     positions = np.arange(len(grouped))
     ax.bar(positions - 0.2, grouped["customers"], width=0.4, label="customers", color=NEUTRAL)
     twin = ax.twinx()
     twin.bar(positions + 0.2, grouped["value_at_risk"], width=0.4, label="value at risk", color=NEGATIVE)
     ax.set_xticks(positions, labels=[str(t) for t in grouped.index])
     ax.set(ylabel="customers", title="Risk tiers")
-    twin.set_ylabel("value at risk")
+    twin.set_ylabel(f"value at risk ({currency})" if currency else "value at risk")
     handles = ax.get_legend_handles_labels()[0] + twin.get_legend_handles_labels()[0]
     ax.legend(handles, ["customers", "value at risk"], loc="upper right", fontsize=8, framealpha=0.9)
     return ax
+
+
+def _tier_rank(tier: Any) -> int:
+    """Position of a risk tier from low to high; unknown tiers last."""
+    return _TIER_ORDER.get(str(tier), len(_TIER_ORDER))

@@ -3,6 +3,7 @@
 >>> from crm_models.uplift import SLearner, TLearner, XLearner, ClassTransformation, qini_curve, qini_auc_score
 """
 
+from crm_models.uplift.compare import ArmEvaluation, LearnerComparison, compare_learners, default_learners
 from crm_models.uplift.drlearner import DRLearner
 from crm_models.uplift.metrics import (
     NullBand,
@@ -25,8 +26,10 @@ from crm_models.uplift.transformation import ClassTransformation, TransformedOut
 from crm_models.uplift.xlearner import XLearner
 
 __all__ = [
+    "ArmEvaluation",
     "ClassTransformation",
     "DRLearner",
+    "LearnerComparison",
     "NullBand",
     "SLearner",
     "TLearner",
@@ -35,7 +38,9 @@ __all__ = [
     "XLearner",
     "best_arm",
     "bootstrap_metric",
+    "compare_learners",
     "compare_policies",
+    "default_learners",
     "perfect_qini_curve",
     "perfect_uplift_curve",
     "permutation_null",

@@ -161,7 +161,12 @@ def check_binary_treatment(treatment: Any, name: str = "treatment") -> np.ndarra
 
 
 class BaseUpliftLearner(BaseEstimator):
-    """Common ``fit`` checks and the prediction interface of every learner."""
+    """Common ``fit`` checks and the prediction interface of every learner.
+
+    ``method_name`` (a class attribute, not a setting) is the learner's name in reports, e.g. ``"X-learner"``.
+    """
+
+    method_name: str = "uplift learner"
 
     def _validate_fit(self, X: Any, treatment: Any, y: Any, *, binary: bool | None = None):
         Xa = check_features(X)

@@ -51,6 +51,8 @@ class DRLearner(BaseUpliftLearner):
         Control label; clipping of estimated propensities; seed of the fold split.
     """
 
+    method_name = "DR-learner"
+
     def __init__(self, outcome_estimator: BaseEstimator | None = None,
                  effect_estimator: BaseEstimator | None = None,
                  propensity_estimator: BaseEstimator | None = None, n_folds: int = 3, control: Any = 0,

@@ -36,6 +36,8 @@ class SLearner(BaseUpliftLearner):
     treatments_ : list of treatment labels (columns of ``predict``)
     """
 
+    method_name = "S-learner"
+
     def __init__(self, estimator: BaseEstimator | None = None, control: Any = 0) -> None:
         self.estimator = estimator
         self.control = control

@@ -33,6 +33,8 @@ class TLearner(BaseUpliftLearner):
     control_model_, models_ (``{arm: fitted estimator}``), treatments_
     """
 
+    method_name = "T-learner"
+
     def __init__(self, estimator: BaseEstimator | None = None, control_estimator: BaseEstimator | None = None,
                  control: Any = 0) -> None:
         self.estimator = estimator

@@ -43,6 +43,8 @@ class ClassTransformation(BaseUpliftLearner):
         Requires an estimator whose ``fit`` accepts ``sample_weight``.
     """
 
+    method_name = "class transformation"
+
     def __init__(self, estimator: BaseEstimator | None = None, control: Any = 0, balance: bool = True) -> None:
         self.estimator = estimator
         self.control = control
@@ -90,6 +92,8 @@ class TransformedOutcome(BaseUpliftLearner):
     control, propensity_clip
         Label of the control group; clipping of estimated propensities.
     """
+
+    method_name = "transformed outcome"
 
     def __init__(self, estimator: BaseEstimator | None = None, propensity_estimator: BaseEstimator | None = None,
                  control: Any = 0, propensity_clip: float = 0.01) -> None:

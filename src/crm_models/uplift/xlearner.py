@@ -46,6 +46,8 @@ class XLearner(BaseUpliftLearner):
         Estimated propensities are clipped to ``[clip, 1 - clip]``.
     """
 
+    method_name = "X-learner"
+
     def __init__(self, outcome_estimator: BaseEstimator | None = None,
                  effect_estimator: BaseEstimator | None = None,
                  propensity_estimator: BaseEstimator | None = None, control: Any = 0,
