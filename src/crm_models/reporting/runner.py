@@ -499,7 +499,8 @@ def run_suite(
     from crm_models.reporting.parameters import check_parameters
 
     check_parameters(  # a misspelt name must not run with the default and exit 0
-        notebooks, shared=list(spec.raw.get("parameters") or {}), overrides=list(parameters or {})
+        notebooks, shared=list(spec.raw.get("parameters") or {}), overrides=list(parameters or {}),
+        suite_notebooks=spec.notebooks,
     )
     if keep is not None and keep < 1:
         raise ConfigurationError(f"--keep must be at least 1, got {keep}")
