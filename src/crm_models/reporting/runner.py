@@ -103,6 +103,7 @@ class NotebookResult:
     summary_html: str = ""
     data_window: dict[str, str] = field(default_factory=dict)
     models: list[dict[str, Any]] = field(default_factory=list)
+    currency: str = ""  # the notebook's ``currency`` parameter, shown on its money KPIs
 
     @property
     def ok(self) -> bool:
@@ -428,6 +429,7 @@ def _run_one(
         summary_html=executive_summary(nb),
         data_window=window,
         models=_models_of_run(client, mlflow_run_id, dict(data.metrics), tracking_uri),
+        currency=str(parameters.get("currency") or ""),
     )
 
 
