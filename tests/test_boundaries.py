@@ -258,3 +258,172 @@ def test_rfm_scores_at_the_bin_edges() -> None:
     assert list(percentile_scores([1.0, 1.0, 1.0, 9.0])) == pytest.approx([37.5, 37.5, 37.5, 87.5])
     # lower recency is better: reversed ranks
     assert list(percentile_scores([0.0, 10.0], higher_is_better=False)) == pytest.approx([75.0, 25.0])
+
+
+# ------------------------------------------------------------------------- RFM: thresholds, windows, errors
+def _pct(rows: list[tuple[float, float, float]]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=["R_pct", "F_pct", "M_pct"], index=pd.Index(list("abcdef")[: len(rows)]))
+
+
+def test_value_loyalty_quadrants_at_the_threshold() -> None:
+    # value: M_pct >= 50; loyalty: (R_pct + F_pct) / 2 >= 50. mutations checked: `>` for `>=` (rows a, b),
+    # mean over 3 (row c: 55 -> 36.7), `* 2` for `/ 2` (row d: 25 -> 100), the series' name / index / categories
+    from crm_models.rfm import value_loyalty_matrix
+
+    scores = _pct([(40, 60, 50), (40, 59, 49.9), (90, 20, 10), (30, 20, 60), (100, 100, 100)])
+    quadrant = value_loyalty_matrix(scores)
+    assert quadrant.astype(str).tolist() == ["gold", "low value", "potential", "at risk", "gold"]
+    assert quadrant.name == "value_loyalty" and quadrant.index.equals(scores.index)
+    assert list(quadrant.cat.categories) == ["gold", "potential", "at risk", "low value"]
+
+
+def test_value_modifier_edges_and_categories() -> None:
+    from crm_models.rfm.segments import value_modifier
+
+    scores = pd.DataFrame({"M": [1, 2, 3, 4, 5]}, index=pd.Index(list("vwxyz"), name="customer_id"))
+    tier = value_modifier(scores)
+    assert tier.astype(str).tolist() == ["low spend", "low spend", "mid spend", "high spend", "high spend"]
+    assert tier.name == "value_tier" and tier.index.equals(scores.index)
+    assert list(tier.cat.categories) == ["low spend", "mid spend", "high spend"]
+
+
+def test_segment_summary_by_hand() -> None:
+    # 4 customers: two "gold" (spend 30 and 10), one "x" (spend 60), one in the remainder (spend 0).
+    # mutations checked: shares over max(n, 2), revenue share 1.0 without revenue, the remainder's action
+    from crm_models.rfm import segment_summary
+    from crm_models.rfm.segments import SegmentRule
+
+    scores = pd.DataFrame({"recency_days": [1, 3, 10, 20], "frequency": [2, 4, 1, 1],
+                           "monetary": [30.0, 10.0, 60.0, 0.0]}, index=list("abcd"))
+    segments = pd.Series(pd.Categorical(["gold", "gold", "x", "rest"], categories=["gold", "x", "rest"]),
+                         index=scores.index)
+    rules = [SegmentRule("gold", {}, "reward"), SegmentRule("x", {}, "grow")]
+    table = segment_summary(scores, segments, rules, remainder_action="nurture")
+    assert table.index.name == "segment" and list(table.index) == ["gold", "x", "rest"]
+    assert table["customers"].tolist() == [2, 1, 1]
+    assert table["customer_share"].tolist() == pytest.approx([0.5, 0.25, 0.25])
+    assert table["revenue_share"].tolist() == pytest.approx([0.4, 0.6, 0.0])
+    assert table["mean_recency_days"].tolist() == pytest.approx([2.0, 10.0, 20.0])
+    assert table["action"].tolist() == ["reward", "grow", "nurture"]
+    single = segment_summary(scores.iloc[[3]], segments.iloc[[3]], rules)
+    assert single.loc["rest", "customer_share"] == 1.0 and single.loc["rest", "revenue_share"] == 0.0
+
+
+def _history() -> pd.DataFrame:
+    rows = [
+        # as_of, customer, segment, monetary (net spend up to the date)
+        ("2024-03-31", "a", "champions", 100.0), ("2024-06-30", "a", "loyal", 130.0),
+        ("2024-03-31", "b", "champions", 50.0), ("2024-06-30", "b", "champions", 90.0),
+        ("2024-03-31", "c", "lost", 10.0), ("2024-06-30", "c", "champions", 25.0),
+        ("2024-03-31", "e", "lost", 5.0),  # not at the second date (cannot happen in practice; still counted out)
+        ("2024-06-30", "d", "vip", 40.0),  # new, in a segment outside the rule table
+    ]
+    frame = pd.DataFrame(rows, columns=["as_of", "customer_id", "segment", "monetary"])
+    frame["as_of"] = pd.to_datetime(frame["as_of"])
+    return frame.assign(R=3, F=3, M=3)
+
+
+def test_migration_matrix_by_hand() -> None:
+    # mutations checked: union -> intersection of the extra segment names ("vip" column lost), row shares along
+    # the wrong axis, revenue as the later spend instead of the difference, index / column names
+    from crm_models.rfm.migration import NEW_ROW, migration_flows, migration_matrix
+
+    m = migration_matrix(_history(), "2024-03-31", "2024-06-30")
+    counts, shares, revenue = m["counts"], m["shares"], m["revenue"]
+    assert list(counts.columns)[-1] == "vip" and list(counts.index)[-2:] == ["vip", NEW_ROW]
+    assert (counts.index.name, counts.columns.name) == ("segment before", "segment after")
+    assert (shares.index.name, revenue.columns.name) == ("segment before", "segment after")
+    assert counts.loc["champions", "loyal"] == 1 and counts.loc["champions", "champions"] == 1
+    assert counts.loc["lost", "champions"] == 1 and counts.loc[NEW_ROW, "vip"] == 1
+    assert int(counts.to_numpy().sum()) == 4  # e left: in no cell
+    assert shares.loc["champions", "loyal"] == 0.5 and shares.loc["lost", "champions"] == 1.0
+    assert shares.loc["loyal"].isna().all()  # nobody was loyal in March: no share
+    assert revenue.loc["champions", "loyal"] == pytest.approx(30.0)
+    assert revenue.loc["champions", "champions"] == pytest.approx(40.0)
+    assert revenue.loc[NEW_ROW, "vip"] == pytest.approx(40.0)
+    # flows in words: top=1 keeps only the largest move; a segment outside the order only "moved"
+    words = migration_flows(m, top=10, since="March")
+    assert "1 champions customers slipped to loyal since March" in words
+    assert "1 lost customers moved up to champions since March" in words
+    assert "1 new customers arrived as vip since March" in words
+    assert len(words) == 3  # no zero moves, no stays
+    assert len(migration_flows(m, top=1)) == 1
+    renamed = {"counts": counts.rename(columns={"loyal": "vip2"}, index={"champions": "vip1"})}
+    assert "1 vip1 customers moved vip2 since the previous snapshot" in migration_flows(renamed)
+
+
+def test_segment_trends_window_and_completeness_edges() -> None:
+    # Snapshot 2024-03-31 (whole day): the 30-day window after it is [2024-04-01, 2024-05-01). It is complete
+    # when the data reach its last day (data end >= 2024-04-30 00:00).
+    # mutations checked: `>= start` -> `>` (a), `< stop` -> `<=` (b), `amount > 0` -> `>= 0` (c) / `> 1` (d),
+    # completeness `stop - 1 day <= end` -> `<` / `- 2 days` / `+ 1 day`, sort order of snapshots
+    from crm_models.rfm.migration import segment_trends
+
+    history = pd.DataFrame({
+        "as_of": pd.to_datetime(["2024-03-31"] * 5),
+        "customer_id": list("abcde"), "segment": ["s1", "s1", "s1", "s2", "s2"], "monetary": [1.0] * 5,
+    })
+
+    def tx(end: str) -> pd.DataFrame:
+        return pd.DataFrame({
+            "customer_id": ["a", "b", "c", "d", "zz"],
+            "timestamp": pd.to_datetime(["2024-04-01 00:00", "2024-05-01 00:00", "2024-04-10", "2024-04-10", end],
+                                        format="ISO8601"),
+            "amount": [5.0, 5.0, 0.0, 0.5, 1.0],
+        })
+
+    complete = segment_trends(tx("2024-04-30 00:00"), history, active_within_days=30)
+    assert complete["segment"].tolist() == ["s1", "s2"]
+    assert complete["active_share"].tolist() == pytest.approx([1 / 3, 1 / 2])  # a of a,b,c; d of d,e
+    assert complete["customers"].tolist() == [3, 2]
+    short = tx("2024-04-29 23:59").drop(index=1)  # without b's purchase the data end on April 29
+    incomplete = segment_trends(short, history, active_within_days=30)
+    assert incomplete["active_share"].isna().all()
+    # aware timestamps are converted to UTC first: 2024-04-30 20:00 in New York is 2024-05-01 00:00 UTC
+    aware = tx("2024-05-02").assign(timestamp=lambda f: f["timestamp"].dt.tz_localize("UTC")
+                                    .dt.tz_convert("America/New_York"))
+    assert segment_trends(aware, history, active_within_days=30)["active_share"].tolist() == \
+        pytest.approx([1 / 3, 1 / 2])
+    # snapshots come out in date order whatever the history's order
+    two = pd.concat([history.assign(as_of=pd.Timestamp("2024-04-15")), history])
+    out = segment_trends(tx("2024-06-30"), two, active_within_days=30)
+    assert out["as_of"].is_monotonic_increasing
+
+
+@pytest.mark.parametrize(("call", "column", "rule"), [
+    (lambda: __import__("crm_models.rfm.migration", fromlist=["x"]).segment_history(pd.DataFrame(), []),
+     "dates", "at least one date"),
+    (lambda: __import__("crm_models.rfm.migration", fromlist=["x"]).migration_matrix(
+        _history(), "2024-01-31", "2024-06-30"), "as_of", "a date of the history"),
+    (lambda: __import__("crm_models.rfm", fromlist=["x"]).segment_customers(_pct([(1, 1, 1)]), "nope"),
+     "segment_rules", "one of rfm_grid, seed_003"),
+])
+def test_rfm_errors_name_the_column_and_the_rule(call, column, rule) -> None:
+    # mutations checked: every `column=` / `rule=` argument of these errors dropped or changed
+    from crm_models.exceptions import DataContractError
+
+    with pytest.raises(DataContractError) as info:
+        call()
+    assert info.value.column == column and info.value.rule == rule
+    assert str(info.value)
+
+
+def test_rfm_rule_errors() -> None:
+    from crm_models.exceptions import DataContractError
+    from crm_models.rfm import segment_customers
+    from crm_models.rfm.segments import SegmentRule
+
+    scores = _pct([(10, 20, 30)]).assign(R=1, F=1, M=2)
+    with pytest.raises(DataContractError, match="'Q'") as info:
+        segment_customers(scores, [SegmentRule("bad", {"Q": ">=1"})])
+    assert info.value.column == "Q" and info.value.rule == "dimensions are ('R', 'F', 'M')"
+    with pytest.raises(DataContractError, match="unknown scale") as info:
+        segment_customers(scores, [SegmentRule("bad", {"R": ">=1"}, scale="deciles")])
+    assert info.value.rule == "scale is 'percentile' (0-100) or 'score' (1-5)"
+    with pytest.raises(DataContractError, match="'about 5'") as info:
+        segment_customers(scores, [SegmentRule("bad", {"R": "about 5"})])
+    assert info.value.rule == "conditions look like '>=80', '<40', '40-79' or '5'"
+    assert "'bad'" in str(info.value)
+    # the score scale reads the 1-5 columns: R == 1 matches, the percentile R_pct (10) would not
+    hit = segment_customers(scores, [SegmentRule("one", {"R": "1", "F": "1-2"}, scale="score")])
+    assert hit.tolist() == ["one"]
