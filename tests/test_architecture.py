@@ -256,3 +256,17 @@ def test_fit_returns_self_adds_only_underscored_attributes_and_keeps_params(esti
         assert after[key] is value or after[key] == value, key
     # a clone is unfitted
     assert not any(a.endswith("_") and not a.startswith("__") for a in vars(clone(estimator)))
+
+
+def test_churn_model_refuses_an_array_of_another_width() -> None:
+    # found by check_classifiers_train: an array with an extra column was silently cut to the fitted width
+    # (columns are picked by name, and an array's names are 0..n-1). Fails on the code before the fix.
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(200, 3))
+    y = (X[:, 0] + rng.normal(size=200) > 0).astype(int)
+    model = _churn_model().fit(X, y)
+    assert model.predict_proba(X).shape == (200, 2)
+    with pytest.raises(ValueError, match="X has 4 features, but ChurnModel is expecting 3"):
+        model.predict_proba(np.column_stack([X, X[:, 0]]))
+    with pytest.raises(ValueError, match="X has 2 features"):
+        model.predict(X[:, :2])
