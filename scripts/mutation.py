@@ -60,8 +60,8 @@ def toml_list(items: list[str]) -> str:
     return "[" + ", ".join(json.dumps(i) for i in items) + "]"
 
 
-def prepare(family: str, tests: list[str], fresh: bool) -> Path:
-    work = ROOT / ".mutation" / family.replace("/", ".")
+def prepare(family: str, tests: list[str], fresh: bool, suffix: str = "") -> Path:
+    work = ROOT / ".mutation" / (family.replace("/", ".") + suffix)
     if fresh and work.exists():
         shutil.rmtree(work)
     work.mkdir(parents=True, exist_ok=True)
@@ -109,16 +109,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=1, help="parallel mutant workers (default 1: shared CPU)")
     parser.add_argument("--tests", nargs="*", default=None, help="test files (default: the family's)")
     parser.add_argument("--keep", action="store_true", help="reuse earlier results in .mutation/<family>")
+    parser.add_argument("--only", default=None,
+                        help="a file of mutant names (e.g. the survivors.txt of an earlier run): run just these, in "
+                             ".mutation/<family>.only/, to see which of them the current tests kill")
     args = parser.parse_args(argv)
 
     tests = args.tests if args.tests else family_tests(args.family)
-    work = prepare(args.family, tests, fresh=not args.keep)
+    only: list[str] = []
+    if args.only:
+        for line in Path(args.only).read_text().splitlines():
+            name, _, status = line.strip().partition(":")
+            if name and status.strip() in ("survived", "no tests", ""):
+                only.append(name)
+    work = prepare(args.family, tests, fresh=not args.keep, suffix=".only" if args.only else "")
     python = sys.executable
     print(f"mutating {target_glob(args.family)} against {len(tests)} test file(s): {' '.join(tests)}")
     env = dict(os.environ, PYTHONHASHSEED="0")
     try:
-        subprocess.run([python, "-m", "mutmut", "run", "--max-children", str(args.jobs)], cwd=work, env=env,
-                       timeout=args.budget, check=False)
+        subprocess.run([python, "-m", "mutmut", "run", "--max-children", str(args.jobs), *only], cwd=work,
+                       env=env, timeout=args.budget, check=False)
     except subprocess.TimeoutExpired:
         print(f"\nbudget of {args.budget:g} s used up; the mutants not reached are 'not checked'")
     stats = score(work, python)

@@ -129,3 +129,24 @@ def test_unequal_allocation_needs_more_units_in_total() -> None:
     assert total[4.0] == pytest.approx(total[0.25], rel=0.01)  # symmetric in r <-> 1 / r
     z2 = (Z_975 + Z_80) ** 2
     assert total[1.0] == 2 * math.ceil(z2 * 2 / 0.01)
+
+
+def test_uplift_at_k_by_group_with_a_count_and_the_bounds_of_k() -> None:
+    # by_group with a count k = 1: treated top 1 = score 9 (y 1); control top 1 = the tied 7s (y 1 and 0,
+    # weight 1/2 each) -> 1 - 0.5. mutations checked: the count ignored in by_group (`int(m.sum() * k)`), the
+    # control group taken as "not treated" twice, and the bounds of k (`k <= 0`, `k >= n`, `0 < k < 1`)
+    u = np.array([9, 5, 5, 5, 1, 1, 1, 1, 7, 7, 0, 0], dtype=float)
+    t = np.array([1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0])
+    y = np.array([1, 1, 0, 0, 1, 1, 1, 1, 1, 0, 0, 0])
+    assert uplift_at_k(y, u, t, k=1, strategy="by_group") == pytest.approx(0.5)
+    assert uplift_at_k(y, u, t, k=1) == pytest.approx(float("nan"), nan_ok=True)  # top 1 overall: no control
+    assert uplift_at_k(y, u, t, k=11) == pytest.approx(6 / 8 - 1 / 3)  # all but one control unit (score 0)
+    for bad in (0, 12, -1, 0.0, 1.0, 1.5):
+        with pytest.raises(ValueError, match=f"k={bad}"):
+            uplift_at_k(y, u, t, k=bad)
+    with pytest.raises(ValueError, match="k=1.0 must be a share"):
+        uplift_at_k(y, u, t, k=1.0, strategy="by_group")
+    with pytest.raises(ValueError, match="exceeds the 4 units of group 0"):
+        uplift_at_k(y, u, t, k=5, strategy="by_group")
+    with pytest.raises(ValueError, match="int or a float, got str"):
+        uplift_at_k(y, u, t, k="3")
