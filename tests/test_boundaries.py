@@ -295,16 +295,17 @@ def test_segment_summary_by_hand() -> None:
 
     scores = pd.DataFrame({"recency_days": [1, 3, 10, 20], "frequency": [2, 4, 1, 1],
                            "monetary": [30.0, 10.0, 60.0, 0.0]}, index=list("abcd"))
-    segments = pd.Series(pd.Categorical(["gold", "gold", "x", "rest"], categories=["gold", "x", "rest"]),
+    segments = pd.Series(pd.Categorical(["gold", "gold", "x", "rest"], categories=["gold", "empty", "x", "rest"]),
                          index=scores.index)
-    rules = [SegmentRule("gold", {}, "reward"), SegmentRule("x", {}, "grow")]
+    rules = [SegmentRule("gold", {}, "reward"), SegmentRule("x", {}, "grow"), SegmentRule("empty", {}, "pause")]
     table = segment_summary(scores, segments, rules, remainder_action="nurture")
-    assert table.index.name == "segment" and list(table.index) == ["gold", "x", "rest"]
-    assert table["customers"].tolist() == [2, 1, 1]
-    assert table["customer_share"].tolist() == pytest.approx([0.5, 0.25, 0.25])
-    assert table["revenue_share"].tolist() == pytest.approx([0.4, 0.6, 0.0])
-    assert table["mean_recency_days"].tolist() == pytest.approx([2.0, 10.0, 20.0])
-    assert table["action"].tolist() == ["reward", "grow", "nurture"]
+    # a segment of the rule table without customers still has its row (observed=False)
+    assert table.index.name == "segment" and list(table.index) == ["gold", "empty", "x", "rest"]
+    assert table["customers"].tolist() == [2, 0, 1, 1]
+    assert table["customer_share"].tolist() == pytest.approx([0.5, 0.0, 0.25, 0.25])
+    assert table["revenue_share"].tolist() == pytest.approx([0.4, 0.0, 0.6, 0.0])
+    assert table.loc[["gold", "x", "rest"], "mean_recency_days"].tolist() == pytest.approx([2.0, 10.0, 20.0])
+    assert table["action"].tolist() == ["reward", "pause", "grow", "nurture"]
     single = segment_summary(scores.iloc[[3]], segments.iloc[[3]], rules)
     assert single.loc["rest", "customer_share"] == 1.0 and single.loc["rest", "revenue_share"] == 0.0
 

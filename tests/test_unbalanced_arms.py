@@ -148,5 +148,7 @@ def test_uplift_at_k_by_group_with_a_count_and_the_bounds_of_k() -> None:
         uplift_at_k(y, u, t, k=1.0, strategy="by_group")
     with pytest.raises(ValueError, match="exceeds the 4 units of group 0"):
         uplift_at_k(y, u, t, k=5, strategy="by_group")
+    # a share that rounds to no unit of the small arm: nothing to compare (a zero-size cut must weigh nothing)
+    assert np.isnan(uplift_at_k(y, u, t, k=0.2, strategy="by_group"))
     with pytest.raises(ValueError, match="int or a float, got str"):
         uplift_at_k(y, u, t, k="3")
