@@ -331,7 +331,11 @@ def test_migration_matrix_by_hand() -> None:
 
     m = migration_matrix(_history(), "2024-03-31", "2024-06-30")
     counts, shares, revenue = m["counts"], m["shares"], m["revenue"]
-    assert list(counts.columns)[-1] == "vip" and list(counts.index)[-2:] == ["vip", NEW_ROW]
+    from crm_models.rfm.migration import ACTIVITY_ORDER
+
+    # every segment of the map is a row and a column, even without customers; extra segments after them
+    assert list(counts.columns) == [*ACTIVITY_ORDER, "vip"] and list(revenue.columns) == list(counts.columns)
+    assert list(counts.index) == [*ACTIVITY_ORDER, "vip", NEW_ROW] and list(revenue.index) == list(counts.index)
     assert (counts.index.name, counts.columns.name) == ("segment before", "segment after")
     assert (shares.index.name, revenue.columns.name) == ("segment before", "segment after")
     assert counts.loc["champions", "loyal"] == 1 and counts.loc["champions", "champions"] == 1
@@ -428,3 +432,25 @@ def test_rfm_rule_errors() -> None:
     # the score scale reads the 1-5 columns: R == 1 matches, the percentile R_pct (10) would not
     hit = segment_customers(scores, [SegmentRule("one", {"R": "1", "F": "1-2"}, scale="score")])
     assert hit.tolist() == ["one"]
+
+
+def test_rule_tables_as_records_and_frames() -> None:
+    # mutations checked: the "name" key, the action and scale keys, blank conditions, the DataFrame path
+    from crm_models.exceptions import DataContractError
+    from crm_models.rfm.segments import parse_rules
+
+    table = pd.DataFrame({"segment": ["top", "rest"], "R": [">=4", ""], "F": ["4-5", None],
+                          "action": ["reward", None], "scale": ["score", None]})
+    top, rest = parse_rules(table)
+    assert (top.name, dict(top.conditions), top.action, top.scale) == ("top", {"R": ">=4", "F": "4-5"}, "reward",
+                                                                       "score")
+    assert (rest.name, dict(rest.conditions), rest.action, rest.scale) == ("rest", {}, "", "percentile")
+    (named,) = parse_rules([{"name": "n", "M": "<40"}])
+    assert (named.name, dict(named.conditions), named.scale) == ("n", {"M": "<40"}, "percentile")
+    with pytest.raises(DataContractError) as info:
+        parse_rules([{"R": ">=1"}])
+    assert (info.value.column, info.value.rule) == ("segment", "every rule is named")
+    with pytest.raises(DataContractError) as info:
+        parse_rules([{"segment": "a"}, {"name": "a"}])
+    assert (info.value.column, info.value.rule) == ("segment", "segment names are unique")
+    assert "repeat" in str(info.value)
