@@ -7,8 +7,12 @@ import pandas as pd
 import pytest
 
 from crm_models.ab.report import readout_table
-from crm_models.ab.repurchase_report import (NO_HISTORY_SEGMENT, load_repurchase_log, repurchase_report,
-                                             segments_before)
+from crm_models.ab.repurchase_report import (
+    NO_HISTORY_SEGMENT,
+    load_repurchase_log,
+    repurchase_report,
+    segments_before,
+)
 from crm_models.exceptions import DataContractError
 
 START = pd.Timestamp("2024-01-01")
