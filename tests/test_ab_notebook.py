@@ -32,7 +32,7 @@ def test_ab_uplift_notebook_runs(tmp_path, monkeypatch) -> None:
     assert "Log-rank test across 3 arms" in section and "bought again within 60 days" in section
     assert "Simulated data: the true repurchase effects" in section and "delta method" in section
     verdict = next(m for m in markdown if m.startswith("**Effects by segment**"))
-    assert "rfm segment, before the start" in verdict and "Cochran's Q" in verdict
+    assert "repurchase within 30 days by RFM segment before the start" in verdict and "Cochran's Q" in verdict
     html = [o["data"]["text/html"] for c in nb.cells for o in c.get("outputs", []) if "text/html" in o.get("data", {})]
     assert any("Revenue per order, 30 days" in h for h in html) and any("Items per order, 30 days" in h for h in html)
     images = sum("image/png" in o.get("data", {}) for c in nb.cells for o in c.get("outputs", []))

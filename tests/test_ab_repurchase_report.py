@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
 from crm_models.ab.report import readout_table
 from crm_models.ab.repurchase_report import (
@@ -62,6 +64,7 @@ def test_tiny_log_outcomes_curves_and_ratios_by_hand(tiny):
     # one family: the read-out's two outcomes and the two ratio metrics share the Holm correction
     assert set(rep.ratios["outcome"]) == {"purchased_30d", "net_revenue_30d", "aov_30d", "items_per_order_30d"}
     assert rep.segments.table["segment"].tolist() == ["a", "b"]
+    assert "**coupon** on repurchase within 30 days by tier" in rep.segments.verdict
     text = "\n".join(rep.sentences)
     assert "75.0% bought again within 30 days vs 25.0% in control" in text
     assert "100.0% bought again within 60 days vs 50.0% in control" in text
@@ -94,7 +97,7 @@ def test_default_segment_is_rfm_before_the_start(tiny):
     seg = rep.outcomes.table.set_index("unit_id")["rfm_segment"]
     assert seg["u4"] != NO_HISTORY_SEGMENT  # the only purchase before the start
     assert (seg.drop("u4") == NO_HISTORY_SEGMENT).all()
-    assert "rfm segment, before the start" in rep.segment_text()
+    assert "by RFM segment before the start" in rep.segment_text()
 
 
 def test_segments_before_leaves_out_the_start_instant(tiny):
@@ -140,3 +143,24 @@ def test_demo_curves_cover_the_true_60_day_effect():
     significant = bool(rep.curves.table["significant"].any())
     assert ("None of the repurchase differences is significant" in text) == (not significant)
     assert np.isfinite(rep.segments.heterogeneity["p_value"]).all()
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(days=st.lists(st.one_of(st.none(), st.floats(0, 70)), min_size=8, max_size=8))
+@example(days=[5.0, None, 40.0, None, 12.0, None, 1.0, None])  # the coupon arm never buys
+def test_without_censoring_the_curves_equal_the_window_shares(days):
+    """Everyone is followed 75 days: the Kaplan-Meier 30- and 60-day repurchase of each arm is the share of its
+    customers with a purchase in the window, and the headline's difference is the curves' one."""
+    experiment = pd.DataFrame({"unit_id": [f"u{i}" for i in range(8)], "variant": ["control", "coupon"] * 4,
+                               "enrolled_at": [START] * 8, "tier": ["a"] * 8})
+    rows = [(f"u{i}", d) for i, d in enumerate(days) if d is not None] + [("other", 75.0)]
+    log = pd.DataFrame({"customer_id": [r[0] for r in rows], "timestamp": [_day(r[1]) for r in rows],
+                        "amount": 10.0, "order_id": [f"o{i}" for i in range(len(rows))]})
+    rep = repurchase_report(experiment, log, segment="tier", min_units=2)
+    table = rep.outcomes.table
+    for row in rep.curves.table.itertuples(index=False):
+        n = int(row.days)
+        share = table.groupby("variant")[f"purchased_{n}d"].mean()
+        assert row.mean_control == pytest.approx(share["control"])
+        assert row.mean_arm == pytest.approx(share["coupon"])
+    assert "nan" not in " ".join(rep.sentences).lower()  # an arm without orders: "not estimable", never "nan"

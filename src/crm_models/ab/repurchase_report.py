@@ -66,7 +66,10 @@ class RepurchaseReport:
     ratio_metrics
         ``{metric: is_money}`` of the ratio rows.
     segments
-        Effects on ``purchased_{window}d`` by ``segment``; ``segments.verdict`` is the supported sentence.
+        Effects on ``purchased_{window}d`` (named "repurchase within N days") by ``segment`` (the RFM segment is
+        named "RFM segment before the start"); ``segments.verdict`` is the supported sentence.
+    segment
+        The segment column of ``outcomes.table`` (``"rfm_segment"`` by default).
     sentences
         The section's findings, one sentence (or bullet list) per item.
     """
@@ -83,9 +86,8 @@ class RepurchaseReport:
     headline: str = ""
 
     def segment_text(self) -> str:
-        """The segment verdict under a heading naming the segment column."""
-        where = ", before the start" if self.segment == "rfm_segment" else ""
-        return f"**Effects by segment** ({self.segment.replace('_', ' ')}{where}):\n\n{self.segments.verdict}"
+        """The segment verdict under a heading."""
+        return f"**Effects by segment** (Holm across segments, Cochran's Q):\n\n{self.segments.verdict}"
 
     def metrics(self) -> dict[str, float]:
         """Tracked metrics: the log-rank p-value and each arm's ``N``-day repurchase difference (Kaplan-Meier)."""
@@ -201,7 +203,7 @@ def repurchase_report(
     if segment is not None and segment not in experiment.columns:
         raise DataContractError(f"segment column {segment!r} not found in the experiment table", column=segment,
                                 rule="required column", examples=list(experiment.columns))
-    frame = experiment
+    frame, default_segment = experiment, segment is None
     if segment is None:
         segment = "rfm_segment"
         start = pd.to_datetime(experiment[assigned_at]).min()
@@ -229,8 +231,11 @@ def repurchase_report(
         ratio_metrics[f"items_per_order_{window}d"] = False
     ratios = analyze_ratios(data, metrics, variant=variant, control=readout.control, covariates=covariates,
                             alpha=alpha, readout_table=readout.table)
-    segments = segment_effects(data, segment, outcomes=bought, variant=variant, control=readout.control,
-                               alpha=alpha, min_units=min_units)
+    # reader's names in the verdict ("coupon_20 on repurchase within 30 days by RFM segment before the start")
+    seg_label = "RFM segment before the start" if default_segment else segment.replace("_", " ")
+    seg_data = data.rename(columns={bought: f"repurchase within {window} days", segment: seg_label})
+    segments = segment_effects(seg_data, seg_label, outcomes=f"repurchase within {window} days", variant=variant,
+                               control=readout.control, alpha=alpha, min_units=min_units)
 
     report = RepurchaseReport(out, window, readout, curves, ratios, ratio_metrics, segments, segment)
     report.sentences = _sentences(report, money, truth)
@@ -269,6 +274,9 @@ def _sentences(rep: RepurchaseReport, money: Callable[[float], str], truth: dict
     ratio_rows = rep.ratios[rep.ratios["outcome"].isin(list(rep.ratio_metrics))]
     parts = []
     for r in ratio_rows.itertuples(index=False):
+        if not pd.notna(r.effect) or not pd.notna(r.ci_low):
+            parts.append(f"{_name(r.outcome, n).lower()}, {r.arm}: not estimable (too few orders in an arm)")
+            continue
         fmt = (lambda v: ("+" if v >= 0 else "-") + money(abs(v))) if rep.ratio_metrics[r.outcome] else (
             lambda v: f"{v:+.2f}")
         method = "delta method with CUPED" if r.primary == "cuped" else f"{r.method} method"
