@@ -13,6 +13,7 @@ from crm_models.ab.repurchase_report import (
     NO_HISTORY_SEGMENT,
     load_repurchase_log,
     repurchase_report,
+    repurchase_section,
     segments_before,
 )
 from crm_models.exceptions import DataContractError
@@ -121,6 +122,20 @@ def test_no_log_for_real_data_says_why(tiny):
     experiment, _ = tiny
     log, truth, why = load_repurchase_log(None, experiment=experiment, truth=None)
     assert log is None and truth is None and "transactions_source" in why
+
+
+def test_files_of_a_real_experiment_give_the_same_report(tiny, tmp_path):
+    """A CSV experiment (assignment times as text) and a CSV transaction log, as the notebook's parameters give
+    them, read the same as the frames."""
+    experiment, log = tiny
+    experiment.to_csv(tmp_path / "experiment.csv", index=False)
+    log.to_csv(tmp_path / "transactions.csv", index=False)
+    from_files, why = repurchase_section(str(tmp_path / "transactions.csv"),
+                                         pd.read_csv(tmp_path / "experiment.csv"), segment="tier", min_units=2)
+    direct = repurchase_report(experiment, log, segment="tier", min_units=2)
+    assert why == ""
+    pd.testing.assert_frame_equal(from_files.curves.table, direct.curves.table)
+    assert from_files.sentences[1:] == direct.sentences[1:]
 
 
 def test_demo_curves_cover_the_true_60_day_effect():

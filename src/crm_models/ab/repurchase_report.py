@@ -175,8 +175,9 @@ def repurchase_report(
     Parameters
     ----------
     experiment
-        The assignment table: one row per unit with ``unit``, ``variant`` and ``assigned_at`` (other columns,
-        e.g. a segment, are carried along).
+        The assignment table: one row per unit with ``unit``, ``variant`` and ``assigned_at`` (a timestamp, or
+        text read by :func:`crm_models.data.contract.coerce_timestamp`: numbers are never guessed as times); other
+        columns, e.g. a segment, are carried along.
     transactions
         Canonical transactions (``customer_id, timestamp, amount``, optional ``order_id``, ``quantity``,
         ``coupon_cost``): a DataFrame, a path or an ibis table.
@@ -203,6 +204,13 @@ def repurchase_report(
     if segment is not None and segment not in experiment.columns:
         raise DataContractError(f"segment column {segment!r} not found in the experiment table", column=segment,
                                 rule="required column", examples=list(experiment.columns))
+    if assigned_at not in experiment.columns:
+        raise DataContractError(f"assignment time column {assigned_at!r} not found in the experiment table",
+                                column=assigned_at, rule="required column", examples=list(experiment.columns))
+    if not pd.api.types.is_datetime64_any_dtype(experiment[assigned_at]):  # text read from a CSV file
+        from crm_models.data.contract import coerce_timestamp
+
+        experiment = experiment.assign(**{assigned_at: coerce_timestamp(experiment, assigned_at)})
     frame, default_segment = experiment, segment is None
     if segment is None:
         segment = "rfm_segment"
