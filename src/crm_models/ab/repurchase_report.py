@@ -87,7 +87,10 @@ class RepurchaseReport:
 
     def segment_text(self) -> str:
         """The segment verdict under a heading."""
-        return f"**Effects by segment** (Holm across segments, Cochran's Q):\n\n{self.segments.verdict}"
+        from crm_models.ab.segments import ADJUSTMENTS
+
+        method = ADJUSTMENTS[self.segments.adjust]
+        return f"**Effects by segment** ({method} across segments, Cochran's Q):\n\n{self.segments.verdict}"
 
     def metrics(self) -> dict[str, float]:
         """Tracked metrics: the log-rank p-value and each arm's ``N``-day repurchase difference (Kaplan-Meier)."""
