@@ -161,11 +161,13 @@ def test_demo_curves_cover_the_true_60_day_effect():
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(days=st.lists(st.one_of(st.none(), st.floats(0, 70)), min_size=8, max_size=8))
+@given(days=st.lists(st.one_of(st.none(), st.floats(0, 70).filter(lambda d: d not in (30.0, 60.0))),
+                     min_size=8, max_size=8))
 @example(days=[5.0, None, 40.0, None, 12.0, None, 1.0, None])  # the coupon arm never buys
 def test_without_censoring_the_curves_equal_the_window_shares(days):
     """Everyone is followed 75 days: the Kaplan-Meier 30- and 60-day repurchase of each arm is the share of its
-    customers with a purchase in the window, and the headline's difference is the curves' one."""
+    customers with a purchase in the window. A purchase at exactly 30 or 60 days is left out here: see
+    :func:`test_a_purchase_at_exactly_n_days_counts_the_same_in_curves_and_windows`."""
     experiment = pd.DataFrame({"unit_id": [f"u{i}" for i in range(8)], "variant": ["control", "coupon"] * 4,
                                "enrolled_at": [START] * 8, "tier": ["a"] * 8})
     rows = [(f"u{i}", d) for i, d in enumerate(days) if d is not None] + [("other", 75.0)]
@@ -179,3 +181,17 @@ def test_without_censoring_the_curves_equal_the_window_shares(days):
         assert row.mean_control == pytest.approx(share["control"])
         assert row.mean_arm == pytest.approx(share["coupon"])
     assert "nan" not in " ".join(rep.sentences).lower()  # an arm without orders: "not estimable", never "nan"
+
+
+@pytest.mark.xfail(strict=True, reason="known inconsistency, reported to the lead: experiment_outcomes' N-day window "
+                   "is [0, N) but repurchase_curves reads the Kaplan-Meier curve at N (right-continuous), so a "
+                   "purchase at exactly N days counts in the curve and not in purchased_Nd (common with daily dates)")
+def test_a_purchase_at_exactly_n_days_counts_the_same_in_curves_and_windows():
+    experiment = pd.DataFrame({"unit_id": [f"u{i}" for i in range(4)], "variant": ["control", "coupon"] * 2,
+                               "enrolled_at": [START] * 4, "tier": ["a"] * 4})
+    log = pd.DataFrame({"customer_id": ["u1", "other"], "timestamp": [_day(30), _day(75)], "amount": 10.0,
+                        "order_id": ["o1", "o2"]})
+    rep = repurchase_report(experiment, log, segment="tier", min_units=2)
+    assert rep.outcomes.table.set_index("unit_id").loc["u1", "purchased_30d"] == 0  # [0, 30) leaves day 30 out
+    row = rep.curves.table.set_index("days").loc[30.0]
+    assert row["mean_arm"] == pytest.approx(0.0)
