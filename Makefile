@@ -65,3 +65,19 @@ mlflow-ui: $(STAMP)
 
 clean-reports:
 	rm -rf reports/*/ reports/index.html
+
+# Mutation testing (mutmut), one family at a time, with a time budget in seconds; slow, so not in CI.
+# make mutation FAMILY=rfm | FAMILY=churn | FAMILY=uplift/metrics [BUDGET=900]; results in docs/quality.md.
+.PHONY: mutation
+FAMILY ?= rfm
+BUDGET ?= 900
+$(VENV)/.installed-mutation: pyproject.toml | $(STAMP)
+	@if [ -x $(VENV)/bin/uv ]; then \
+	  $(VENV)/bin/uv pip install --python $(PY) -e ".[dev,mutation]"; \
+	else \
+	  $(PY) -m pip install -e ".[dev,mutation]"; \
+	fi
+	touch $@
+
+mutation: $(VENV)/.installed-mutation
+	$(PY) scripts/mutation.py $(FAMILY) --budget $(BUDGET)

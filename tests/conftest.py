@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable, Sequence
+from itertools import permutations
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +25,26 @@ def shared_data() -> Path:
 def rng() -> np.random.Generator:
     """A seeded random generator, so that every test run sees the same draws."""
     return np.random.default_rng(20261123)
+
+
+def _shapley_by_permutations(value: Callable[[frozenset], float], players: Sequence[Hashable]) -> dict:
+    """Shapley (1953) by its definition: each player's marginal contribution ``value(S | {i}) - value(S)``
+    averaged over every ordering of the players (exponential: for small hand-made games only)."""
+    credit = dict.fromkeys(players, 0.0)
+    orders = list(permutations(players))
+    for order in orders:
+        members: frozenset = frozenset()
+        for player in order:
+            credit[player] += value(members | {player}) - value(members)
+            members = members | {player}
+    return {p: c / len(orders) for p, c in credit.items()}
+
+
+@pytest.fixture(scope="session")
+def shapley_by_permutations() -> Callable[[Callable[[frozenset], float], Sequence[Hashable]], dict]:
+    """``shapley_by_permutations(value, players)``: the exact Shapley value of a small coalition game, the
+    reference the attribution tests check ``shapley_attribution`` against."""
+    return _shapley_by_permutations
 
 
 @pytest.fixture

@@ -5,8 +5,6 @@ Needs the ``spark`` extra (pyspark) and Java 17; skips with the reason when eith
 
 from __future__ import annotations
 
-import shutil
-
 import pandas as pd
 import pytest
 
@@ -15,29 +13,7 @@ pyspark = pytest.importorskip("pyspark", reason="pyspark is not installed (pip i
 pytestmark = pytest.mark.spark
 
 
-@pytest.fixture(scope="module")
-def spark():
-    if shutil.which("java") is None:
-        pytest.skip("no Java runtime on PATH: a local Spark session needs Java 17")
-    from pyspark.sql import SparkSession
-
-    session = (
-        SparkSession.builder.master("local[2]")
-        .appName("crm-models-ab-outcomes")
-        .config("spark.sql.shuffle.partitions", "4")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.driver.memory", "1g")
-        .getOrCreate()
-    )
-    session.sparkContext.setLogLevel("ERROR")
-    yield session
-    session.stop()
-
-
-def test_experiment_outcomes_identical_on_spark_and_duckdb(spark):
-    import ibis
-
+def test_experiment_outcomes_identical_on_spark_and_duckdb(spark_table):
     from crm_models.ab import experiment_outcomes
     from crm_models.datasets import make_demo
     from crm_models.datasets.demo_repurchase import coupon_transactions
@@ -46,8 +22,7 @@ def test_experiment_outcomes_identical_on_spark_and_duckdb(spark):
     log, _ = coupon_transactions(demo)
     plain = log.astype({"customer_id": object, "order_id": object})
     plain["timestamp"] = plain["timestamp"].astype("datetime64[us]")  # Spark keeps microseconds
-    spark.createDataFrame(plain).createOrReplaceTempView("coupon_log")
-    table = ibis.pyspark.connect(spark).table("coupon_log")
+    table = spark_table(plain, "coupon_log")
     kwargs = {"windows": (30, 60), "assigned_at": "enrolled_at", "observation_end": "2024-12-31"}
     on_spark = experiment_outcomes(demo.experiment, table, **kwargs)
     on_duckdb = experiment_outcomes(demo.experiment, plain, **kwargs)

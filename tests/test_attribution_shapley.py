@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from itertools import permutations
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -22,30 +20,22 @@ def _journeys() -> pd.DataFrame:
     )
 
 
-def _shapley_by_permutations(journeys: pd.DataFrame, column: str) -> dict[str, float]:
-    """Shapley (1953) as the average marginal contribution over all orderings of the players."""
+def _additive_game(journeys: pd.DataFrame, column: str):
+    """v(S) = the ``column`` total of the journeys whose channels all lie in S; and the players (channels)."""
     sets = [frozenset(p.split(" > ")) for p in journeys["path"]]
     worth = journeys[column].to_numpy()
-    players = sorted(set().union(*sets))
 
     def v(coalition: frozenset) -> float:
         return float(sum(w for s, w in zip(sets, worth) if s <= coalition))
 
-    credit = dict.fromkeys(players, 0.0)
-    orders = list(permutations(players))
-    for order in orders:
-        members: frozenset = frozenset()
-        for player in order:
-            credit[player] += v(members | {player}) - v(members)
-            members = members | {player}
-    return {p: c / len(orders) for p, c in credit.items()}
+    return v, sorted(set().union(*sets))
 
 
-def test_exact_shapley_equals_the_permutation_definition():
+def test_exact_shapley_equals_the_permutation_definition(shapley_by_permutations):
     journeys = _journeys()
     result = shapley_attribution(journeys, method="exact").credit
     for column in ("conversions", "value"):
-        expected = _shapley_by_permutations(journeys, column)
+        expected = shapley_by_permutations(*_additive_game(journeys, column))
         assert result[column].to_dict() == pytest.approx(expected)
 
 

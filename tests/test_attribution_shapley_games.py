@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from itertools import permutations
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -38,24 +36,13 @@ def _rate_game(journeys: pd.DataFrame, column: str = "conversions"):
     return v, sorted(set().union(*sets))
 
 
-def _shapley_by_permutations(v, players) -> dict[str, float]:
-    credit = dict.fromkeys(players, 0.0)
-    orders = list(permutations(players))
-    for order in orders:
-        members: frozenset = frozenset()
-        for player in order:
-            credit[player] += v(members | {player}) - v(members)
-            members = members | {player}
-    return {p: c / len(orders) for p, c in credit.items()}
-
-
-def test_conversion_rate_game_equals_the_permutation_definition():
+def test_conversion_rate_game_equals_the_permutation_definition(shapley_by_permutations):
     journeys = _journeys()
     result = shapley_attribution(journeys, coalition_value="conversion_rate")
     assert result.coalition_value == "conversion_rate"
     for column, phi_column in (("conversions", "shapley_value"), ("value", "value_shapley_value")):
         v, players = _rate_game(journeys, column)
-        expected = _shapley_by_permutations(v, players)
+        expected = shapley_by_permutations(v, players)
         assert result.credit[phi_column].to_dict() == pytest.approx(expected, rel=1e-12)
         # rescaled to the total: phi * total / (v(N) - v(empty))
         scale = journeys[column].sum() / v(frozenset(players))
@@ -77,7 +64,7 @@ def test_more_non_converting_journeys_lower_a_channels_conversion_rate_credit_on
     pd.testing.assert_series_equal(count_before, count_after)  # the count game cannot see nulls
 
 
-def test_a_callable_game_gets_frozensets_of_names_and_its_exact_value():
+def test_a_callable_game_gets_frozensets_of_names_and_its_exact_value(shapley_by_permutations):
     journeys = _journeys()
     seen: list[frozenset] = []
 
@@ -88,7 +75,7 @@ def test_a_callable_game_gets_frozensets_of_names_and_its_exact_value():
     result = shapley_attribution(journeys, coalition_value=worth)
     assert result.coalition_value == "callable"
     assert all(isinstance(s, frozenset) and s <= {"a", "b", "c"} for s in seen) and len(set(seen)) == 8
-    expected = _shapley_by_permutations(worth, ["a", "b", "c"])
+    expected = shapley_by_permutations(worth, ["a", "b", "c"])
     assert result.credit["shapley_value"].to_dict() == pytest.approx(expected)
     assert result.credit["conversions"].sum() == pytest.approx(journeys["conversions"].sum())
 

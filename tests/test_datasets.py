@@ -111,6 +111,27 @@ def test_demo_write_creates_parquet_and_truth(tmp_path) -> None:
     assert np.isclose(back["amount"].sum(), demo.transactions["amount"].sum())
 
 
+def test_make_demo_carries_the_coupon_experiments_transaction_log(tmp_path) -> None:
+    from crm_models.datasets.demo_repurchase import coupon_transactions
+
+    demo = make_demo(seed=5, n_customers=400)
+    tables = ("transactions", "customers", "touchpoints", "experiment")
+    before = {name: getattr(demo, name).copy() for name in tables}
+    log = demo.coupon_transactions
+    assert log is demo.coupon_transactions  # computed once, on first use
+    expected, truth = coupon_transactions(make_demo(seed=5, n_customers=400))
+    pd.testing.assert_frame_equal(log, expected)
+    assert demo.coupon_truth["repurchase_effect"] == truth["repurchase_effect"]
+    enrolled = demo.experiment.assign(unit_id=demo.experiment["unit_id"].astype(str)).set_index("unit_id")
+    assigned = pd.to_datetime(enrolled.loc[log["customer_id"].astype(str), "enrolled_at"]).to_numpy()
+    after = log["timestamp"].to_numpy() >= assigned
+    assert after.sum() > 50 and (~after).sum() > 50  # post-assignment purchases and the pre-period ones
+    assert log.loc[after, "coupon_cost"].gt(0).any() and log.loc[~after, "coupon_cost"].eq(0).all()
+    for name, frame in before.items():  # the demo's other tables are unchanged
+        pd.testing.assert_frame_equal(getattr(demo, name), frame)
+    assert "coupon_transactions" not in demo.write(tmp_path / "demo")  # the published tables stay as they were
+
+
 # Issue 11 item 7: one rule for end dates in the loaders.
 def _retail_lines(tmp_path):
     lines = pd.DataFrame({

@@ -5,8 +5,6 @@ Needs the ``spark`` extra (pyspark) and Java 17; skips with the reason when eith
 
 from __future__ import annotations
 
-import shutil
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -16,29 +14,7 @@ pyspark = pytest.importorskip("pyspark", reason="pyspark is not installed (pip i
 pytestmark = pytest.mark.spark
 
 
-@pytest.fixture(scope="module")
-def spark():
-    if shutil.which("java") is None:
-        pytest.skip("no Java runtime on PATH: a local Spark session needs Java 17")
-    from pyspark.sql import SparkSession
-
-    session = (
-        SparkSession.builder.master("local[2]")
-        .appName("crm-models-recommend-parity")
-        .config("spark.sql.shuffle.partitions", "4")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.driver.memory", "1g")
-        .getOrCreate()
-    )
-    session.sparkContext.setLogLevel("ERROR")
-    yield session
-    session.stop()
-
-
-def test_association_rules_identical_on_spark_and_duckdb(spark) -> None:
-    import ibis
-
+def test_association_rules_identical_on_spark_and_duckdb(spark_table) -> None:
     from crm_models.recommend import association_rules, build_interactions
 
     rng = np.random.default_rng(20261130)
@@ -49,9 +25,7 @@ def test_association_rules_identical_on_spark_and_duckdb(spark) -> None:
         for product in set(rng.choice(n_products, size=rng.integers(2, 10), p=weights)):
             rows.append((f"o{order}", f"c{order % 400}", f"p{product:02d}", float(rng.integers(-1, 4))))
     lines = pd.DataFrame(rows, columns=["order_id", "customer_id", "product_id", "quantity"])
-    plain = lines.astype({"order_id": object, "customer_id": object, "product_id": object})
-    spark.createDataFrame(plain).createOrReplaceTempView("order_lines")
-    on_spark_table = ibis.pyspark.connect(spark).table("order_lines")
+    on_spark_table = spark_table(lines, "order_lines")
 
     on_duckdb = association_rules(lines, min_support=0.01, min_confidence=0.1)
     on_spark = association_rules(on_spark_table, min_support=0.01, min_confidence=0.1)

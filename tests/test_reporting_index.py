@@ -87,3 +87,17 @@ def test_back_dated_runs_are_compared_with_back_dated_runs(monkeypatch):
     assert history.previous_run("s", "n", "backfill-2").suite_run == "backfill-1"
     assert history.previous_run("s", "n", "backfill-1") is None
     assert history.previous_run("s", "n", "weekly-1") is None
+
+
+def test_kpi_values_read_as_shares_money_or_counts() -> None:
+    from crm_models.reporting.index import format_value
+
+    assert format_value("kpi_funnel_conversion", 0.0864) == "8.6 %"
+    assert format_value("kpi_expected_breakage", 0.571) == "57.1 %"
+    assert format_value("kpi_first_period_retention", 0.209) == "20.9 %"
+    assert format_value("kpi_conversions", 984.0) == "984", "a count is not a share"
+    assert format_value("kpi_total_clv", 43351.2, "EUR") == "EUR 43,351"
+    assert format_value("kpi_mean_clv", 8.674, "EUR") == "EUR 8.67"
+    assert format_value("kpi_value_at_risk", 18786.0, "GBP") == "GBP 18,786"
+    assert format_value("kpi_high_risk_customers", 500.0, "EUR") == "500", "customers are not money"
+    assert format_value("kpi_total_clv", 43351.2) == "43,351", "no currency known: the number alone"

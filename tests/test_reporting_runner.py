@@ -251,3 +251,17 @@ def test_history_finds_the_previous_run(runs):
     assert prior is not None and prior.suite_run == first.run_id and "kpi_active_customers" in prior.kpis
     assert previous_run("fixture", "value", first.run_id, tracking_uri=uri) is None
     assert previous_run("fixture", "fail", second.run_id, tracking_uri=uri) is None  # failures are not baselines
+
+
+def test_mixed_failures_exit_1_and_only_data_failures_exit_3(runs):
+    """Exit 3 means every failure was a data problem; one ordinary failure among data failures is exit 1
+    (a scheduler that retries "bad data" after a fix must not hide a code failure)."""
+    from crm_models.reporting.runner import EXIT_BAD_DATA, EXIT_NOTEBOOK_FAILED, run_suite
+
+    base = runs["base"]
+    mixed = run_suite(base / "suite.yaml", reports_dir=base / "reports-mixed", tracking_uri=runs["uri"],
+                      progress=False, only=["fail", "bad_data"])
+    assert {nb.name: nb.error_name for nb in mixed.notebooks} == {"fail": "ValueError",
+                                                                  "bad_data": "DataContractError"}
+    assert mixed.exit_code == EXIT_NOTEBOOK_FAILED
+    assert runs["second"].exit_code == EXIT_BAD_DATA  # value ok + bad_data only

@@ -476,3 +476,19 @@ def test_regression_concurrent_run_exits_4(tmp_path, capsys):
     with RunLock(tmp_path / "reports", label="first"):
         assert _crm(tmp_path, "run", str(_suite(tmp_path, f"notebooks: [{HELLO}]\n")), "--no-wait") == 4
     assert "another run is writing" in capsys.readouterr().err
+
+
+def test_only_one_notebook_keeps_suite_wide_settings_another_notebook_declares() -> None:
+    """``crm run --only 01_rfm_segmentation`` must not refuse the suite-wide ``loyalty_rules`` that only 08
+    declares (it shapes the shared customer table), while a misspelt suite-wide name is still refused."""
+    from crm_models.exceptions import ConfigurationError
+    from crm_models.reporting.parameters import check_parameters
+    from crm_models.reporting.suite import load_suite
+
+    suite = load_suite(Path(__file__).resolve().parents[1] / "experiments" / "demo.yaml")
+    only = [nb for nb in suite.notebooks if nb.name == "01_rfm_segmentation"]
+    shared = list(suite.raw.get("parameters") or {})
+    assert "loyalty_rules" in shared
+    check_parameters(only, shared=shared, suite_notebooks=suite.notebooks)
+    with pytest.raises(ConfigurationError, match="loyalty_rulez"):
+        check_parameters(only, shared=[*shared, "loyalty_rulez"], suite_notebooks=suite.notebooks)

@@ -20,7 +20,7 @@ from typing import Any
 import pandas as pd
 
 from crm_models.data.adapter import as_canonical_table
-from crm_models.data.engine import TableSource, duckdb_backend
+from crm_models.data.engine import TableSource, engine_backend, purchase_rows
 from crm_models.data.timestamps import as_engine_bound, end_exclusive, end_inclusive_day
 from crm_models.exceptions import ConfigurationError, DataContractError
 from crm_models.units import SECONDS_PER_DAY, time_unit_days
@@ -78,15 +78,9 @@ def customer_summary(
     unit_seconds = time_unit_days(time_unit) * SECONDS_PER_DAY
     if period.upper() not in PERIODS:
         raise ValueError(f"period must be one of {sorted(PERIODS)}, got {period!r}")
-    if backend is None and (memory_limit is not None or temp_directory is not None):
-        backend = duckdb_backend(memory_limit=memory_limit, temp_directory=temp_directory)
+    backend = engine_backend(backend, memory_limit, temp_directory)
     table = as_canonical_table(transactions, "transactions", backend=backend, extra_columns=False)
-    purchases = table.filter([table.amount >= 0, table.customer_id.notnull()])
-    purchases = purchases.select(
-        customer_id=purchases.customer_id.cast("string"),
-        timestamp=purchases.timestamp.cast("timestamp"),
-        amount=purchases.amount.cast("float64"),
-    )
+    purchases = purchase_rows(table).select("customer_id", "timestamp", "amount")
     # Ends are applied to the raw timestamps *before* purchases are merged into periods, so that a weekly
     # period never pulls in a purchase made after the end in the end's own week (issue 11, item 2).
     end_bound, end_day = _resolve_end(purchases, observation_end)

@@ -24,9 +24,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from crm_models.ab._readout import add_adjusted_p_values
 from crm_models.ab.bayes import bayesian_proportions
 from crm_models.ab.effects import _welch, cuped_adjust, mean_effect, proportion_effect, relative_effect
-from crm_models.ab.multiplicity import benjamini_hochberg, holm
 from crm_models.ab.power import minimum_detectable_effect
 from crm_models.ab.sequential import SequentialResult, msprt
 from crm_models.ab.srm import SRMResult, srm_test
@@ -372,9 +372,7 @@ def analyze_experiment(
                 )
             rows.append(row)
     table = pd.DataFrame(rows)
-    table["p_holm"] = holm(table["p_value"].to_numpy())
-    table["p_bh"] = benjamini_hochberg(table["p_value"].to_numpy())
-    table["significant"] = table["p_holm"] < alpha
+    table = add_adjusted_p_values(table, alpha)
     table = table.rename(columns={"p_value_unadjusted_method": "p_value_raw_method"})
     readout = ExperimentReadout(table=table, srm=srm, sequential=sequential, control=control, alpha=alpha)
     readout.verdict = _verdict(readout)

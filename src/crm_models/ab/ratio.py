@@ -36,8 +36,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from crm_models.ab._readout import add_adjusted_p_values, arms_and_control, require_columns, require_finite
 from crm_models.ab.effects import Effect
-from crm_models.ab.multiplicity import benjamini_hochberg, holm
 from crm_models.exceptions import DataContractError
 
 __all__ = ["RatioArm", "analyze_ratios", "ratio_arm", "ratio_effect"]
@@ -211,8 +211,6 @@ def analyze_ratios(
     ``"ratio"`` or ``"mean"``, ``method`` ``"delta"`` or ``"delta (clustered)"``; ``n_clusters_control`` and
     ``n_clusters_arm`` count the independent units).
     """
-    from crm_models.ab.analyze import _choose_control
-
     if not isinstance(data, pd.DataFrame):
         raise TypeError("data must be a pandas DataFrame (one row per unit)")
     spec = _resolve(metrics)
@@ -223,22 +221,9 @@ def analyze_ratios(
     needed = [variant] + [c for pair in (*spec.values(), *cov_spec.values()) for c in pair if c is not None]
     if cluster is not None:
         needed.append(cluster)
-    for col in needed:
-        if col not in data.columns:
-            raise DataContractError(f"column {col!r} not found", column=col, rule="required column",
-                                    examples=list(data.columns))
-    for col in set(needed) - {variant, cluster}:
-        num = pd.to_numeric(data[col], errors="coerce")
-        bad = num.isna() | ~np.isfinite(num.astype(float))
-        if bad.any():
-            raise DataContractError(f"column {col!r} has missing or non-numeric values (an incomplete window?)",
-                                    column=col, rule="numeric and finite", examples=data.loc[bad])
-    labels = data[variant].astype(str).to_numpy()
-    arms = sorted(pd.unique(labels))
-    control = str(control) if control is not None else _choose_control(arms, variant)
-    if control not in arms:
-        raise DataContractError(f"control arm {control!r} not found; arms are {arms}", column=variant,
-                                rule="control is one of the arms", examples=arms)
+    require_columns(data, needed)
+    require_finite(data, set(needed) - {variant, cluster})
+    labels, arms, control = arms_and_control(data, variant, control)
     groups = None
     if cluster is not None:
         groups = data[cluster].astype(str).to_numpy()
@@ -301,7 +286,4 @@ def analyze_ratios(
     if readout_table is not None:
         base = readout_table.drop(columns=["p_holm", "p_bh", "significant"], errors="ignore")
         table = pd.concat([base, table], ignore_index=True)
-    table["p_holm"] = holm(table["p_value"].to_numpy(float))
-    table["p_bh"] = benjamini_hochberg(table["p_value"].to_numpy(float))
-    table["significant"] = table["p_holm"] < alpha
-    return table
+    return add_adjusted_p_values(table, alpha)

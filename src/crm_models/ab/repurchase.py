@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from crm_models.ab.multiplicity import benjamini_hochberg, holm
+from crm_models.ab._readout import add_adjusted_p_values, arms_and_control, require_columns
 from crm_models.exceptions import DataContractError
 from crm_models.lifecycle.repurchase import KaplanMeier
 
@@ -165,18 +165,13 @@ def repurchase_curves(
         ``kind`` ``"proportion"``, ``method`` ``"kaplan-meier"``) plus ``days``, ``logrank_chi2`` and
         ``logrank_p`` (this arm against the control); Holm and BH run over every (arm, horizon).
     """
-    from crm_models.ab.analyze import _choose_control
-
     if isinstance(data, pd.DataFrame):
         frame = data
     else:  # ExperimentOutcomes
         frame = data.table
         if variant == "variant":
             variant = data.variant
-    for col in (variant, duration, event):
-        if col not in frame.columns:
-            raise DataContractError(f"column {col!r} not found", column=col, rule="required column",
-                                    examples=list(frame.columns))
+    require_columns(frame, (variant, duration, event))
     t = pd.to_numeric(frame[duration], errors="coerce").to_numpy(float)
     bad = ~np.isfinite(t) | (t < 0)
     if bad.any():
@@ -186,12 +181,7 @@ def repurchase_curves(
     if not np.isin(e, (0.0, 1.0)).all():
         raise DataContractError("the event column must be 0/1", column=event, rule="values in {0, 1}",
                                 examples=frame.loc[~np.isin(e, (0.0, 1.0))])
-    labels = frame[variant].astype(str).to_numpy()
-    arms = sorted(pd.unique(labels))
-    control = str(control) if control is not None else _choose_control(arms, variant)
-    if control not in arms:
-        raise DataContractError(f"control arm {control!r} not found; arms are {arms}", column=variant,
-                                rule="control is one of the arms", examples=arms)
+    labels, arms, control = arms_and_control(frame, variant, control)
     arms = [control] + [a for a in arms if a != control]
     curves = {a: KaplanMeier(alpha).fit(t[labels == a], e[labels == a]) for a in arms}
     overall = logrank_test(t, e, labels)
@@ -232,8 +222,6 @@ def repurchase_curves(
                 "logrank_chi2": lr["chi2"], "logrank_p": lr["p_value"],
             })
     table = pd.DataFrame(rows)
-    table["p_holm"] = holm(table["p_value"].to_numpy(float))
-    table["p_bh"] = benjamini_hochberg(table["p_value"].to_numpy(float))
-    table["significant"] = (table["p_holm"] < alpha).fillna(False).astype(bool)
+    table = add_adjusted_p_values(table, alpha)
     return RepurchaseCurves(curves=curves, logrank=overall, table=table, control=control, alpha=alpha,
                             days=tuple(float(d) for d in days), pairwise_logrank=pairwise)

@@ -27,10 +27,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from crm_models.ab._readout import arms_and_control, require_columns, require_finite
 from crm_models.ab.effects import mean_effect, proportion_effect, relative_effect
 from crm_models.ab.multiplicity import benjamini_hochberg, holm
 from crm_models.ab.ratio import ratio_arm, ratio_effect
-from crm_models.exceptions import DataContractError
 
 __all__ = ["SegmentEffects", "heterogeneity_test", "segment_effects"]
 
@@ -108,27 +108,12 @@ def segment_effects(
     -------
     SegmentEffects
     """
-    from crm_models.ab.analyze import _choose_control
-
     if adjust not in ADJUSTMENTS:
         raise ValueError(f"adjust must be one of {sorted(ADJUSTMENTS)}, got {adjust!r}")
     outcomes = [outcomes] if isinstance(outcomes, str) else list(outcomes)
-    for col in [variant, segment, *outcomes, *([cluster] if cluster else [])]:
-        if col not in data.columns:
-            raise DataContractError(f"column {col!r} not found", column=col, rule="required column",
-                                    examples=list(data.columns))
-    for out in outcomes:
-        num = pd.to_numeric(data[out], errors="coerce")
-        bad = num.isna() | ~np.isfinite(num.astype(float))
-        if bad.any():
-            raise DataContractError(f"outcome {out!r} has missing or non-numeric values (an incomplete window?)",
-                                    column=out, rule="numeric and finite", examples=data.loc[bad])
-    labels = data[variant].astype(str).to_numpy()
-    arms = sorted(pd.unique(labels))
-    control = str(control) if control is not None else _choose_control(arms, variant)
-    if control not in arms:
-        raise DataContractError(f"control arm {control!r} not found; arms are {arms}", column=variant,
-                                rule="control is one of the arms", examples=arms)
+    require_columns(data, [variant, segment, *outcomes, *([cluster] if cluster else [])])
+    require_finite(data, outcomes, what="outcome")
+    labels, arms, control = arms_and_control(data, variant, control)
     seg = data[segment].astype("string").fillna("(missing)").to_numpy(dtype=object)
     seg_names = sorted(pd.unique(seg), key=str)
     groups = data[cluster].astype(str).to_numpy() if cluster else None

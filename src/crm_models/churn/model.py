@@ -104,6 +104,13 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
         self.random_state = random_state
         self.prior = prior
 
+    def __sklearn_tags__(self) -> Any:
+        """Binary labels only (1 = churned); missing feature values are allowed (xgboost routes them)."""
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = False
+        tags.input_tags.allow_nan = True
+        return tags
+
     # ------------------------------------------------------------------ fit
     def fit(self, X: pd.DataFrame, y: Any, time: Any = None) -> ChurnModel:
         """Fit on features ``X`` and labels ``y`` (1 = churned).
@@ -284,6 +291,11 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
             frame = X
         else:
             frame = pd.DataFrame(np.asarray(X, dtype=float))
+        if fitted_columns and not isinstance(X, pd.DataFrame) and frame.shape[1] != getattr(
+                self, "n_features_in_", frame.shape[1]):
+            # an array has no names to select by: a different width is a different feature set
+            raise ValueError(f"X has {frame.shape[1]} features, but ChurnModel is expecting "
+                             f"{self.n_features_in_} features as input")
         if fitted_columns and hasattr(self, "feature_names_in_"):
             expected = list(self.feature_names_in_)
             missing = [c for c in expected if c not in frame.columns]

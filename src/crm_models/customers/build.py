@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from crm_models.churn.decisions import churn_decisions
+from crm_models.customers.enrich import enrich, rules_fingerprint
 from crm_models.customers.risk import ChurnScores, score_churn
 from crm_models.customers.settings import CustomerTableSettings
 from crm_models.customers.tags import customer_tags
@@ -120,8 +121,11 @@ def build_customer_table(
     for column in TEXT_COLUMNS:
         frame[column] = frame[column].astype("str")
     frame.index.name = "customer_id"
+    extra = enrich(transactions, frame.index, as_of=as_of, settings=settings)  # optional columns, see enrich.py
+    frame, notes = frame.join(extra.columns), notes + extra.notes
     metadata = {"as_of": str(as_of.date()), "settings": settings.to_dict(), "rows": len(frame),
-                "purchase_model": type(value.purchase_model).__name__, "notes": notes}
+                "purchase_model": type(value.purchase_model).__name__, "notes": notes,
+                "added_columns": extra.descriptions, "loyalty_rules_sha256": rules_fingerprint(settings)}
     return CustomerTable(frame, as_of, settings, value, churn, notes, metadata)
 
 

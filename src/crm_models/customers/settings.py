@@ -23,6 +23,11 @@ class CustomerTableSettings:
     contact capacity) form the *high* risk tier. ``segment_compare_days`` is how far back the table looks for each
     customer's previous segment (``previous_segment``, ``segment_change``). ``currency`` is the symbol or code shown
     on money in every report.
+
+    Optional columns (:mod:`crm_models.customers.enrich`): ``lifecycle_columns`` adds each customer's usual
+    purchase interval, next expected purchase and overdue flag; ``loyalty_rules`` (path of a YAML rule set, e.g.
+    ``experiments/loyalty/demo_rules.yaml``) adds the tier held, points outstanding and points expiring within
+    ``points_expiring_days`` days.
     """
 
     purchase_model: Literal["bgnbd", "mbgnbd", "pareto"] = "bgnbd"
@@ -40,6 +45,9 @@ class CustomerTableSettings:
     high_value_quantile: float = 0.8
     new_customer_days: int = 90
     segment_compare_days: int = 90
+    lifecycle_columns: bool = False
+    loyalty_rules: str | None = None
+    points_expiring_days: int = 30
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -56,6 +64,10 @@ class CustomerTableSettings:
             raise ConfigurationError(f"high_value_quantile={self.high_value_quantile} must lie in (0, 1)")
         if self.n_training_cutoffs < 1:
             raise ConfigurationError("n_training_cutoffs must be at least 1")
+        if self.points_expiring_days < 1:
+            raise ConfigurationError(f"points_expiring_days={self.points_expiring_days} must be at least 1")
+        if self.loyalty_rules is not None and not isinstance(self.loyalty_rules, str):
+            object.__setattr__(self, "loyalty_rules", str(self.loyalty_rules))
 
     def to_dict(self) -> dict[str, Any]:
         """Plain values (JSON-serialisable), e.g. for the table's metadata and MLflow params."""

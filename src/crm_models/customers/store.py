@@ -17,6 +17,7 @@ from typing import Any
 import pandas as pd
 
 from crm_models.customers.build import COLUMNS, CustomerTable, build_customer_table
+from crm_models.customers.enrich import rules_fingerprint
 from crm_models.customers.settings import CustomerTableSettings
 from crm_models.exceptions import ConfigurationError
 
@@ -97,7 +98,8 @@ def load_or_build_customer_table(
         stored = read_customer_table(folder)
         same = (stored.metadata.get("fingerprint") == fingerprint
                 and stored.metadata.get("settings") == settings.to_dict()
-                and stored.metadata.get("segment_rules") == repr(segment_rules))
+                and stored.metadata.get("segment_rules") == repr(segment_rules)
+                and stored.metadata.get("loyalty_rules_sha256") == rules_fingerprint(settings))
         if same and stored.metadata.get("observation_end") == str(observation_end):
             return stored
         run_id = os.environ.get("CRM_SUITE_RUN_ID")
@@ -126,4 +128,6 @@ def _differences(metadata: dict[str, Any], settings: CustomerTableSettings, segm
         parts.append(f"observation_end={observation_end} (table: {metadata.get('observation_end')})")
     if metadata.get("fingerprint") != fingerprint:
         parts.append("other transactions (a different data source or cleaning)")
+    if metadata.get("loyalty_rules_sha256") != rules_fingerprint(settings):
+        parts.append(f"the content of the loyalty rule file {settings.loyalty_rules!r}")
     return "; ".join(parts) or "unknown difference"

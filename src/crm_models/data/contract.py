@@ -35,6 +35,8 @@ class TableContract:
     timestamps: tuple[str, ...] = ()
     numerics: tuple[str, ...] = ()
     identifiers: tuple[str, ...] = ()
+    #: optional free-text columns (descriptions, categories, devices): read as pandas strings when present
+    texts: tuple[str, ...] = ()
 
 
 TRANSACTIONS = TableContract(
@@ -377,8 +379,9 @@ def _validate_pandas(frame: pd.DataFrame, contract: TableContract, timestamp_for
     for column in contract.numerics:
         if column in out.columns:
             out[column] = coerce_numeric(out, column, allow_missing=column not in contract.required)
-    if "channel" in out.columns:
-        out["channel"] = out["channel"].astype("string")
+    for column in ("channel", *contract.texts):
+        if column in out.columns:
+            out[column] = out[column].astype("string")
     return out.reset_index(drop=True)
 
 

@@ -42,6 +42,28 @@ def duckdb_backend(memory_limit: str | None = None, temp_directory: str | os.Pat
     return backend
 
 
+def engine_backend(backend: Any = None, memory_limit: str | None = None,
+                   temp_directory: str | os.PathLike[str] | None = None) -> Any:
+    """The backend an aggregation runs on: ``backend`` when given; else a new DuckDB backend bounded by
+    ``memory_limit`` / ``temp_directory`` when either is set (:func:`duckdb_backend`); else ``None`` (the
+    default connection of :func:`as_ibis_table`)."""
+    if backend is None and (memory_limit is not None or temp_directory is not None):
+        return duckdb_backend(memory_limit=memory_limit, temp_directory=temp_directory)
+    return backend
+
+
+def purchase_rows(table: Any) -> Any:
+    """The purchases of a canonical transactions ibis table, typed for the engine.
+
+    A row with a non-negative amount and a known customer is a purchase (a $0 order is still a visit; returns,
+    negative amounts, are ignored); ``customer_id`` becomes a string, ``timestamp`` a timestamp and ``amount``
+    a float64. Other columns are kept.
+    """
+    rows = table.filter([table.amount >= 0, table.customer_id.notnull()])
+    return rows.mutate(customer_id=rows.customer_id.cast("string"), timestamp=rows.timestamp.cast("timestamp"),
+                       amount=rows.amount.cast("float64"))
+
+
 def is_ibis_table(obj: Any) -> bool:
     """True for an ibis table expression (without importing ibis when it is not one)."""
     module = type(obj).__module__

@@ -17,12 +17,13 @@ import pandas as pd
 from crm_models.data.contract import TableContract, read_table
 from crm_models.data.engine import TableSource
 from crm_models.data.quality import (
-    REASON_AFTER_END,
     REASON_DUPLICATE,
     REASON_MISSING_CUSTOMER,
     QualityReport,
+    RowDropper,
+    require_columns,
 )
-from crm_models.data.timestamps import end_exclusive, utc_naive
+from crm_models.data.timestamps import end_exclusive
 from crm_models.exceptions import DataContractError
 
 REASON_MISSING_EVENT = "missing event name"
@@ -34,6 +35,7 @@ EVENTS = TableContract(
     timestamps=("timestamp",),
     numerics=(),
     identifiers=("customer_id", "session_id"),
+    texts=("device",),
 )
 
 
@@ -61,8 +63,6 @@ def read_events(
     if isinstance(table, pd.DataFrame):
         event = table["event"].astype("string").str.strip()
         table["event"] = event.mask(event == "", pd.NA)
-        if "device" in table.columns:
-            table["device"] = table["device"].astype("string")
         return table
     schema = table.schema()
     if not schema["event"].is_string():
@@ -88,34 +88,15 @@ def clean_events(
 
     Returns the kept rows and the :class:`~crm_models.data.quality.QualityReport` (unit ``"events"``).
     """
-    for column in EVENTS.required:
-        if column not in events.columns:
-            raise DataContractError(
-                f"events lack the column {column!r}; read them with crm_models.data.read_events first",
-                column=column, rule="required column",
-            )
-    frame = events
-    report = QualityReport(rows_in=len(frame), unit="events")
-
-    def drop(mask: pd.Series, reason: str) -> None:
-        nonlocal frame
-        if mask.any():
-            report.add_drop(reason, int(mask.sum()), stage="events")
-            frame = frame.loc[~mask]
-
-    drop(frame["customer_id"].isna(), REASON_MISSING_CUSTOMER)
-    drop(frame["event"].isna(), REASON_MISSING_EVENT)
+    require_columns(events, EVENTS.required, table="events", reader="crm_models.data.read_events")
+    rows = RowDropper(events, QualityReport(rows_in=len(events), unit="events"), amount=None, stage="events")
+    rows.drop(rows.frame["customer_id"].isna(), REASON_MISSING_CUSTOMER)
+    rows.drop(rows.frame["event"].isna(), REASON_MISSING_EVENT)
     if drop_duplicates:
-        drop(frame.duplicated(keep="first"), REASON_DUPLICATE)
+        rows.drop(rows.frame.duplicated(keep="first"), REASON_DUPLICATE)
     if observation_end is not None:
-        bound = end_exclusive(observation_end, "observation_end")
-        stamps = frame["timestamp"]
-        if getattr(stamps.dt, "tz", None) is not None:
-            stamps = stamps.dt.tz_convert("UTC").dt.tz_localize(None)
-        drop(stamps >= utc_naive(bound), REASON_AFTER_END)
-    frame = frame.reset_index(drop=True)
-    report.rows_kept = len(frame)
-    return frame, report
+        rows.drop_after(end_exclusive(observation_end, "observation_end"))
+    return rows.result()
 
 
 def events_quality_report(

@@ -16,12 +16,13 @@ import pandas as pd
 from crm_models.data.contract import TableContract, read_table
 from crm_models.data.engine import TableSource
 from crm_models.data.quality import (
-    REASON_AFTER_END,
     REASON_DUPLICATE,
     REASON_MISSING_CUSTOMER,
     REASON_NON_POSITIVE,
     REASON_RETURN,
     QualityReport,
+    RowDropper,
+    require_columns,
 )
 from crm_models.data.timestamps import end_exclusive
 from crm_models.exceptions import DataContractError
@@ -36,6 +37,7 @@ ORDER_LINES = TableContract(
     timestamps=("timestamp",),
     numerics=("quantity", "amount"),
     identifiers=("order_id", "customer_id", "product_id"),
+    texts=("description", "category"),
 )
 
 
@@ -71,13 +73,8 @@ def read_order_lines(
         For a missing column, an empty table, an unparseable timestamp or a non-numeric quantity or amount;
         the message names the column, the rule and example rows.
     """
-    table = read_table(source, ORDER_LINES, columns=columns, timestamp_format=timestamp_format,
-                       csv_options=csv_options)
-    if isinstance(table, pd.DataFrame):
-        for column in ("description", "category"):
-            if column in table.columns:
-                table[column] = table[column].astype("string")
-    return table
+    return read_table(source, ORDER_LINES, columns=columns, timestamp_format=timestamp_format,
+                      csv_options=csv_options)
 
 
 def clean_order_lines(
@@ -98,39 +95,20 @@ def clean_order_lines(
     """
     if returns not in ("drop", "keep"):
         raise DataContractError(f"returns must be 'drop' or 'keep', got {returns!r}", rule="returns in {drop, keep}")
-    for column in ORDER_LINES.required:
-        if column not in lines.columns:
-            raise DataContractError(
-                f"order lines lack the column {column!r}; read them with read_order_lines first",
-                column=column, rule="required column",
-            )
-    frame = lines
-    report = QualityReport(rows_in=len(frame), amount_in=float(frame["amount"].sum()), unit="lines")
-
-    def drop(mask: pd.Series, reason: str) -> None:
-        nonlocal frame
-        if mask.any():
-            report.add_drop(reason, int(mask.sum()), float(frame.loc[mask, "amount"].sum()), stage="lines")
-            frame = frame.loc[~mask]
-
-    drop(frame["order_id"].isna(), REASON_MISSING_ORDER)
-    drop(frame["customer_id"].isna(), REASON_MISSING_CUSTOMER)
-    drop(frame["product_id"].isna(), REASON_MISSING_PRODUCT)
+    require_columns(lines, ORDER_LINES.required, table="order lines", reader="read_order_lines")
+    report = QualityReport(rows_in=len(lines), amount_in=float(lines["amount"].sum()), unit="lines")
+    rows = RowDropper(lines, report, stage="lines")
+    rows.drop(rows.frame["order_id"].isna(), REASON_MISSING_ORDER)
+    rows.drop(rows.frame["customer_id"].isna(), REASON_MISSING_CUSTOMER)
+    rows.drop(rows.frame["product_id"].isna(), REASON_MISSING_PRODUCT)
     if returns == "drop":
-        drop((frame["quantity"] < 0) | (frame["amount"] < 0), REASON_RETURN)
-    drop((frame["quantity"] == 0) | (frame["amount"] == 0), REASON_NON_POSITIVE)
+        rows.drop((rows.frame["quantity"] < 0) | (rows.frame["amount"] < 0), REASON_RETURN)
+    rows.drop((rows.frame["quantity"] == 0) | (rows.frame["amount"] == 0), REASON_NON_POSITIVE)
     if drop_duplicates:
-        drop(frame.duplicated(keep="first"), REASON_DUPLICATE)
+        rows.drop(rows.frame.duplicated(keep="first"), REASON_DUPLICATE)
     if observation_end is not None:
-        bound = end_exclusive(observation_end, "observation_end")
-        stamps = frame["timestamp"]
-        if getattr(stamps.dt, "tz", None) is not None:
-            stamps = stamps.dt.tz_convert("UTC").dt.tz_localize(None)
-        drop(stamps >= bound, REASON_AFTER_END)
-    frame = frame.reset_index(drop=True)
-    report.rows_kept = len(frame)
-    report.amount_kept = float(frame["amount"].sum())
-    return frame, report
+        rows.drop_after(end_exclusive(observation_end, "observation_end"))
+    return rows.result()
 
 
 def order_lines_quality_report(lines: pd.DataFrame, **options: Any) -> QualityReport:

@@ -78,6 +78,53 @@ class QualityReport:
         return "\n".join(lines + [f"  note: {n}" for n in self.notes])
 
 
+class RowDropper:
+    """Drops rows on purpose, one rule at a time, and counts each rule's rows in a :class:`QualityReport`.
+
+    ``frame`` is the table still kept. :meth:`drop` removes the rows where a mask over ``frame`` is true and
+    records how many there were under the reason (with the sum of the ``amount`` column they carried, when one
+    is named) at ``stage``; a rule that drops nothing is not recorded.
+    """
+
+    def __init__(self, frame: pd.DataFrame, report: QualityReport, *, amount: str | None = "amount",
+                 stage: str = "transactions") -> None:
+        self.frame = frame
+        self.report = report
+        self.amount = amount
+        self.stage = stage
+
+    def drop(self, mask: pd.Series, reason: str) -> None:
+        """Drop the rows of :attr:`frame` where ``mask`` is true and count them under ``reason``."""
+        if mask.any():
+            money = float(self.frame.loc[mask, self.amount].sum()) if self.amount is not None else 0.0
+            self.report.add_drop(reason, int(mask.sum()), money, stage=self.stage)
+            self.frame = self.frame.loc[~mask]
+
+    def drop_after(self, bound: pd.Timestamp, column: str = "timestamp") -> None:
+        """Drop rows at or after the exclusive naive-UTC ``bound`` (:func:`~crm_models.data.timestamps.end_exclusive`),
+        comparing in UTC when ``column`` carries a zone."""
+        stamps = self.frame[column]
+        self.drop(stamps >= bound_like(bound, stamps), REASON_AFTER_END)
+
+    def result(self) -> tuple[pd.DataFrame, QualityReport]:
+        """The kept rows (index reset) and the report, with the kept rows (and amount, when named) filled in."""
+        frame = self.frame.reset_index(drop=True)
+        self.report.rows_kept = len(frame)
+        if self.amount is not None:
+            self.report.amount_kept = float(frame[self.amount].sum())
+        return frame, self.report
+
+
+def require_columns(frame: pd.DataFrame, columns: tuple[str, ...], *, table: str, reader: str) -> None:
+    """A ``DataContractError`` naming the first of ``columns`` that ``frame`` lacks and the ``reader`` to use."""
+    for column in columns:
+        if column not in frame.columns:
+            raise DataContractError(
+                f"{table} lack the column {column!r}; read them with {reader} first",
+                column=column, rule="required column",
+            )
+
+
 def clean_transactions(
     transactions: pd.DataFrame,
     *,
@@ -102,35 +149,22 @@ def clean_transactions(
     if returns not in ("drop", "keep"):
         raise DataContractError(f"returns must be 'drop' or 'keep', got {returns!r}", rule="returns in {drop, keep}")
     check_unique_columns(transactions, "transactions")
-    for column in ("customer_id", "timestamp", "amount"):
-        if column not in transactions.columns:
-            raise DataContractError(
-                f"transactions lack the column {column!r}; read them with read_transactions first",
-                column=column, rule="required column",
-            )
+    require_columns(transactions, ("customer_id", "timestamp", "amount"), table="transactions",
+                    reader="read_transactions")
     _check_types(transactions)
     bound = end_exclusive(observation_end, "observation_end") if observation_end is not None else None
-    frame = transactions
-    report = QualityReport(rows_in=len(frame), amount_in=float(frame["amount"].sum()), unit="transactions")
-
-    def drop(mask: pd.Series, reason: str) -> None:
-        nonlocal frame
-        if mask.any():
-            report.add_drop(reason, int(mask.sum()), float(frame.loc[mask, "amount"].sum()))
-            frame = frame.loc[~mask]
-
-    drop(frame["customer_id"].isna(), REASON_MISSING_CUSTOMER)
+    report = QualityReport(rows_in=len(transactions), amount_in=float(transactions["amount"].sum()),
+                           unit="transactions")
+    rows = RowDropper(transactions, report)
+    rows.drop(rows.frame["customer_id"].isna(), REASON_MISSING_CUSTOMER)
     if returns == "drop":
-        drop(frame["amount"] < 0, REASON_RETURN)
-    drop(frame["amount"] == 0, REASON_NON_POSITIVE)
+        rows.drop(rows.frame["amount"] < 0, REASON_RETURN)
+    rows.drop(rows.frame["amount"] == 0, REASON_NON_POSITIVE)
     if drop_duplicates:
-        drop(frame.duplicated(keep="first"), REASON_DUPLICATE)
+        rows.drop(rows.frame.duplicated(keep="first"), REASON_DUPLICATE)
     if bound is not None:
-        drop(frame["timestamp"] >= bound_like(bound, frame["timestamp"]), REASON_AFTER_END)
-    frame = frame.reset_index(drop=True)
-    report.rows_kept = len(frame)
-    report.amount_kept = float(frame["amount"].sum())
-    return frame, report
+        rows.drop_after(bound)
+    return rows.result()
 
 
 def quality_report(

@@ -3,7 +3,8 @@
 The contract allows naive timestamps or tz-aware ones (one kind per table). Aggregations truncate to days, so
 aware values are converted to UTC and their zone dropped before they reach the engine, and every end date a
 user passes (``observation_end``, ``calibration_end``, cutoffs) is read the same way: an aware value is the
-UTC day of that instant, a naive value is taken as it is.
+UTC day of that instant, a naive value is taken as it is; an aware *midnight* given as an end or cutoff is
+the whole day in its own zone (up to its next local midnight, read as a UTC instant).
 """
 
 from __future__ import annotations
@@ -68,8 +69,9 @@ def end_exclusive(value: Any, parameter: str = "end") -> pd.Timestamp:
 
     The one rule for end dates (ARCHITECTURE.md, "Dates"): a date without a time (``"2024-01-10"``, a
     ``datetime.date``, or a midnight ``pd.Timestamp``) means the whole day, so the bound is the next midnight;
-    a value with a time of day includes that instant, so the bound is one nanosecond later. Aware values are
-    read as UTC days (whole days) or UTC instants, as :func:`utc_naive` does. Filter with ``timestamp < bound``.
+    a value with a time of day includes that instant, so the bound is one nanosecond later. An aware midnight
+    is the whole day in its own zone (the bound is its next local midnight as a naive-UTC instant: a day with
+    a DST change lasts 23 or 25 hours); an aware instant is read as UTC, as :func:`utc_naive` does. Filter with ``timestamp < bound``.
 
     >>> end_exclusive("2024-01-10")
     Timestamp('2024-01-11 00:00:00')
@@ -80,6 +82,10 @@ def end_exclusive(value: Any, parameter: str = "end") -> pd.Timestamp:
     """
     stamp = _parse_end(value, parameter)
     if is_whole_day(stamp):
+        if stamp.tzinfo is not None:
+            # the whole day in the value's own zone: its next local midnight (a calendar day, so a day with a
+            # DST change ends after 23 or 25 hours), then read as a UTC instant
+            return utc_naive(stamp.normalize() + pd.DateOffset(days=1))
         return utc_day(stamp) + pd.Timedelta(days=1)
     return utc_naive(stamp) + pd.Timedelta(1, "ns")
 
@@ -94,6 +100,9 @@ def end_inclusive_day(value: Any, parameter: str = "end") -> pd.Timestamp:
     stamp = _parse_end(value, parameter)
     # Same day as ``(end_exclusive(value) - 1 ns).normalize()``, computed without the nanosecond so that the
     # result keeps the input's resolution (callers compare and subtract it with data of that resolution).
+    if is_whole_day(stamp) and stamp.tzinfo is not None:
+        last_instant = utc_naive(stamp.normalize() + pd.DateOffset(days=1)) - pd.Timedelta(1, "ns")
+        return last_instant.normalize().as_unit(stamp.unit)
     return utc_day(stamp) if is_whole_day(stamp) else utc_naive(stamp).normalize()
 
 

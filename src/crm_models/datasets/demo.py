@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,9 @@ class DemoData:
     experiment : the coupon experiment, one row per unit.
     truth : ``{"clv": {...}, "attribution": {...}, "experiment": {...}}``.
     observation_end : the last day of the observation window (inclusive).
+    coupon_transactions : the coupon experiment's transaction log (its units' purchases in the 90 days before
+        and after assignment, up to the experiment's end), computed on first use; ``coupon_truth`` holds the
+        truth behind it (:func:`crm_models.datasets.demo_repurchase.coupon_transactions`).
     """
 
     transactions: pd.DataFrame
@@ -51,6 +55,26 @@ class DemoData:
     observation_end: pd.Timestamp
     seed: int
     files: dict[str, Path] = field(default_factory=dict)
+
+    @cached_property
+    def _coupon_log(self) -> tuple[pd.DataFrame, dict[str, Any]]:
+        from crm_models.datasets.demo_repurchase import coupon_transactions
+
+        return coupon_transactions(self)
+
+    @property
+    def coupon_transactions(self) -> pd.DataFrame:
+        """The coupon experiment's transaction log: canonical transactions ``customer_id, timestamp, amount,
+        order_id, quantity, coupon_cost`` of the experiment's units (``customer_id`` is the ``unit_id``), the
+        pre-period purchases and those after assignment with the true arm effects on repurchase, deterministic
+        in ``seed``; the input of :func:`crm_models.ab.experiment_outcomes`. Computed once, on first use."""
+        return self._coupon_log[0]
+
+    @property
+    def coupon_truth(self) -> dict[str, Any]:
+        """The truth behind :attr:`coupon_transactions`: per-arm hazards and the true ``N``-day repurchase rates
+        and effects (:func:`crm_models.datasets.demo_repurchase.simulate_coupon_transactions`)."""
+        return self._coupon_log[1]
 
     def write(self, folder: str | os.PathLike[str]) -> dict[str, Path]:
         """Write every table as Parquet and the truth as JSON under ``folder``; return the paths."""

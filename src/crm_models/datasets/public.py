@@ -13,19 +13,11 @@ import numpy as np
 import pandas as pd
 
 from crm_models.data.contract import read_transactions
-from crm_models.data.quality import (
-    REASON_AFTER_END,
-    REASON_DUPLICATE,
-    REASON_MISSING_CUSTOMER,
-    REASON_NON_POSITIVE,
-    REASON_RETURN,
-    QualityReport,
-)
-from crm_models.data.timestamps import end_exclusive
+from crm_models.data.quality import QualityReport
+from crm_models.datasets._online_retail import ONLINE_RETAIL_COLUMNS, online_retail_lines
 from crm_models.exceptions import DataContractError
 
-ONLINE_RETAIL_COLUMNS = ("InvoiceNo", "StockCode", "Description", "Quantity", "InvoiceDate", "UnitPrice",
-                         "CustomerID", "Country")
+__all__ = ["ONLINE_RETAIL_COLUMNS", "load_cdnow", "load_online_retail"]
 
 
 def load_online_retail(
@@ -49,48 +41,7 @@ def load_online_retail(
 
     Returns the transactions, and the :class:`QualityReport` when ``return_report`` is true.
     """
-    if cancellations not in ("returns", "exclude"):
-        raise DataContractError(
-            f"cancellations must be 'returns' or 'exclude', got {cancellations!r}",
-            rule="cancellations in {returns, exclude}",
-        )
-    lines = pd.read_csv(
-        path,
-        dtype={"InvoiceNo": "string", "StockCode": "string", "Description": "string", "CustomerID": "string",
-               "Country": "string"},
-        encoding_errors="replace",
-    )
-    missing = [c for c in ONLINE_RETAIL_COLUMNS if c not in lines.columns]
-    if missing:
-        raise DataContractError(
-            f"{path} is not in the Online Retail format: columns {missing} are missing; found {list(lines.columns)}",
-            column=missing[0], rule="Online Retail columns InvoiceNo,StockCode,...,CustomerID,Country",
-        )
-    lines["Quantity"] = pd.to_numeric(lines["Quantity"], errors="raise")
-    lines["UnitPrice"] = pd.to_numeric(lines["UnitPrice"], errors="raise")
-    lines["line_amount"] = lines["Quantity"] * lines["UnitPrice"]
-    report = QualityReport(rows_in=len(lines), amount_in=float(lines["line_amount"].sum()), unit="lines")
-
-    def drop(mask: pd.Series, reason: str) -> None:
-        nonlocal lines
-        if mask.any():
-            report.add_drop(reason, int(mask.sum()), float(lines.loc[mask, "line_amount"].sum()), stage="lines")
-            lines = lines.loc[~mask]
-
-    customer = lines["CustomerID"].str.strip().str.replace(r"\.0$", "", regex=True)
-    lines["CustomerID"] = customer.mask(customer == "", pd.NA)
-    drop(lines["CustomerID"].isna(), REASON_MISSING_CUSTOMER)
-    drop(lines["UnitPrice"] <= 0, REASON_NON_POSITIVE)
-    drop(lines.duplicated(subset=list(ONLINE_RETAIL_COLUMNS), keep="first"), REASON_DUPLICATE)
-    is_cancellation = lines["InvoiceNo"].str.upper().str.startswith("C")
-    if cancellations == "exclude":
-        drop(is_cancellation, REASON_RETURN)
-    bound = end_exclusive(observation_end, "observation_end") if observation_end is not None else None
-    # The UCI file writes month-first dates ("12/1/2010 8:26") or ISO dates, never day-first.
-    lines["InvoiceDate"] = pd.to_datetime(lines["InvoiceDate"], format="mixed", dayfirst=False)
-    if bound is not None:
-        drop(lines["InvoiceDate"] >= bound, REASON_AFTER_END)
-
+    lines, report = online_retail_lines(path, cancellations=cancellations, observation_end=observation_end)
     invoices = (
         lines.groupby("InvoiceNo", sort=False)
         .agg(

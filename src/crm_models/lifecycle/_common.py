@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from crm_models.data.engine import TableSource, as_ibis_table
+from crm_models.data.engine import TableSource, as_ibis_table, purchase_rows
 from crm_models.data.timestamps import end_exclusive, naive_utc_column
 from crm_models.exceptions import DataContractError
 
@@ -50,9 +50,7 @@ def purchases(transactions: TableSource, *, backend: Any = None, observation_end
 
     table = engine_table(transactions, ("customer_id", "timestamp", "amount"), table="transactions",
                          backend=backend, keep=keep)
-    rows = table.filter([table.amount >= 0, table.customer_id.notnull()])
-    rows = rows.mutate(customer_id=rows.customer_id.cast("string"), timestamp=rows.timestamp.cast("timestamp"),
-                       amount=rows.amount.cast("float64"))
+    rows = purchase_rows(table)
     if observation_end is None:
         last = rows.timestamp.max().execute()
         if last is None or pd.isna(last):
@@ -63,6 +61,15 @@ def purchases(transactions: TableSource, *, backend: Any = None, observation_end
         bound = end_exclusive(observation_end, "observation_end")
     rows = rows.filter(rows.timestamp < ibis.literal(bound.to_pydatetime()))
     return rows, bound
+
+
+def period_unit(period: str) -> str:
+    """The ibis truncation unit of a cohort ``period`` (``"W"``, ``"M"`` or ``"Q"``, any case), or a
+    ``ValueError`` naming the choices."""
+    key = str(period).upper()
+    if key not in PERIOD_UNITS:
+        raise ValueError(f"period must be one of {sorted(PERIOD_UNITS)} (week, month, quarter), got {period!r}")
+    return PERIOD_UNITS[key]
 
 
 def wilson_interval(successes: Any, n: Any, alpha: float = 0.05) -> tuple[np.ndarray, np.ndarray]:

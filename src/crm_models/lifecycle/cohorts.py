@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from crm_models.data.engine import TableSource
-from crm_models.lifecycle._common import PERIOD_UNITS, check_alpha, purchases, wilson_interval
+from crm_models.lifecycle._common import check_alpha, period_unit, purchases, wilson_interval
 
 __all__ = ["cohort_matrix", "cohort_table", "retention_curve"]
 
@@ -57,7 +57,7 @@ def cohort_table(
     ``revenue_per_customer``, ``cumulative_revenue_per_customer`` and ``complete``.
     """
     alpha = check_alpha(alpha)
-    unit = _unit(period)
+    unit = period_unit(period)
     rows, bound = purchases(transactions, backend=backend, observation_end=observation_end)
     rows = rows.mutate(period_start=rows.timestamp.truncate(unit))
     first = rows.group_by("customer_id").aggregate(cohort=rows.period_start.min())
@@ -125,13 +125,6 @@ def cohort_matrix(cohorts: pd.DataFrame, value: str = "active_share", *, complet
     frame = cohorts if not complete_only else cohorts.assign(
         **{value: cohorts[value].where(cohorts["complete"])})
     return frame.pivot(index="cohort", columns="period", values=value)
-
-
-def _unit(period: str) -> str:
-    key = str(period).upper()
-    if key not in PERIOD_UNITS:
-        raise ValueError(f"period must be one of {sorted(PERIOD_UNITS)} (week, month, quarter), got {period!r}")
-    return PERIOD_UNITS[key]
 
 
 def _periods_between(start: Any, stop: Any, unit: str) -> Any:

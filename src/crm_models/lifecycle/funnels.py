@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from crm_models.data.engine import TableSource, duckdb_backend
+from crm_models.data.engine import TableSource, engine_backend
 from crm_models.data.timestamps import end_exclusive, utc_naive
 from crm_models.exceptions import DataContractError
 from crm_models.lifecycle._common import check_alpha, engine_table, segment_table, wilson_interval
@@ -119,8 +119,7 @@ def funnel(
     window_td = None if window is None else pd.Timedelta(window)
     if window_td is not None and window_td <= pd.Timedelta(0):
         raise ValueError(f"window must be positive, got {window!r}")
-    if backend is None and (memory_limit is not None or temp_directory is not None):
-        backend = duckdb_backend(memory_limit=memory_limit, temp_directory=temp_directory)
+    backend = engine_backend(backend, memory_limit, temp_directory)
     keep = (by,) if isinstance(by, str) else ()
     table = engine_table(events, ("customer_id", "event", "timestamp"), table="events", backend=backend, keep=keep)
     if isinstance(by, str) and by not in table.columns:

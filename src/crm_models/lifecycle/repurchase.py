@@ -24,7 +24,7 @@ from scipy import stats
 
 from crm_models.data.engine import TableSource
 from crm_models.exceptions import DataContractError, NotFittedError
-from crm_models.lifecycle._common import PERIOD_UNITS, check_alpha, purchases, segment_table, wilson_interval
+from crm_models.lifecycle._common import check_alpha, period_unit, purchases, segment_table, wilson_interval
 
 __all__ = ["KaplanMeier", "repurchase_curves", "repurchase_rate", "second_purchase_times"]
 
@@ -43,7 +43,10 @@ class KaplanMeier:
         ``events``, ``censored``, ``survival``, ``greenwood`` (the sum ``sum d/(n(n-d))``), ``lower``, ``upper``.
     median_ : the first time at which ``survival`` is 0.5 or less (``inf`` if it never gets there).
     n_ : number of subjects (sum of weights); ``n_events_`` the number of events.
+    method_name : the estimator's name, for report sentences that name the method.
     """
+
+    method_name = "Kaplan-Meier estimate"
 
     def __init__(self, alpha: float = 0.05) -> None:
         self.alpha = alpha
@@ -176,7 +179,7 @@ def second_purchase_times(
         followup=((end.epoch_seconds() - per_customer.first_day.epoch_seconds()) / 86_400.0).cast("float64"),
     )
     if isinstance(by, str) and by == "cohort":
-        unit = _period_unit(cohort_period)
+        unit = period_unit(cohort_period)
         result = result.mutate(group=result.first_purchase.truncate(unit).cast("date").cast("string"))
     elif isinstance(by, str):
         on_first = rows.join(first, "customer_id")
@@ -243,10 +246,3 @@ def repurchase_rate(times: pd.DataFrame, *, within_days: float = 90, alpha: floa
             "km_upper": 1.0 - float(at["lower"]), "median_days_to_second": curve.median_,
         })
     return pd.DataFrame(rows).set_index("group")
-
-
-def _period_unit(period: str) -> str:
-    key = str(period).upper()
-    if key not in PERIOD_UNITS:
-        raise ValueError(f"period must be one of {sorted(PERIOD_UNITS)}, got {period!r}")
-    return PERIOD_UNITS[key]

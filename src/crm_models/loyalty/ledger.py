@@ -59,7 +59,17 @@ class PointsLedger:
         return self.customers[["earned", "redeemed", "expired", "outstanding", "expiring_soon"]].sum()
 
 
-def points_ledger(
+def points_ledger(transactions: Any, **options: Any) -> pd.DataFrame:
+    """Per customer points ``earned, redeemed, expired, outstanding, expiring_soon, next_expiry`` at ``as_of``.
+
+    The ``customers`` table of :func:`build_ledger`; ``options`` are its keyword arguments (``earn_rate``,
+    ``expiry_months``, ``as_of``, ``multiplier``, ``rounding``, ``bonus``, ``bonus_points``, ``redemptions``,
+    ``expiring_within_days``).
+    """
+    return build_ledger(transactions, **options).customers
+
+
+def build_ledger(
     transactions: Any,
     *,
     earn_rate: float = 1.0,
@@ -71,8 +81,8 @@ def points_ledger(
     bonus_points: dict[str, float] | None = None,
     redemptions: pd.DataFrame | None = None,
     expiring_within_days: int = 30,
-) -> pd.DataFrame:
-    """Per customer points ``earned, redeemed, expired, outstanding, expiring_soon, next_expiry`` at ``as_of``.
+) -> PointsLedger:
+    """The :class:`PointsLedger` at ``as_of``: per-customer totals (:func:`points_ledger`) and outstanding lots.
 
     Parameters
     ----------
@@ -95,28 +105,7 @@ def points_ledger(
         Optional ``customer_id, timestamp, points`` (positive) redeemed; they consume the oldest lots first.
     expiring_within_days
         The reminder horizon for ``expiring_soon``.
-
-    See :func:`build_ledger` for the lots behind these totals.
     """
-    return build_ledger(transactions, earn_rate=earn_rate, expiry_months=expiry_months, as_of=as_of,
-                        multiplier=multiplier, rounding=rounding, bonus=bonus, bonus_points=bonus_points,
-                        redemptions=redemptions, expiring_within_days=expiring_within_days).customers
-
-
-def build_ledger(
-    transactions: Any,
-    *,
-    earn_rate: float = 1.0,
-    expiry_months: int | None = 12,
-    as_of: Any = None,
-    multiplier: Any = None,
-    rounding: str = "floor",
-    bonus: pd.DataFrame | None = None,
-    bonus_points: dict[str, float] | None = None,
-    redemptions: pd.DataFrame | None = None,
-    expiring_within_days: int = 30,
-) -> PointsLedger:
-    """The :class:`PointsLedger` (per-customer totals and outstanding lots); arguments as :func:`points_ledger`."""
     purchases = prepare_purchases(transactions, as_of)
     if multiplier is not None:
         multiplier = np.asarray(multiplier, dtype=float)

@@ -92,16 +92,8 @@ def run_programme(
     return ProgrammeRun(rules=rules, tiers=replay, ledger=ledger)
 
 
-def customer_loyalty(
-    transactions: Any,
-    rules: LoyaltyRules,
-    *,
-    as_of: Any = None,
-    bonus: pd.DataFrame | None = None,
-    redemptions: pd.DataFrame | None = None,
-    expiring_within_days: int = 30,
-) -> pd.DataFrame:
+def customer_loyalty(transactions: Any, rules: LoyaltyRules, **options: Any) -> pd.DataFrame:
     """Per customer at ``as_of``: tier, next tier, progress, points outstanding and points expiring within
-    ``expiring_within_days`` days (see :meth:`ProgrammeRun.customer_table`)."""
-    return run_programme(transactions, rules, as_of=as_of, bonus=bonus, redemptions=redemptions,
-                         expiring_within_days=expiring_within_days).customer_table()
+    ``expiring_within_days`` days (:meth:`ProgrammeRun.customer_table`); ``options`` are the keyword arguments
+    of :func:`run_programme` (``as_of``, ``bonus``, ``redemptions``, ``expiring_within_days``)."""
+    return run_programme(transactions, rules, **options).customer_table()

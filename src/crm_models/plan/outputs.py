@@ -40,3 +40,26 @@ def price_sensitive_tags(values: pd.DataFrame, discount_actions: Sequence[str], 
     cut = float(best.quantile(quantile)) if len(best) else 0.0
     hit = (best > 0) & (best >= cut)
     return pd.Series(np.where(hit, tag, ""), index=values.index, name="plan_tags", dtype=object)
+
+
+#: Why a customer got no action, in the order the reasons are checked (see :func:`decision_reasons`).
+NO_ACTION_REASONS = ("no action pays back its cost", "budget or capacity used up", "not eligible (rules)",
+                     "contact limit reached")
+PLANNED = "planned"
+
+
+def decision_reasons(problem: Any, assignments: pd.DataFrame, remaining: np.ndarray | None = None) -> pd.Series:
+    """Why each customer got what the plan says, in words: ``"planned"`` for a chosen action, else the first of
+    :data:`NO_ACTION_REASONS` that explains it: no action's predicted value exceeds its cost; a profitable
+    eligible action existed but the budget or a channel's capacity ran out first; the profitable actions are
+    forbidden by an eligibility rule; or they are forbidden only because the customer has no contacts left
+    (``remaining``: contacts left per customer, as given to :func:`crm_models.plan.build_problem`)."""
+    profitable = (problem.value - problem.cost) > 0
+    needs = np.array([a.contacts for a in problem.actions])
+    blocked = (np.zeros_like(profitable) if remaining is None
+               else np.asarray(remaining)[:, None] < needs[None, :])
+    reasons = np.select(
+        [(assignments["action"] != NO_ACTION).to_numpy(), ~profitable.any(axis=1),
+         (profitable & problem.eligible).any(axis=1), (profitable & ~blocked).any(axis=1)],
+        [PLANNED, *NO_ACTION_REASONS[:3]], default=NO_ACTION_REASONS[3])
+    return pd.Series(reasons, index=assignments.index, name="reason", dtype=object)

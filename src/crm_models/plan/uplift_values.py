@@ -33,3 +33,21 @@ def uplift_action_values(
         for arm in values.columns:
             draws[arm].append(frame[arm].to_numpy())
     return values, {arm: np.vstack(d) for arm, d in draws.items() if d}
+
+
+def conversion_action_values(
+    learner: Any, X_train: pd.DataFrame, treatment: Any, converted: Any, order_value: dict[str, float],
+    X_score: pd.DataFrame, *, margin: float, n_bootstrap: int = 0, seed: int = 0,
+) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+    """Expected incremental margin of each arm from a model of the *conversion* uplift: predicted extra
+    probability of buying x the arm's order value x ``margin`` (the seeds' "incremental conversion x margin x
+    order value"). A binary outcome carries far less noise than revenue, so the ranking of customers is much
+    better with the same data. Returns one column per arm and ``n_bootstrap`` draws per arm, as
+    :func:`uplift_action_values` does."""
+    uplift, draws = uplift_action_values(learner, X_train, treatment, converted, X_score, margin=margin,
+                                         n_bootstrap=n_bootstrap, seed=seed)
+    missing = [arm for arm in uplift.columns if arm not in order_value]
+    if missing:
+        raise KeyError(f"no order value for arm(s) {missing}")
+    values = uplift * pd.Series({arm: float(order_value[arm]) for arm in uplift.columns})
+    return values, {arm: d * float(order_value[arm]) for arm, d in draws.items()}

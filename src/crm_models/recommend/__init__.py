@@ -13,6 +13,7 @@
 from crm_models.recommend.affinity import describe_rules, rule_label
 from crm_models.recommend.als import ALSRecommender
 from crm_models.recommend.baskets import basket_items
+from crm_models.recommend.candidates import candidate_recommenders
 from crm_models.recommend.ease import EASERecommender
 from crm_models.recommend.evaluation import (
     EvaluationResult,
@@ -29,7 +30,7 @@ from crm_models.recommend.evaluation import (
 )
 from crm_models.recommend.interactions import Interactions, build_interactions, interaction_counts
 from crm_models.recommend.item_item import ItemCosineRecommender
-from crm_models.recommend.outputs import next_products
+from crm_models.recommend.outputs import next_products, next_products_table
 from crm_models.recommend.popularity import PopularityRecommender
 from crm_models.recommend.rules import (
     FrequentItemsets,
@@ -51,6 +52,7 @@ __all__ = [
     "average_precision_at_k",
     "basket_items",
     "build_interactions",
+    "candidate_recommenders",
     "catalogue_coverage",
     "describe_rules",
     "evaluate_recommenders",
@@ -60,6 +62,7 @@ __all__ = [
     "map_at_k",
     "ndcg_at_k",
     "next_products",
+    "next_products_table",
     "precision_at_k",
     "recall_at_k",
     "rule_label",

@@ -31,15 +31,24 @@ def basket_items(lines: TableSource, *, backend: Any = None, basket: str = "orde
     DataContractError
         When ``basket`` or ``product_id`` is missing.
     """
+    table = purchase_lines(lines, (basket, "product_id"), backend=backend,
+                           rule="baskets need a basket id and a product id (read_order_lines maps them)")
+    return table.select(basket=table[basket], product_id=table["product_id"]).distinct()
+
+
+def purchase_lines(lines: TableSource, ids: tuple[str, str], *, backend: Any = None, rule: str) -> Any:
+    """The purchase lines of ``lines`` as an ibis table: positive ``quantity`` (when there is such a column) and
+    both ``ids`` present.
+
+    Raises ``DataContractError`` naming the first of ``ids`` that is not a column (``rule`` says why it is
+    needed).
+    """
     table = as_ibis_table(lines, backend)
     columns = list(table.columns)
-    for column in (basket, "product_id"):
+    for column in ids:
         if column not in columns:
-            raise DataContractError(
-                f"order lines lack the column {column!r}; available columns: {columns}",
-                column=column, rule="baskets need a basket id and a product id (read_order_lines maps them)",
-            )
+            raise DataContractError(f"order lines lack the column {column!r}; available columns: {columns}",
+                                    column=column, rule=rule)
     if "quantity" in columns:
         table = table.filter(table["quantity"] > 0)
-    table = table.filter(table[basket].notnull() & table["product_id"].notnull())
-    return table.select(basket=table[basket], product_id=table["product_id"]).distinct()
+    return table.filter(table[ids[0]].notnull() & table[ids[1]].notnull())

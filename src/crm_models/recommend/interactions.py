@@ -13,8 +13,9 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from crm_models.data.engine import TableSource, as_ibis_table
+from crm_models.data.engine import TableSource
 from crm_models.exceptions import DataContractError
+from crm_models.recommend.baskets import purchase_lines
 
 
 @dataclass(frozen=True)
@@ -28,18 +29,9 @@ class Interactions:
 
 def interaction_counts(lines: TableSource, *, backend: Any = None) -> pd.DataFrame:
     """``customer_id, product_id, orders``: distinct orders per customer and product (purchase lines only)."""
-    table = as_ibis_table(lines, backend)
-    columns = list(table.columns)
-    for column in ("customer_id", "product_id"):
-        if column not in columns:
-            raise DataContractError(
-                f"order lines lack the column {column!r}; available columns: {columns}",
-                column=column, rule="recommenders need customer and product ids (read_order_lines maps them)",
-            )
-    if "quantity" in columns:
-        table = table.filter(table["quantity"] > 0)
-    table = table.filter(table["customer_id"].notnull() & table["product_id"].notnull())
-    order = table["order_id"].nunique() if "order_id" in columns else table.count()
+    table = purchase_lines(lines, ("customer_id", "product_id"), backend=backend,
+                           rule="recommenders need customer and product ids (read_order_lines maps them)")
+    order = table["order_id"].nunique() if "order_id" in table.columns else table.count()
     counts = table.group_by(["customer_id", "product_id"]).agg(orders=order).to_pandas()
     counts["customer_id"] = counts["customer_id"].astype("string")
     counts["product_id"] = counts["product_id"].astype("string")

@@ -35,12 +35,28 @@ def kpi_label(name: str) -> str:
     return " ".join(out)
 
 
+_SHARE_WORDS = {"share", "rate", "ratio", "fraction", "probability", "retention", "breakage", "conversion", "lift"}
+_MONEY_WORDS = {"clv", "revenue", "value", "profit", "liability", "spend", "cost", "margin"}
+
+
+def _words(name: str) -> set[str]:
+    return set(name.lower().removeprefix("kpi_").split("_"))
+
+
 def _is_share(name: str) -> bool:
-    return any(tag in name.lower() for tag in ("share", "rate", "ratio", "fraction", "probability"))
+    """Shares by word (``conversion_rate``, ``funnel_conversion``, ``expected_breakage``), not by substring, so
+    that counts such as ``conversions`` stay counts."""
+    return bool(_words(name) & _SHARE_WORDS)
 
 
-def format_value(name: str, value: Any) -> str:
-    """A KPI value for people: thousands separators, percentages for shares, words kept as words."""
+def _is_money(name: str) -> bool:
+    """Money by word (``total_clv``, ``value_at_risk``, ``plan_expected_profit``); never a share or a count."""
+    return bool(_words(name) & _MONEY_WORDS) and not _is_share(name) and "customers" not in _words(name)
+
+
+def format_value(name: str, value: Any, currency: str = "") -> str:
+    """A KPI value for people: thousands separators, percentages for shares, the currency on money, words kept
+    as words."""
     if isinstance(value, str):
         return value
     try:
@@ -54,6 +70,8 @@ def format_value(name: str, value: Any) -> str:
         return f"{number:,.1f} %"
     if _is_share(name) and -1 <= number <= 1:
         return f"{100 * number:,.1f} %"
+    if currency and _is_money(name):
+        return f"{currency} {number:,.0f}" if abs(number) >= 100 else f"{currency} {number:,.2f}"
     if number.is_integer():
         return f"{int(number):,}"
     if abs(number) >= 100:
@@ -155,7 +173,8 @@ def _kpi_groups(
             kind = text = None
             if previous is not None:
                 kind, text = format_delta(name, value, None if before is None else before.get(name))
-            cards.append({"label": kpi_label(name), "value": format_value(name, value), "delta": text,
+            cards.append({"label": kpi_label(name), "value": format_value(name, value, nb.get("currency", "")),
+                          "delta": text,
                           "delta_kind": kind})
         if cards:
             groups.append({"href": nb.get("href") or prefix + nb["report"], "title": nb.get("title") or nb["name"],

@@ -58,12 +58,15 @@ def check_parameters(
     shared: Sequence[str] = (),
     overrides: Sequence[str] = (),
     as_of: bool = False,
+    suite_notebooks: Sequence[Any] = (),
 ) -> dict[str, list[str]]:
     """Refuse parameters that no receiving notebook declares; return each notebook's known names.
 
     ``notebooks`` are ``NotebookSpec`` objects (``name``, ``path``, ``parameters``, ``as_of_parameter``);
     ``shared`` are the suite-wide parameter names, ``overrides`` the ``--set`` names, ``as_of`` whether
-    ``--as-of`` is given (then each notebook must declare its ``as_of_parameter``).
+    ``--as-of`` is given (then each notebook must declare its ``as_of_parameter``). ``suite_notebooks``: every
+    notebook of the suite when only some run (``--only``): a suite-wide parameter is judged against all of them,
+    so that running one notebook does not refuse a setting only another notebook declares.
     """
     known = {spec.name: notebook_parameters(spec.path) for spec in notebooks}
     everywhere = set().union(*known.values()) if known else set()
@@ -72,9 +75,11 @@ def check_parameters(
             spec = notebooks[0]
             where = "any notebook of the suite" if len(notebooks) > 1 else f"notebook {spec.name!r} ({spec.path.name})"
             raise _unknown(name, sorted(everywhere), where, "--set")
+    in_suite = set(everywhere).union(*(notebook_parameters(spec.path) for spec in suite_notebooks
+                                       if spec.name not in known))
     for name in shared:
-        if name not in everywhere:
-            raise _unknown(name, sorted(everywhere), "any notebook of the suite", "suite 'parameters'")
+        if name not in in_suite:
+            raise _unknown(name, sorted(in_suite), "any notebook of the suite", "suite 'parameters'")
     for spec in notebooks:
         names = known[spec.name]
         own = [n for n in spec.parameters if n not in set(shared) and n not in set(overrides)]

@@ -103,6 +103,7 @@ class NotebookResult:
     summary_html: str = ""
     data_window: dict[str, str] = field(default_factory=dict)
     models: list[dict[str, Any]] = field(default_factory=list)
+    currency: str = ""  # the notebook's ``currency`` parameter, shown on its money KPIs
 
     @property
     def ok(self) -> bool:
@@ -428,6 +429,7 @@ def _run_one(
         summary_html=executive_summary(nb),
         data_window=window,
         models=_models_of_run(client, mlflow_run_id, dict(data.metrics), tracking_uri),
+        currency=str(parameters.get("currency") or ""),
     )
 
 
@@ -499,7 +501,8 @@ def run_suite(
     from crm_models.reporting.parameters import check_parameters
 
     check_parameters(  # a misspelt name must not run with the default and exit 0
-        notebooks, shared=list(spec.raw.get("parameters") or {}), overrides=list(parameters or {})
+        notebooks, shared=list(spec.raw.get("parameters") or {}), overrides=list(parameters or {}),
+        suite_notebooks=spec.notebooks,
     )
     if keep is not None and keep < 1:
         raise ConfigurationError(f"--keep must be at least 1, got {keep}")

@@ -123,6 +123,14 @@ def remainder_for(rules: Any) -> str:
     return _REMAINDERS.get(rules, DEFAULT_REMAINDER) if isinstance(rules, str) else DEFAULT_REMAINDER
 
 
+def _text(record: Mapping, key: str) -> str:
+    """``record[key]`` as text; a missing key, ``None``, NaN (an empty cell of a rule table) or ``""`` give ``""``."""
+    value = record.get(key)
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    return str(value)
+
+
 def parse_rules(rules: Sequence[SegmentRule | Mapping] | pd.DataFrame | str | None) -> tuple[SegmentRule, ...]:
     """Accept rules as a rule-set name (``"rfm_grid"``, ``"seed_003"``), ``SegmentRule`` objects, dicts
     (``{"segment": ..., "R": ">=80", "action": ...}``) or a DataFrame with those columns; ``None`` gives the
@@ -140,13 +148,13 @@ def parse_rules(rules: Sequence[SegmentRule | Mapping] | pd.DataFrame | str | No
         if isinstance(record, SegmentRule):
             parsed.append(record)
             continue
-        name = record.get("segment") or record.get("name")
+        name = _text(record, "segment") or _text(record, "name")
         if not name:
             raise DataContractError("a segment rule has no name", column="segment", rule="every rule is named",
                                     examples=[record])
         conditions = {d: str(record[d]) for d in DIMENSIONS if d in record and pd.notna(record[d]) and record[d] != ""}
-        scale = str(record.get("scale", "percentile") or "percentile")
-        parsed.append(SegmentRule(str(name), conditions, str(record.get("action", "") or ""), scale=scale))
+        scale = _text(record, "scale") or "percentile"
+        parsed.append(SegmentRule(str(name), conditions, _text(record, "action"), scale=scale))
     names = [r.name for r in parsed]
     if len(set(names)) != len(names):
         raise DataContractError("segment names repeat", column="segment", rule="segment names are unique",

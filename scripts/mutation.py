@@ -1,0 +1,144 @@
+"""Run mutmut on one model family at a time, with a time budget, and print its mutation score.
+
+Usage (see ``make mutation``)::
+
+    python scripts/mutation.py rfm                 # the whole family src/crm_models/rfm/
+    python scripts/mutation.py uplift/metrics      # one module: src/crm_models/uplift/metrics.py
+    python scripts/mutation.py churn --budget 1200 --tests tests/test_boundaries.py
+
+mutmut reads its settings from ``pyproject.toml`` in the working directory and mutates every file it is told
+to, so each run gets a scratch folder ``.mutation/<family>/`` (git-ignored by its own ``.gitignore``) holding a
+copy of ``src/``, the family's tests, a generated ``pyproject.toml`` (``[tool.mutmut]`` restricted to the
+family) and a link to ``../shared`` so that real-data tests run instead of skipping. Not in CI: it is slow.
+
+Score = (killed + timeout) / (mutants that were tested); ``no tests`` counts as survived (no test covers the
+function). Mutants not reached within ``--budget`` seconds are reported as ``not checked``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# tests that exercise each family beyond tests/test_<family>*.py
+EXTRA_TESTS: dict[str, list[str]] = {
+    "rfm": ["tests/test_boundaries.py"],
+    "churn": ["tests/test_boundaries.py", "tests/test_training_hygiene.py"],
+    "uplift": ["tests/test_unbalanced_arms.py", "tests/test_training_hygiene.py"],
+    "ab": ["tests/test_unbalanced_arms.py"],
+    "attribution": ["tests/test_boundaries.py"],
+}
+
+
+def family_tests(family: str) -> list[str]:
+    """The test files that belong to ``family`` (``rfm`` or ``uplift/metrics``): the family's own files plus
+    the cross-family files in :data:`EXTRA_TESTS`. Notebook tests are left out (they run in a subprocess,
+    which would import the unmutated package)."""
+    top = family.split("/")[0]
+    files = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "tests").glob(f"test_{top}*.py"))
+    files += [f for f in EXTRA_TESTS.get(top, []) if (ROOT / f).exists()]
+    return [f for f in dict.fromkeys(files) if "notebook" not in f]
+
+
+def target_glob(family: str) -> str:
+    path = ROOT / "src" / "crm_models" / family
+    if path.is_dir():
+        return f"src/crm_models/{family}/*"
+    if path.with_suffix(".py").is_file():
+        return f"src/crm_models/{family}.py"
+    raise SystemExit(f"unknown family {family!r}: neither src/crm_models/{family}/ nor {family}.py exists")
+
+
+def toml_list(items: list[str]) -> str:
+    return "[" + ", ".join(json.dumps(i) for i in items) + "]"
+
+
+def prepare(family: str, tests: list[str], fresh: bool, suffix: str = "") -> Path:
+    work = ROOT / ".mutation" / (family.replace("/", ".") + suffix)
+    if fresh and work.exists():
+        shutil.rmtree(work)
+    work.mkdir(parents=True, exist_ok=True)
+    (ROOT / ".mutation" / ".gitignore").write_text("*\n")
+    shutil.copytree(ROOT / "src", work / "src", dirs_exist_ok=True,
+                    ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    (work / "tests").mkdir(exist_ok=True)
+    for f in ["tests/conftest.py", *tests]:
+        shutil.copy2(ROOT / f, work / f)
+    if (ROOT / "tests" / "fixtures").is_dir():
+        shutil.copytree(ROOT / "tests" / "fixtures", work / "tests" / "fixtures", dirs_exist_ok=True)
+    # conftest finds the real data at <project>/../shared/data; inside mutants/ the project is work/mutants
+    shared = ROOT.parent / "shared"
+    if shared.is_dir() and not (work / "shared").exists():
+        (work / "shared").symlink_to(shared)
+    (work / "pyproject.toml").write_text(
+        "[tool.mutmut]\n"
+        f"only_mutate = {toml_list([target_glob(family)])}\n"
+        f"pytest_add_cli_args_test_selection = {toml_list(tests)}\n"
+        'pytest_add_cli_args = ["-p", "no:xdist", "-p", "no:cacheprovider", "-m", "not notebook", "-q"]\n'
+        "use_git_change_detection = false\n"
+        "\n[tool.pytest.ini_options]\n"
+        "markers = [\"notebook: notebook test\", \"realdata: reads ../shared/data\"]\n"
+    )
+    return work
+
+
+def score(work: Path, python: str) -> dict[str, int | float]:
+    subprocess.run([python, "-m", "mutmut", "export-cicd-stats"], cwd=work, check=False,
+                   stdout=subprocess.DEVNULL)
+    path = work / "mutants" / "mutmut-cicd-stats.json"
+    stats = json.loads(path.read_text()) if path.exists() else {}
+    tested = sum(int(stats.get(k, 0)) for k in ("killed", "survived", "timeout", "no_tests", "suspicious"))
+    caught = int(stats.get("killed", 0)) + int(stats.get("timeout", 0))
+    done = tested + sum(int(stats.get(k, 0)) for k in ("skipped", "segfault", "check_was_interrupted_by_user"))
+    stats["not_checked"] = int(stats.get("total", 0)) - done
+    stats["score_percent"] = round(100.0 * caught / tested, 1) if tested else float("nan")
+    return stats
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("family", help="rfm, churn, uplift/metrics, ... (a folder or module under crm_models)")
+    parser.add_argument("--budget", type=float, default=900.0, help="seconds for the mutant runs (default 900)")
+    parser.add_argument("--jobs", type=int, default=1, help="parallel mutant workers (default 1: shared CPU)")
+    parser.add_argument("--tests", nargs="*", default=None, help="test files (default: the family's)")
+    parser.add_argument("--keep", action="store_true", help="reuse earlier results in .mutation/<family>")
+    parser.add_argument("--only", default=None,
+                        help="a file of mutant names (e.g. the survivors.txt of an earlier run): run just these, in "
+                             ".mutation/<family>.only/, to see which of them the current tests kill")
+    args = parser.parse_args(argv)
+
+    tests = args.tests if args.tests else family_tests(args.family)
+    only: list[str] = []
+    if args.only:
+        for line in Path(args.only).read_text().splitlines():
+            name, _, status = line.strip().partition(":")
+            if name and status.strip() in ("survived", "no tests", ""):
+                only.append(name)
+    work = prepare(args.family, tests, fresh=not args.keep, suffix=".only" if args.only else "")
+    python = sys.executable
+    print(f"mutating {target_glob(args.family)} against {len(tests)} test file(s): {' '.join(tests)}")
+    env = dict(os.environ, PYTHONHASHSEED="0")
+    try:
+        subprocess.run([python, "-m", "mutmut", "run", "--max-children", str(args.jobs), *only], cwd=work,
+                       env=env, timeout=args.budget, check=False)
+    except subprocess.TimeoutExpired:
+        print(f"\nbudget of {args.budget:g} s used up; the mutants not reached are 'not checked'")
+    stats = score(work, python)
+    print(json.dumps(stats, indent=2))
+    survivors = subprocess.run([python, "-m", "mutmut", "results"], cwd=work, capture_output=True, text=True,
+                               check=False)
+    (work / "survivors.txt").write_text(survivors.stdout)
+    print(f"survivors listed in {work / 'survivors.txt'}; show one with: "
+          f"cd {work} && {python} -m mutmut show <name>")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
