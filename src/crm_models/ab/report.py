@@ -49,10 +49,11 @@ def _word(outcome: str) -> str:
     return OUTCOME_WORDS.get(outcome, outcome.replace("_", " "))
 
 
-def _rows(readout: ExperimentReadout, outcome: str) -> pd.DataFrame:
-    rows = readout.table[readout.table["outcome"] == outcome]
+def _rows(readout: ExperimentReadout | pd.DataFrame, outcome: str) -> pd.DataFrame:
+    table = readout if isinstance(readout, pd.DataFrame) else readout.table
+    rows = table[table["outcome"] == outcome]
     if rows.empty:
-        known = sorted(readout.table["outcome"].unique())
+        known = sorted(table["outcome"].unique())
         raise ValueError(f"outcome {outcome!r} is not in the read-out; it has {', '.join(map(str, known))}")
     return rows.set_index("arm")
 
@@ -136,10 +137,13 @@ class ReadoutTable:
     shares: list[str] = field(default_factory=list)
 
 
-def readout_table(readout: ExperimentReadout, outcome: str) -> ReadoutTable:
+def readout_table(readout: ExperimentReadout | pd.DataFrame, outcome: str, *, money: bool = True) -> ReadoutTable:
     """One row per arm of ``outcome``: customers, control and arm means, the primary effect with its interval
     (percentage points for a conversion), the relative effect, the corrected p-value and the sequential and
-    Bayesian read-outs when present."""
+    Bayesian read-outs when present.
+
+    ``readout`` is the read-out or a table with its columns (e.g. ``analyze_ratios(..., readout_table=...)``);
+    ``money=False`` keeps the means and effects of a non-proportion outcome (items per order) plain numbers."""
     rows = _rows(readout, outcome)
     proportion = bool((rows["kind"] == "proportion").all())
     frame = pd.DataFrame({"n_arm": rows["n_arm"].astype(int), "mean_control": rows["mean_control"],
@@ -156,4 +160,4 @@ def readout_table(readout: ExperimentReadout, outcome: str) -> ReadoutTable:
     if proportion:
         return ReadoutTable(frame, [], ["mean_control", "mean_arm", *shares])
     frame = frame.replace([np.inf, -np.inf], np.nan)
-    return ReadoutTable(frame, ["mean_control", "mean_arm", "effect", "ci_low", "ci_high"], shares)
+    return ReadoutTable(frame, ["mean_control", "mean_arm", "effect", "ci_low", "ci_high"] if money else [], shares)

@@ -5,6 +5,7 @@ matplotlib is imported inside each function; every function returns the ``Axes``
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -118,3 +119,15 @@ def plot_repurchase_curves(result: Any, *, max_days: float | None = None, show_i
     ax.set_ylim(bottom=0)
     ax.legend(loc="upper left", fontsize=8)
     return ax
+
+
+def readout_tables(tables: Iterable[tuple[str, Any]], *, currency: str = "") -> list[Any]:
+    """Stakeholder tables (pandas ``Styler``) of ``(caption, ReadoutTable)`` pairs, e.g.
+    ``[(name, crm_models.ab.report.readout_table(readout, name))]`` or ``RepurchaseReport.tables()``: reader's
+    column names, money in ``currency`` and shares as percentages, one row per arm."""
+    from crm_models.ab.report import READOUT_LABELS
+    from crm_models.plotting.tables import stakeholder_table
+
+    return [stakeholder_table(shown.frame, currency=currency, labels=READOUT_LABELS, money=shown.money,
+                              shares=shown.shares, index_label="arm").set_caption(caption)
+            for caption, shown in tables]

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["UPLIFT_LABELS", "targeting_sentence", "truth_sentence"]
+__all__ = ["UPLIFT_LABELS", "chosen_sentence", "experiment_kpis", "targeting_sentence", "truth_sentence"]
 
 #: Reader's names of the columns of ``LearnerComparison.table_`` and of ``compare_policies``.
 UPLIFT_LABELS = {
@@ -65,3 +65,28 @@ def truth_sentence(scores: Mapping[str, Any], true_effect: Any) -> str:
     truth = np.asarray(true_effect, dtype=float)
     parts = [f"{name} {np.corrcoef(np.asarray(score, dtype=float), truth)[0, 1]:.2f}" for name, score in scores.items()]
     return "Correlation of predicted with true uplift (simulated data, so the truth is known): " + ", ".join(parts) + "."
+
+
+def chosen_sentence(comparison: Any, *, null: Any, interval: dict[str, float]) -> str:
+    """The chosen learner with its Qini coefficient on the target arm, the permutation p-value and the bootstrap
+    interval (``null`` and ``interval`` as for :func:`targeting_sentence`)."""
+    return (f"Chosen: **{comparison.best_name_}**, Qini coefficient {null.score:.3f} on {comparison.target_arm} (a "
+            f"random ranking scores as high with probability {null.p_value:.3f}; bootstrap 95% CI "
+            f"{interval['ci_low']:.3f} to {interval['ci_high']:.3f}).")
+
+
+def experiment_kpis(readout: Any, arm: str, policies: pd.DataFrame, comparison: Any, null: Any,
+                    outcome: str = "converted") -> dict[str, float]:
+    """The notebook's tracked metrics: the primary lift of ``arm`` on ``outcome`` (``kpi_experiment_*``), the
+    incremental profit of the best uplift cut-off and its gain over treating everyone, the sample-ratio and
+    Qini permutation p-values, and every learner's Qini coefficient per arm."""
+    from crm_models.ab.report import primary_effect
+
+    pol, lift = policies.set_index("policy"), primary_effect(readout, outcome, arm)
+    best = float(pol.loc["uplift model, best cut-off", "profit"])
+    return {"kpi_experiment_lift": lift["relative"], "kpi_experiment_abs_effect": lift["effect"],
+            "kpi_incremental_profit": best, "uplift_qini": float(null.score),
+            "srm_p_value": float(readout.srm.p_value), "qini_null_p_value": float(null.p_value),
+            "gain_vs_treat_everyone": best - float(pol.loc["treat everyone", "profit"]),
+            **{f"qini_{r.learner.replace('-', '_')}_{r.arm}": float(r.qini_auc)
+               for r in comparison.table_.itertuples()}}
