@@ -113,14 +113,17 @@ def test_horizon_beyond_follow_up_is_not_estimable():
 
 
 def test_repurchase_curves_carry_the_hand_computed_kaplan_meier_into_the_table():
-    """The control arm is the hand case: 20-day repurchase 1 - 0.6 = 0.4 with Greenwood variance 0.048; the
-    treatment arm (all buy by day 5) has variance 0, so the difference's standard error is sqrt(0.048)."""
+    """The control arm is the hand case: repurchase within 21 days (the window [0, 21), so the purchase on day 20
+    counts) is 1 - 0.6 = 0.4 with Greenwood variance 0.048; the treatment arm (all buy by day 5) has variance 0,
+    so the difference's standard error is sqrt(0.048). Within 20 days leaves day 20 out: 1 - 0.8 = 0.2."""
     data = pd.DataFrame({"variant": ["control"] * 5 + ["coupon"] * 5,
                          "purchase_days": [10, 20, 30, 40, 50, 1, 2, 3, 4, 5],
                          "purchase_observed": [1, 1, 0, 1, 0, 1, 1, 1, 1, 1]})
-    res = repurchase_curves(data, days=(20, 40))
+    res = repurchase_curves(data, days=(20, 21, 41))
     assert res.curves["control"].survival_at([10, 20, 40]) == pytest.approx([0.8, 0.6, 0.3])
-    row = res.table.set_index("outcome").loc["repurchase_20d"]
+    table = res.table.set_index("outcome")
+    row = table.loc["repurchase_21d"]
     assert row["mean_control"] == pytest.approx(0.4) and row["mean_arm"] == pytest.approx(1.0)
     assert row["abs_se"] == pytest.approx(np.sqrt(0.048))
-    assert res.table.set_index("outcome").loc["repurchase_40d", "mean_control"] == pytest.approx(0.7)
+    assert table.loc["repurchase_20d", "mean_control"] == pytest.approx(0.2), "day 20 itself is outside [0, 20)"
+    assert table.loc["repurchase_41d", "mean_control"] == pytest.approx(0.7)

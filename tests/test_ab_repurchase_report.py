@@ -183,9 +183,6 @@ def test_without_censoring_the_curves_equal_the_window_shares(days):
     assert "nan" not in " ".join(rep.sentences).lower()  # an arm without orders: "not estimable", never "nan"
 
 
-@pytest.mark.xfail(strict=True, reason="known inconsistency, reported to the lead: experiment_outcomes' N-day window "
-                   "is [0, N) but repurchase_curves reads the Kaplan-Meier curve at N (right-continuous), so a "
-                   "purchase at exactly N days counts in the curve and not in purchased_Nd (common with daily dates)")
 def test_a_purchase_at_exactly_n_days_counts_the_same_in_curves_and_windows():
     experiment = pd.DataFrame({"unit_id": [f"u{i}" for i in range(4)], "variant": ["control", "coupon"] * 2,
                                "enrolled_at": [START] * 4, "tier": ["a"] * 4})

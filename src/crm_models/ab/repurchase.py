@@ -194,10 +194,13 @@ def repurchase_curves(
         pairwise[arm] = lr
         kt = curves[arm]
         for n_days in days:
-            fc = 1 - float(kc.survival_at(n_days)[0])
-            ft = 1 - float(kt.survival_at(n_days)[0])
-            vc = float(greenwood_variance_at(kc, n_days)[0])
-            vt = float(greenwood_variance_at(kt, n_days)[0])
+            # "within N days" is the window [0, N) of experiment_outcomes: the curve just before N, so that a
+            # purchase at exactly N days counts in neither (S(N-), not S(N))
+            before = float(np.nextafter(float(n_days), -np.inf))
+            fc = 1 - float(kc.survival_at(before)[0])
+            ft = 1 - float(kt.survival_at(before)[0])
+            vc = float(greenwood_variance_at(kc, before)[0])
+            vt = float(greenwood_variance_at(kt, before)[0])
             diff, se = ft - fc, float(np.sqrt(vc + vt))
             if not np.isfinite(se):  # a horizon beyond an arm's follow-up: not estimable yet
                 diff = lo = hi = p = np.nan
