@@ -10,16 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from crm_models.plotting.style import NEGATIVE, NEUTRAL, OKABE_ITO, POSITIVE
-
-
-def _axes(ax: Any, figsize: tuple[float, float]) -> Any:
-    import matplotlib.pyplot as plt
-
-    if ax is not None:
-        return ax
-    _, ax = plt.subplots(figsize=figsize)
-    return ax
+from crm_models.plotting.style import NEGATIVE, NEUTRAL, OKABE_ITO, POSITIVE, axes_or_new
 
 
 def plot_effect_forest(readout: Any, *, relative: bool = True, show_unadjusted: bool = True,
@@ -32,7 +23,7 @@ def plot_effect_forest(readout: Any, *, relative: bool = True, show_unadjusted: 
     """
     table = readout.table
     n = len(table)
-    ax = _axes(ax, (7.5, 0.6 * n + 1.5))
+    ax = axes_or_new(ax, (7.5, 0.6 * n + 1.5))
     ypos = np.arange(n)[::-1]
     has_cuped = "cuped_effect" in table.columns
     for y, r in zip(ypos, table.itertuples(index=False), strict=True):
@@ -70,7 +61,7 @@ def plot_effect_forest(readout: Any, *, relative: bool = True, show_unadjusted: 
 
 def plot_sequential(result: Any, *, ax: Any = None, label: str | None = None) -> Any:
     """Always-valid confidence sequence and estimate against units enrolled, with the first possible stop."""
-    ax = _axes(ax, (7.5, 4.0))
+    ax = axes_or_new(ax, (7.5, 4.0))
     looks = result.looks
     finite = np.isfinite(looks["ci_low"]) & np.isfinite(looks["ci_high"])
     ax.fill_between(looks["n"][finite], looks["ci_low"][finite], looks["ci_high"][finite], color=OKABE_ITO[4],
@@ -95,7 +86,7 @@ def plot_repurchase_curves(result: Any, *, max_days: float | None = None, show_i
     """
     from matplotlib.ticker import PercentFormatter
 
-    ax = _axes(ax, (7.5, 4.5))
+    ax = axes_or_new(ax, (7.5, 4.5))
     colours = iter(OKABE_ITO)
     for arm, km in result.curves.items():
         curve = km.survival_function_

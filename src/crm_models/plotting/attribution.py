@@ -10,6 +10,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from crm_models.plotting.style import axes_or_new
+
 START, CONVERSION, NULL = "(start)", "(conversion)", "(null)"
 
 #: Reader's names of the measures of a credit table.
@@ -26,15 +28,6 @@ def _method(method: str) -> str:
 
 def _measure(measure: str) -> str:
     return MEASURE_LABELS.get(measure, measure.replace("_", " "))
-
-
-def _axes(ax: Any, figsize: tuple[float, float]) -> Any:
-    if ax is not None:
-        return ax
-    import matplotlib.pyplot as plt
-
-    _, ax = plt.subplots(figsize=figsize)
-    return ax
 
 
 def plot_credit_by_method(
@@ -57,7 +50,7 @@ def plot_credit_by_method(
     truth:
         Optional known credit per channel (same measure), drawn as black markers.
     """
-    ax = _axes(ax, (10, 4.5))
+    ax = axes_or_new(ax, (10, 4.5))
     wide = table.pivot(index="channel", columns="method", values=measure)
     order = methods or [m for m in dict.fromkeys(table["method"]) if m in wide.columns]
     wide = wide[order]
@@ -88,7 +81,7 @@ def _percent() -> Any:
 def plot_removal_effects(result: Any, ax: Any = None) -> Any:
     """Horizontal bars of each channel's removal effect, annotated with the conversion probability
     with and without the channel."""
-    ax = _axes(ax, (7, 0.45 * len(result.removal_effects) + 1.5))
+    ax = axes_or_new(ax, (7, 0.45 * len(result.removal_effects) + 1.5))
     effects = result.removal_effects.sort_values("removal_effect")
     y = np.arange(len(effects))
     ax.barh(y, effects["removal_effect"].to_numpy(), color="#4C72B0")
@@ -111,7 +104,7 @@ def plot_credit_intervals(
     intervals: pd.DataFrame, measure: str = "conversions", *, truth: pd.Series | None = None, ax: Any = None
 ) -> Any:
     """Point estimates with bootstrap intervals (from :func:`crm_models.attribution.bootstrap_attribution`)."""
-    ax = _axes(ax, (7, 0.45 * len(intervals) + 1.5))
+    ax = axes_or_new(ax, (7, 0.45 * len(intervals) + 1.5))
     frame = intervals.sort_values(measure)
     y = np.arange(len(frame))
     est = frame[measure].to_numpy()
@@ -145,7 +138,7 @@ def plot_transition_graph(
     import matplotlib.pyplot as plt
     from matplotlib.patches import FancyArrowPatch
 
-    ax = _axes(ax, (9, 7))
+    ax = axes_or_new(ax, (9, 7))
     transitions = result.transitions
     traffic = transitions.groupby("to")["weight"].sum()
     states = [s for s in traffic.drop([CONVERSION, NULL], errors="ignore").sort_values(ascending=False).index][:max_states]
@@ -195,7 +188,7 @@ def plot_transition_graph(
 
 def plot_order_selection(selection: Any, ax: Any = None) -> Any:
     """Held-out and training log-likelihood per journey for each chain order."""
-    ax = _axes(ax, (6, 3.5))
+    ax = axes_or_new(ax, (6, 3.5))
     table = selection.table
     ax.errorbar(table.index, table["heldout_loglik"], yerr=table["heldout_se"].fillna(0.0), marker="o",
                 capsize=3, label="held out")
@@ -211,7 +204,7 @@ def plot_order_selection(selection: Any, ax: Any = None) -> Any:
 
 def plot_ordered_shapley(by_position: pd.DataFrame, ax: Any = None, max_positions: int = 6) -> Any:
     """Stacked bars of ordered Shapley credit: how much of each channel's credit comes at each position."""
-    ax = _axes(ax, (8, 4))
+    ax = axes_or_new(ax, (8, 4))
     frame = by_position.iloc[:, :max_positions].copy()
     if by_position.shape[1] > max_positions:
         frame[f"{max_positions + 1}+"] = by_position.iloc[:, max_positions:].sum(axis=1)
@@ -232,7 +225,7 @@ def plot_channel_roas(roi: Any, method: str = "markov", *, currency: str = "", a
     interval and the break-even line at 1 (from :func:`crm_models.attribution.channel_roi`)."""
     frame = roi.table[(roi.table["method"] == method) & (roi.table["spend"] > 0)].set_index("channel")
     frame = frame.sort_values("roas")
-    ax = _axes(ax, (7, 0.45 * len(frame) + 1.5))
+    ax = axes_or_new(ax, (7, 0.45 * len(frame) + 1.5))
     y = np.arange(len(frame))
     est = frame["roas"].to_numpy()
     err = np.vstack([est - frame["roas_lower"].to_numpy(), frame["roas_upper"].to_numpy() - est])

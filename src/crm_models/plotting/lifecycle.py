@@ -12,18 +12,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from crm_models.plotting.style import NEUTRAL, OKABE_ITO, SEQUENTIAL_CMAP, palette
+from crm_models.plotting.style import NEUTRAL, OKABE_ITO, SEQUENTIAL_CMAP, axes_or_new, palette
 
 _PERIOD_WORDS = {"W": "weeks", "M": "months", "Q": "quarters"}
-
-
-def _axes(ax: Any, figsize: tuple[float, float]) -> Any:
-    import matplotlib.pyplot as plt
-
-    if ax is not None:
-        return ax
-    _, new = plt.subplots(figsize=figsize)
-    return new
 
 
 def plot_cohort_heatmap(
@@ -42,7 +33,7 @@ def plot_cohort_heatmap(
     from crm_models.lifecycle.cohorts import cohort_matrix
 
     matrix = cohort_matrix(cohorts, value)
-    ax = _axes(ax, (min(2.0 + 0.55 * matrix.shape[1], 14.0), min(1.5 + 0.35 * matrix.shape[0], 10.0)))
+    ax = axes_or_new(ax, (min(2.0 + 0.55 * matrix.shape[1], 14.0), min(1.5 + 0.35 * matrix.shape[0], 10.0)))
     share = value.endswith("share")
     data = np.ma.masked_invalid(matrix.to_numpy(dtype="float64"))
     image = ax.imshow(data, aspect="auto", cmap=SEQUENTIAL_CMAP, vmin=0.0,
@@ -75,7 +66,7 @@ def plot_retention_curve(
     title: str = "Retention after the first purchase",
 ) -> Any:
     """Retention by periods since acquisition with its interval band; one line per entry of a mapping."""
-    ax = _axes(ax, (7.0, 4.5))
+    ax = axes_or_new(ax, (7.0, 4.5))
     items = curves.items() if isinstance(curves, Mapping) else [("all customers", curves)]
     for (name, curve), color in zip(items, palette(len(list(items))), strict=False):
         ax.plot(curve["period"], curve["retention"], marker="o", ms=3, color=color, label=str(name))
@@ -100,7 +91,7 @@ def plot_survival(
     """Kaplan-Meier curves (a fitted :class:`~crm_models.lifecycle.KaplanMeier` or a ``{name: fitted}``
     mapping) as steps with their interval bands; ``as_repurchase`` plots ``1 - S(t)``, the share that has
     bought again by day ``t``."""
-    ax = _axes(ax, (7.0, 4.5))
+    ax = axes_or_new(ax, (7.0, 4.5))
     items = list(curves.items()) if isinstance(curves, Mapping) else [("all customers", curves)]
     for (name, km), color in zip(items, palette(len(items)), strict=False):
         frame = km.survival_function_
@@ -124,7 +115,7 @@ def plot_survival(
 def plot_funnel(result: pd.DataFrame, *, ax: Any = None, title: str = "Shopping path: customers at each stage") -> Any:
     """Step chart of a :func:`~crm_models.lifecycle.funnel` result: bars of customers per stage, labelled with
     the conversion from the previous stage; one bar group per segment when the result has segments."""
-    ax = _axes(ax, (8.0, 4.5))
+    ax = axes_or_new(ax, (8.0, 4.5))
     segments = list(result["segment"].unique()) if "segment" in result.columns else [None]
     stages = list(dict.fromkeys(result["stage"]))
     width = 0.8 / len(segments)
@@ -160,7 +151,7 @@ def plot_funnel_flow(result: pd.DataFrame, *, ax: Any = None, title: str = "Wher
 
     if "segment" in result.columns:
         raise ValueError("plot_funnel_flow draws one funnel: filter the result to one segment first")
-    ax = _axes(ax, (9.0, 4.5))
+    ax = axes_or_new(ax, (9.0, 4.5))
     counts = result["customers"].to_numpy(dtype="float64")
     top = counts[0] if counts[0] > 0 else 1.0
     heights = counts / top
@@ -191,7 +182,7 @@ def plot_funnel_flow(result: pd.DataFrame, *, ax: Any = None, title: str = "Wher
 
 def plot_seasonality(profile: pd.DataFrame, *, ax: Any = None, title: str | None = None) -> Any:
     """Share of purchases per slot (weekday, hour or month), one line per segment, with interval bands."""
-    ax = _axes(ax, (8.0, 4.0))
+    ax = axes_or_new(ax, (8.0, 4.0))
     segments = list(dict.fromkeys(profile["segment"]))
     for segment, color in zip(segments, palette(len(segments)), strict=False):
         part = profile.loc[profile["segment"] == segment]

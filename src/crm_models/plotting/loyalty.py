@@ -8,21 +8,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from crm_models.plotting.style import NEGATIVE, POSITIVE, SEQUENTIAL_CMAP, palette
-
-
-def _axes(ax: Any, figsize: tuple[float, float]) -> Any:
-    import matplotlib.pyplot as plt
-
-    if ax is None:
-        _, ax = plt.subplots(figsize=figsize)
-    return ax
+from crm_models.plotting.style import NEGATIVE, POSITIVE, SEQUENTIAL_CMAP, axes_or_new, palette
 
 
 def plot_tier_mix(mix: pd.DataFrame, *, share: bool = True, ax: Any = None, title: str | None = None) -> Any:
     """Stacked bars of members per tier at each evaluation date (``TierReplay.tier_mix()``), as shares of
     members (``share=True``) or counts."""
-    ax = _axes(ax, (8, 4))
+    ax = axes_or_new(ax, (8, 4))
     data = mix.div(mix.sum(axis=1).replace(0, np.nan), axis=0) * 100 if share else mix
     labels = [d.strftime("%Y-%m-%d") for d in pd.DatetimeIndex(mix.index)]
     bottom = np.zeros(len(data))
@@ -41,7 +33,7 @@ def plot_tier_mix(mix: pd.DataFrame, *, share: bool = True, ax: Any = None, titl
 def plot_transition_matrix(matrix: pd.DataFrame, *, ax: Any = None, title: str | None = None) -> Any:
     """Heat map of members moving between tiers (``TierReplay.transition_matrix()``), shaded by the share of
     each row, with the member counts written in the cells."""
-    ax = _axes(ax, (5.5, 4.5))
+    ax = axes_or_new(ax, (5.5, 4.5))
     counts = matrix.to_numpy(dtype=float)
     shares = counts / np.where(counts.sum(axis=1, keepdims=True) > 0, counts.sum(axis=1, keepdims=True), 1)
     image = ax.imshow(shares, cmap=SEQUENTIAL_CMAP, vmin=0, vmax=1, aspect="auto")
@@ -61,7 +53,7 @@ def plot_transition_matrix(matrix: pd.DataFrame, *, ax: Any = None, title: str |
 def plot_progress(current: pd.DataFrame, *, bins: int = 10, ax: Any = None, title: str | None = None) -> Any:
     """Histogram of members' progress towards their next tier (``TierReplay.current``), one colour per
     current tier; members in the top tier are left out."""
-    ax = _axes(ax, (8, 4))
+    ax = axes_or_new(ax, (8, 4))
     below_top = current[current["next_tier"].notna()]
     edges = np.linspace(0, 1, bins + 1)
     tiers = [t for t in current["tier"].cat.categories if (below_top["tier"] == t).any()]
@@ -77,7 +69,7 @@ def plot_progress(current: pd.DataFrame, *, bins: int = 10, ax: Any = None, titl
 
 def plot_points_forecast(schedule: pd.DataFrame, *, ax: Any = None, title: str | None = None) -> Any:
     """Bars per month of the points expected to be redeemed and to expire (``PointsForecast.schedule``)."""
-    ax = _axes(ax, (8, 4))
+    ax = axes_or_new(ax, (8, 4))
     labels = [d.strftime("%Y-%m") for d in pd.DatetimeIndex(schedule.index)]
     positions = np.arange(len(labels))
     ax.bar(positions - 0.2, schedule["expected_redeemed"], width=0.4, color=POSITIVE, label="expected redeemed")
@@ -92,7 +84,7 @@ def plot_points_forecast(schedule: pd.DataFrame, *, ax: Any = None, title: str |
 
 def plot_whatif_tiers(whatif: Any, *, ax: Any = None, title: str | None = None) -> Any:
     """Members per tier under each of the two rule sets of a what-if (``compare_rules(...)``)."""
-    ax = _axes(ax, (8, 4))
+    ax = axes_or_new(ax, (8, 4))
     rows = [r for r in whatif.summary.index if str(r).startswith("members: ")]
     table = whatif.summary.loc[rows, list(whatif.labels)]
     positions = np.arange(len(rows))

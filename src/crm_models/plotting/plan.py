@@ -10,17 +10,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from crm_models.plotting.style import NEGATIVE, NEUTRAL, OKABE_ITO, POSITIVE
+from crm_models.plotting.style import NEGATIVE, NEUTRAL, OKABE_ITO, POSITIVE, axes_or_new
 from crm_models.plotting.tables import format_money, format_share
-
-
-def _axes(ax: Any, figsize: tuple[float, float]) -> Any:
-    import matplotlib.pyplot as plt
-
-    if ax is not None:
-        return ax
-    _, ax = plt.subplots(figsize=figsize)
-    return ax
 
 
 def plot_policy_profit(comparison: pd.DataFrame, *, currency: str = "", ax: Any = None,
@@ -29,7 +20,7 @@ def plot_policy_profit(comparison: pd.DataFrame, *, currency: str = "", ax: Any 
     :func:`crm_models.plan.compare_policies`: index = policy, ``true_incremental_profit`` and optionally
     ``share_of_oracle``), best at the top; the oracle bar grey (the ceiling, not a policy one can run), losses red.
     Each bar is labelled with its amount and, for a policy that does not lose money, its share of the oracle."""
-    ax = _axes(ax, (8.0, 0.55 * len(comparison) + 1.6))
+    ax = axes_or_new(ax, (8.0, 0.55 * len(comparison) + 1.6))
     table = comparison.sort_values("true_incremental_profit")
     profit = table["true_incremental_profit"].to_numpy(dtype=float)
     colors = [NEUTRAL if "oracle" in str(name) else (NEGATIVE if p < 0 else POSITIVE if i == len(table) - 1
@@ -54,7 +45,7 @@ def plot_policy_profit(comparison: pd.DataFrame, *, currency: str = "", ax: Any 
 
 def plot_actions_by_segment(counts: pd.DataFrame, *, ax: Any = None, title: str | None = None) -> Any:
     """Stacked horizontal bars: customers per segment (rows of ``counts``) by planned action (columns)."""
-    ax = _axes(ax, (8.0, 0.4 * len(counts) + 1.6))
+    ax = axes_or_new(ax, (8.0, 0.4 * len(counts) + 1.6))
     left = np.zeros(len(counts))
     positions = np.arange(len(counts))
     for i, action in enumerate(counts.columns):

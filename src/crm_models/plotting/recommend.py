@@ -11,16 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from crm_models.plotting.style import NEUTRAL, OKABE_ITO
-
-
-def _axes(ax: Any, figsize: tuple[float, float]) -> Any:
-    import matplotlib.pyplot as plt
-
-    if ax is not None:
-        return ax
-    _, ax = plt.subplots(figsize=figsize)
-    return ax
+from crm_models.plotting.style import NEUTRAL, OKABE_ITO, axes_or_new
 
 
 def plot_evaluation(table: pd.DataFrame, *, metrics: Sequence[str] = ("precision", "recall", "ndcg", "hit_rate"),
@@ -28,7 +19,7 @@ def plot_evaluation(table: pd.DataFrame, *, metrics: Sequence[str] = ("precision
     """Grouped bars of each model's metrics (rows of ``EvaluationResult.table``), models in the table's order."""
     from crm_models.recommend.evaluation import METRIC_LABELS
 
-    ax = _axes(ax, (8.0, 4.0))
+    ax = axes_or_new(ax, (8.0, 4.0))
     models = list(table.index)
     width = 0.8 / max(len(models), 1)
     x = np.arange(len(metrics))
@@ -48,7 +39,7 @@ def plot_top_rules(rules: pd.DataFrame, labels: Any = None, *, top: int = 12, ax
     from crm_models.recommend.affinity import rule_label
 
     shown = rules.head(int(top)).iloc[::-1]
-    ax = _axes(ax, (8.0, 0.4 * max(len(shown), 3) + 1.0))
+    ax = axes_or_new(ax, (8.0, 0.4 * max(len(shown), 3) + 1.0))
     names = [rule_label(a, c, labels) for a, c in zip(shown["antecedents"], shown["consequents"], strict=True)]
     bars = ax.barh(np.arange(len(shown)), shown["lift"].to_numpy(dtype=float), color=OKABE_ITO[0])
     ax.bar_label(bars, labels=[f"{c:.0%} of orders" for c in shown["confidence"]], fontsize=7, padding=2)

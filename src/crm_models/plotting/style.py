@@ -63,3 +63,14 @@ def report_style() -> Iterator[None]:
 def palette(n: int) -> list[str]:
     """``n`` colours from the Okabe-Ito palette (cycled when ``n`` exceeds it)."""
     return [OKABE_ITO[i % len(OKABE_ITO)] for i in range(n)]
+
+
+def axes_or_new(ax: Any, figsize: tuple[float, float]) -> Any:
+    """``ax`` when the caller gave one, else the ``Axes`` of a new figure of ``figsize`` (matplotlib is imported
+    here, not at module import)."""
+    if ax is not None:
+        return ax
+    import matplotlib.pyplot as plt
+
+    _, new = plt.subplots(figsize=figsize)
+    return new
