@@ -9,6 +9,7 @@ import re
 import pytest
 
 from conftest import PROJECT_ROOT
+from notebook_outputs import all_text, markdown_outputs
 
 pytestmark = pytest.mark.notebook
 
@@ -24,18 +25,8 @@ def _execute(tmp_path, **parameters):
                                cwd=str(tmp_path))
 
 
-def _markdown(nb) -> list[str]:
-    return [o["data"]["text/markdown"] for c in nb.cells for o in c.get("outputs", [])
-            if "text/markdown" in o.get("data", {})]
 
 
-def _all_text(nb) -> str:
-    parts = []
-    for cell in nb.cells:
-        for output in cell.get("outputs", []):
-            parts.append(str(output.get("text", "")))
-            parts.extend(str(v) for k, v in output.get("data", {}).items() if k.startswith("text/"))
-    return "\n".join(parts)
 
 
 def _runs(mlruns) -> list:
@@ -51,7 +42,7 @@ def test_lifecycle_notebook_headline_comes_from_the_run(tmp_path, isolated_mlflo
 
     folder = tmp_path / "data" / "processed" / "demo"
     nb = _execute(tmp_path, customer_table=str(folder))
-    summary = next(m for m in _markdown(nb) if m.startswith("## Executive summary"))
+    summary = next(m for m in markdown_outputs(nb) if m.startswith("## Executive summary"))
 
     # the repurchase share is the Kaplan-Meier figure of the same purchases, recomputed here
     loaded = load_transactions_source("demo", n_customers=400, seed=3, returns="keep")
@@ -68,9 +59,9 @@ def test_lifecycle_notebook_headline_comes_from_the_run(tmp_path, isolated_mlflo
     assert format_money(overdue["clv"].sum(), "EUR") in summary
     # the funnel runs on the demo generator's events: its biggest drop-off is named, its known conversion shown
     assert "biggest drop-off is before" in summary
-    assert "Known conversion (simulated data)" in _all_text(nb)
+    assert "Known conversion (simulated data)" in all_text(nb)
 
-    text, html = _all_text(nb), render_html(nb)
+    text, html = all_text(nb), render_html(nb)
     ids = set(frame.index.astype(str))
     assert not [i for i in ids if re.search(rf"\b{re.escape(i)}\b", text)], "raw customer ids in the outputs"
     assert not re.search(r"\bC\d{4}\b", html), "demo customer ids are pseudonymized in the report"
@@ -83,7 +74,7 @@ def test_lifecycle_notebook_headline_comes_from_the_run(tmp_path, isolated_mlflo
 
 def test_lifecycle_notebook_without_events_or_table_columns_says_so(tmp_path, isolated_mlflow) -> None:
     nb = _execute(tmp_path, events_source=None, lifecycle_columns=False)
-    summary = next(m for m in _markdown(nb) if m.startswith("## Executive summary"))
+    summary = next(m for m in markdown_outputs(nb) if m.startswith("## Executive summary"))
     assert "no web events" in summary and "biggest drop-off" not in summary
     assert re.search(r"\*\*[\d,]+ of [\d,]+ repeat customers", summary), "cycles computed for the report"
-    assert not re.search(r"\bC\d{4}\b", _all_text(nb))
+    assert not re.search(r"\bC\d{4}\b", all_text(nb))

@@ -9,6 +9,7 @@ import re
 import pytest
 
 from conftest import PROJECT_ROOT
+from notebook_outputs import all_text, markdown_outputs
 
 pytestmark = pytest.mark.notebook
 
@@ -19,18 +20,8 @@ PARAMETERS = {"n_customers": 400, "seed": 3, "currency": "EUR", "n_estimators": 
               "loyalty_rules": str(RULES), "compare_with": str(EASIER)}
 
 
-def _markdown(nb) -> list[str]:
-    return [o["data"]["text/markdown"] for c in nb.cells for o in c.get("outputs", [])
-            if "text/markdown" in o.get("data", {})]
 
 
-def _all_text(nb) -> str:
-    parts = []
-    for cell in nb.cells:
-        for output in cell.get("outputs", []):
-            parts.append(str(output.get("text", "")))
-            parts.extend(str(v) for k, v in output.get("data", {}).items() if k.startswith("text/"))
-    return "\n".join(parts)
 
 
 def test_loyalty_notebook_headline_comes_from_the_customer_table(tmp_path, isolated_mlflow) -> None:
@@ -48,7 +39,7 @@ def test_loyalty_notebook_headline_comes_from_the_customer_table(tmp_path, isola
     nb = pm.execute_notebook(str(PROJECT_ROOT / NOTEBOOK), str(tmp_path / "08.ipynb"),
                              parameters={**PARAMETERS, "customer_table": str(folder)}, kernel_name="python3",
                              progress_bar=False, cwd=str(tmp_path))
-    summary = next(m for m in _markdown(nb) if m.startswith("## Executive summary"))
+    summary = next(m for m in markdown_outputs(nb) if m.startswith("## Executive summary"))
 
     stored = read_customer_table(folder)  # written by this run with its loyalty columns
     frame = stored.frame
@@ -71,7 +62,7 @@ def test_loyalty_notebook_headline_comes_from_the_customer_table(tmp_path, isola
     changed = int((easier != frame["tier"]).sum())
     assert changed > 0 and f"{changed:,} customers would hold a different tier" in summary
 
-    text, html = _all_text(nb), render_html(nb)
+    text, html = all_text(nb), render_html(nb)
     ids = set(frame.index.astype(str))
     assert not [i for i in ids if re.search(rf"\b{re.escape(i)}\b", text)], "raw customer ids in the outputs"
     assert not re.search(r"\bC\d{4}\b", html), "demo customer ids are pseudonymized in the report"

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from conftest import PROJECT_ROOT
+from notebook_outputs import isolate_tracking, outputs_of
 
 pytestmark = pytest.mark.notebook
 
@@ -27,10 +28,7 @@ def executed(tmp_path_factory):
     (tmp / "reports").mkdir()
     folder = tmp / "data" / "processed" / "demo"
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("MLFLOW_ALLOW_FILE_STORE", "true")
-        mp.setenv("MLFLOW_TRACKING_URI", (tmp / "mlruns").as_uri())
-        mp.delenv("MLFLOW_RUN_ID", raising=False)
-        mp.delenv("CRM_SUITE", raising=False)
+        isolate_tracking(mp, tmp)
         mp.setenv("OMP_NUM_THREADS", "1")  # the boosted uplift models: one thread on a shared 2-core machine
         mp.setenv("CRM_SUITE_RUN_ID", "plan-test")  # as under `crm run`: a table with other settings is refused
         small = {"n_customers": 2000, "seed": 3, "n_estimators": 50, "customer_table": str(folder)}
@@ -43,13 +41,11 @@ def executed(tmp_path_factory):
     return nb, tmp, folder
 
 
-def _outputs(nb, kind: str) -> list[str]:
-    return [str(o["data"][kind]) for c in nb.cells for o in c.get("outputs", []) if kind in o.get("data", {})]
 
 
 def test_comparison_is_shown_and_the_oracle_is_the_ceiling(executed) -> None:
     nb, tmp, _ = executed
-    html = "\n".join(_outputs(nb, "text/html"))
+    html = "\n".join(outputs_of(nb, "text/html"))
     assert "True incremental profit" in html and "oracle (true effects)" in html
     assert "optimised plan (predicted uplift)" in html and "by churn risk" in html
     [logged] = list((tmp / "mlruns").glob("*/*/artifacts/plan/policy_comparison.csv"))
@@ -62,7 +58,7 @@ def test_comparison_is_shown_and_the_oracle_is_the_ceiling(executed) -> None:
 
 def test_summary_states_the_plan_in_words(executed) -> None:
     nb, _, _ = executed
-    markdown = _outputs(nb, "text/markdown")
+    markdown = outputs_of(nb, "text/markdown")
     summary = next(m for m in markdown if m.startswith("## Executive summary"))
     assert re.search(r"\*\*[\d,]+ get a coupon\*\*", summary)
     assert re.search(r"90% interval -?EUR [\d,]+ to -?EUR [\d,]+ over 3 refits", summary)

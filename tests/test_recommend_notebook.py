@@ -10,14 +10,13 @@ import pandas as pd
 import pytest
 
 from conftest import PROJECT_ROOT
+from notebook_outputs import isolate_tracking, outputs_of
 
 pytestmark = pytest.mark.notebook
 
 NOTEBOOK = "notebooks/06_recommendations.ipynb"
 
 
-def _outputs(nb, kind: str) -> list[str]:
-    return ["".join(o["data"][kind]) for c in nb.cells for o in c.get("outputs", []) if kind in o.get("data", {})]
 
 
 @pytest.fixture(scope="module")
@@ -27,10 +26,7 @@ def demo_run(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("recommend")
     folder = tmp / "data" / "processed" / "demo"
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("MLFLOW_ALLOW_FILE_STORE", "true")
-        mp.setenv("MLFLOW_TRACKING_URI", (tmp / "mlruns").as_uri())
-        mp.delenv("MLFLOW_RUN_ID", raising=False)
-        mp.delenv("CRM_SUITE", raising=False)
+        isolate_tracking(mp, tmp)
         nb = pm.execute_notebook(str(PROJECT_ROOT / NOTEBOOK), str(tmp / "06.ipynb"),
                                  parameters={"n_customers": 500, "seed": 7, "k": 5, "customer_table": str(folder)},
                                  kernel_name="python3", progress_bar=False, cwd=str(tmp))
@@ -38,7 +34,7 @@ def demo_run(tmp_path_factory):
 
 
 def test_rules_are_told_in_words_with_the_planted_pairs(demo_run) -> None:
-    markdown = _outputs(demo_run["nb"], "text/markdown")
+    markdown = outputs_of(demo_run["nb"], "text/markdown")
     summary = next(m for m in markdown if m.startswith("## Executive summary"))
     assert re.search(r"customers who buy [A-Z][\w -]+ also buy [A-Z][\w -]+ \(lift \d+(\.\d)?\)", summary)
     rules = next(m for m in markdown if m.startswith("- Of the orders with"))
@@ -53,13 +49,13 @@ def test_rules_are_told_in_words_with_the_planted_pairs(demo_run) -> None:
 def test_evaluation_table_names_the_chosen_model(demo_run) -> None:
     from bs4 import BeautifulSoup
 
-    html = _outputs(demo_run["nb"], "text/html")
+    html = outputs_of(demo_run["nb"], "text/html")
     table = next(t for h in html for t in BeautifulSoup(h, "html.parser").find_all("table")
                  if "Precision@5" in t.get_text())
     models = [r.find("th").get_text(strip=True) for r in table.find_all("tr")[1:] if r.find("td")]
     assert {"popularity", "item cosine", "EASE"} <= set(models)
     chosen = models[0]  # best precision first
-    markdown = _outputs(demo_run["nb"], "text/markdown")
+    markdown = outputs_of(demo_run["nb"], "text/markdown")
     assert any(f"The temporal evaluation chose **{chosen}**" in m for m in markdown)
     export = pd.read_csv(demo_run["folder"] / "next_products.csv", dtype=str)
     assert (export["model"] == chosen).all()
@@ -78,7 +74,7 @@ def test_next_products_file_sits_beside_the_customer_table_only(demo_run) -> Non
 
 def test_no_raw_customer_ids_and_one_mlflow_run(demo_run) -> None:
     nb, mlruns = demo_run["nb"], demo_run["tmp"] / "mlruns"
-    text = "\n".join(_outputs(nb, "text/html") + _outputs(nb, "text/markdown") + _outputs(nb, "text/plain"))
+    text = "\n".join(outputs_of(nb, "text/html") + outputs_of(nb, "text/markdown") + outputs_of(nb, "text/plain"))
     assert not re.search(r"\bC\d{4,}\b", text), "demo customer ids are pseudonymized"
     assert re.search(r"\bc_[0-9a-f]{10}\b", text), "the top customers are shown by pseudonym"
     results = [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "execute_result"]

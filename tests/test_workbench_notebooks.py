@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from conftest import PROJECT_ROOT
+from notebook_outputs import isolate_tracking, markdown_outputs
 
 pytestmark = pytest.mark.notebook
 
@@ -55,10 +56,7 @@ def suite_run(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("suite")
     folder = tmp / "data" / "processed" / "demo"
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("MLFLOW_ALLOW_FILE_STORE", "true")
-        mp.setenv("MLFLOW_TRACKING_URI", (tmp / "mlruns").as_uri())
-        mp.delenv("MLFLOW_RUN_ID", raising=False)
-        mp.delenv("CRM_SUITE", raising=False)
+        isolate_tracking(mp, tmp)
         run = {}
         for name, path in (("rfm", RFM), ("clv", CLV)):
             run[name] = pm.execute_notebook(str(PROJECT_ROOT / path), str(tmp / f"{name}.ipynb"),
@@ -69,9 +67,6 @@ def suite_run(tmp_path_factory):
     return run
 
 
-def _markdown(nb) -> list[str]:
-    return [o["data"]["text/markdown"] for c in nb.cells for o in c.get("outputs", [])
-            if "text/markdown" in o.get("data", {})]
 
 
 def _html_tables(nb) -> list[list[list[str]]]:
@@ -116,7 +111,7 @@ def test_clv_report_shows_the_value_at_risk_of_the_customer_table(suite_run) -> 
         assert row[column] == format_money(value, "EUR", places), customer
     first = top.index[0]
     assert top.loc[first, "value_at_risk"] > 0
-    summary = next(m for m in _markdown(suite_run["clv"]) if m.startswith("## Executive summary"))
+    summary = next(m for m in markdown_outputs(suite_run["clv"]) if m.startswith("## Executive summary"))
     assert format_money(frame["value_at_risk"].sum(), "EUR") in summary, "the headline total is the table's"
     assert format_money(frame["clv"].sum(), "EUR") in summary
 
@@ -125,7 +120,7 @@ def test_rfm_report_reads_segments_and_migration(suite_run) -> None:
     from crm_models.customers import read_customer_table
 
     frame = read_customer_table(suite_run["folder"]).frame
-    markdown = _markdown(suite_run["rfm"])
+    markdown = markdown_outputs(suite_run["rfm"])
     summary = next(m for m in markdown if m.startswith("## Executive summary"))
     assert re.search(r"\*\*[\d,]+ customers\*\*", summary) and f"{len(frame):,} customers" in summary
     assert any("since" in m and re.search(r"^- \d[\d,]* \w", m, flags=re.MULTILINE) for m in markdown), "moves in words"
