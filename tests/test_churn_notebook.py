@@ -30,7 +30,7 @@ def test_churn_notebook_runs_logs_and_summarises(tmp_path, isolated_mlflow) -> N
     assert images >= 6
     text = "\n".join(str(o.get("data", {}).get("text/html", "")) for c in nb.cells for o in c.get("outputs", []))
     assert not re.search(r"\bC\d{4,}\b", text), "demo customer ids are pseudonymized"
-    for kpi in ("kpi_high_risk_customers", "kpi_value_at_risk", "kpi_churn_auc"):
+    for kpi in ("kpi_high_risk_customers", "kpi_high_risk_value_at_risk", "kpi_churn_auc"):
         assert list(isolated_mlflow.glob(f"*/*/metrics/{kpi}")), kpi
     runs = {p.parent.parent.name for p in isolated_mlflow.glob("*/*/metrics/kpi_churn_auc")}
     assert len(runs) == 1, "everything is logged into one run"

@@ -174,7 +174,7 @@ def _kpi_groups(
             if previous is not None:
                 kind, text = format_delta(name, value, None if before is None else before.get(name))
             cards.append({"label": kpi_label(name), "value": format_value(name, value, nb.get("currency", "")),
-                          "delta": text,
+                          "words": isinstance(value, str), "delta": text,
                           "delta_kind": kind})
         if cards:
             groups.append({"href": nb.get("href") or prefix + nb["report"], "title": nb.get("title") or nb["name"],
