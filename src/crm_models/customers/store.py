@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +18,7 @@ import pandas as pd
 from crm_models.customers.build import COLUMNS, CustomerTable, build_customer_table
 from crm_models.customers.enrich import rules_fingerprint
 from crm_models.customers.settings import CustomerTableSettings
+from crm_models.data.files import atomic_write, atomic_write_csv, atomic_write_text
 from crm_models.exceptions import ConfigurationError
 
 TABLE_FILE = "customers.parquet"
@@ -39,29 +39,15 @@ def activation_export(table: CustomerTable) -> pd.DataFrame:
     return frame.assign(as_of=str(table.as_of.date()))[ACTIVATION_COLUMNS].sort_values("priority")
 
 
-def _atomic_write(path: Path, write: Any) -> None:
-    """Write through a temporary file in the same folder and rename, so a reader never sees half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(handle)
-    try:
-        write(temp)
-        os.replace(temp, path)
-    finally:
-        if os.path.exists(temp):
-            os.unlink(temp)
-
-
 def write_customer_table(table: CustomerTable, folder: str | os.PathLike[str]) -> Path:
     """Write the table, its schema and the activation export into ``folder``; returns the table's path."""
     folder = Path(folder)
     frame = table.frame.reset_index()
-    _atomic_write(folder / TABLE_FILE, lambda p: frame.to_parquet(p, index=False))
+    atomic_write(folder / TABLE_FILE, lambda p: frame.to_parquet(p, index=False))
     schema = {"columns": {"customer_id": "customer identifier (as in the source data)", **COLUMNS},
               "dtypes": {c: str(t) for c, t in frame.dtypes.items()}, "metadata": table.metadata}
-    _atomic_write(folder / SCHEMA_FILE,
-                  lambda p: Path(p).write_text(json.dumps(schema, indent=2, default=str), encoding="utf-8"))
-    _atomic_write(folder / ACTIVATION_FILE, lambda p: activation_export(table).to_csv(p, index=False))
+    atomic_write_text(folder / SCHEMA_FILE, json.dumps(schema, indent=2, default=str))
+    atomic_write_csv(folder / ACTIVATION_FILE, activation_export(table))
     return folder / TABLE_FILE
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from crm_models.customers.run import check_table_folder
-from crm_models.customers.store import _atomic_write
+from crm_models.data.files import atomic_write_csv
 from crm_models.exceptions import ConfigurationError
 
 PLAN_ACTIVATION_FILE = "plan_activation.csv"
@@ -29,6 +29,6 @@ def write_plan_files(folder: str | os.PathLike[str], activation: pd.DataFrame, t
         raise ConfigurationError("no folder given for the plan's files (customer_table is not set)")
     tagged = tags[tags.astype(str) != ""].rename("plan_tags").rename_axis("customer_id").reset_index()
     paths = {"activation": target / PLAN_ACTIVATION_FILE, "tags": target / PLAN_TAGS_FILE}
-    _atomic_write(paths["activation"], lambda p: activation.to_csv(p, index=False))
-    _atomic_write(paths["tags"], lambda p: tagged.to_csv(p, index=False))
+    atomic_write_csv(paths["activation"], activation)
+    atomic_write_csv(paths["tags"], tagged)
     return paths

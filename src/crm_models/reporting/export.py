@@ -19,7 +19,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from crm_models.reporting._io import atomic_write_text
+from crm_models.data.files import atomic_write_text
 from crm_models.reporting.html_safety import sanitize_html, with_csp
 
 TEMPLATE_NAME = "crm_offline"

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from crm_models.reporting._io import atomic_write_text
+from crm_models.data.files import atomic_write_text
 
 __all__ = ["format_delta", "format_value", "kpi_label", "render_index", "write_index", "write_run_page"]
 

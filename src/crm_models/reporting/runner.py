@@ -587,7 +587,7 @@ def run_suite(
             notebooks=results,
             exit_code=code,
         )
-        from crm_models.reporting._io import atomic_write_text
+        from crm_models.data.files import atomic_write_text
 
         atomic_write_text(staging / MANIFEST, json.dumps(result.to_manifest(), indent=2, default=str))
         write_run_page(staging, result.to_manifest())
