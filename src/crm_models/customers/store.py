@@ -2,7 +2,9 @@
 
 Layout of a run's folder (``data/processed/<suite>/``, never ``reports/``): ``customers.parquet`` (the table,
 real ids), ``customers.schema.json`` (columns, their meaning and the build metadata) and ``activation.csv``
-(customer id, segment, action, priority, as-of date: the input of the seeds' "automatic intervention").
+(customer id, segment, action, priority, as-of date: the input of the seeds' "automatic intervention"; once
+notebook 06 added them, also each customer's next products, ``next_product_1 .. next_product_<k>``,
+``next_products`` and ``next_products_model``, see :data:`crm_models.customers.enrich.NEXT_PRODUCT_COLUMNS`).
 """
 
 from __future__ import annotations
@@ -16,10 +18,10 @@ from typing import Any
 import pandas as pd
 
 from crm_models.customers.build import COLUMNS, CustomerTable, build_customer_table
-from crm_models.customers.enrich import rules_fingerprint
+from crm_models.customers.enrich import NEXT_PRODUCTS_GROUP, check_next_product_columns, rules_fingerprint
 from crm_models.customers.settings import CustomerTableSettings
 from crm_models.data.files import atomic_write, atomic_write_csv, atomic_write_text
-from crm_models.exceptions import ConfigurationError
+from crm_models.exceptions import ConfigurationError, DataContractError
 
 TABLE_FILE = "customers.parquet"
 SCHEMA_FILE = "customers.schema.json"
@@ -33,10 +35,19 @@ def transactions_fingerprint(transactions: pd.DataFrame) -> str:
     return hashlib.sha256(hashed.tobytes()).hexdigest()
 
 
+def activation_columns(table: CustomerTable) -> list[str]:
+    """The activation export's columns: :data:`ACTIVATION_COLUMNS`, then the columns of every group added with
+    ``activation=True`` (:func:`crm_models.customers.extend.extend_customer_table`), e.g. the next products."""
+    groups = (table.metadata.get("column_groups") or {}).values()
+    added = [c for g in groups if g.get("activation") for c in g.get("columns", []) if c in table.frame.columns]
+    return ACTIVATION_COLUMNS + added
+
+
 def activation_export(table: CustomerTable) -> pd.DataFrame:
-    """The rows a CRM platform acts on: real customer id, segment, action, priority and the as-of date."""
+    """The rows a CRM platform acts on: real customer id, segment, action, priority, the as-of date and the added
+    activation columns (:func:`activation_columns`), in priority order."""
     frame = table.frame.reset_index()
-    return frame.assign(as_of=str(table.as_of.date()))[ACTIVATION_COLUMNS].sort_values("priority")
+    return frame.assign(as_of=str(table.as_of.date()))[activation_columns(table)].sort_values("priority")
 
 
 def write_customer_table(table: CustomerTable, folder: str | os.PathLike[str]) -> Path:
@@ -44,11 +55,28 @@ def write_customer_table(table: CustomerTable, folder: str | os.PathLike[str]) -
     folder = Path(folder)
     frame = table.frame.reset_index()
     atomic_write(folder / TABLE_FILE, lambda p: frame.to_parquet(p, index=False))
-    schema = {"columns": {"customer_id": "customer identifier (as in the source data)", **COLUMNS},
+    described = {"customer_id": "customer identifier (as in the source data)", **COLUMNS,
+                 **(table.metadata.get("added_columns") or {})}
+    schema = {"columns": {c: described[c] for c in frame.columns if c in described},
               "dtypes": {c: str(t) for c, t in frame.dtypes.items()}, "metadata": table.metadata}
     atomic_write_text(folder / SCHEMA_FILE, json.dumps(schema, indent=2, default=str))
     atomic_write_csv(folder / ACTIVATION_FILE, activation_export(table))
     return folder / TABLE_FILE
+
+
+def check_customer_table(frame: pd.DataFrame, metadata: dict[str, Any]) -> None:
+    """A stored table holds every column of :data:`COLUMNS` and of the groups added after the build
+    (``metadata["column_groups"]``), and its next products follow their rules
+    (:func:`~crm_models.customers.enrich.check_next_product_columns`); else ``DataContractError`` names the
+    first missing column."""
+    groups = metadata.get("column_groups") or {}
+    needed = [*COLUMNS, *(c for g in groups.values() for c in g.get("columns", []))]
+    missing = [c for c in needed if c not in frame.columns]
+    if missing:
+        raise DataContractError(f"the stored customer table lacks {len(missing)} of its columns", column=missing[0],
+                                rule="every column of crm_models.customers.COLUMNS and of the added groups")
+    if NEXT_PRODUCTS_GROUP in groups:
+        check_next_product_columns(frame[groups[NEXT_PRODUCTS_GROUP]["columns"]])
 
 
 def read_customer_table(path: str | os.PathLike[str]) -> CustomerTable:
@@ -59,6 +87,7 @@ def read_customer_table(path: str | os.PathLike[str]) -> CustomerTable:
     schema = json.loads((path.parent / SCHEMA_FILE).read_text(encoding="utf-8"))
     metadata = schema["metadata"]
     frame = pd.read_parquet(path).set_index("customer_id")
+    check_customer_table(frame, metadata)
     settings = CustomerTableSettings(**metadata["settings"])
     return CustomerTable(frame, pd.Timestamp(metadata["as_of"]), settings, notes=list(metadata.get("notes", [])),
                          metadata=metadata)

@@ -7,7 +7,8 @@
   :class:`ALSRecommender` (needs the optional ``implicit`` package).
 - :func:`evaluate_recommenders`: temporal validation with precision, recall, MAP, NDCG, hit rate and coverage.
 - :func:`describe_rules`: the strongest rules as sentences for the affinity report.
-- :func:`next_products`: per-customer top-k products for the customer table and activation exports.
+- :func:`next_products`: per-customer top-k products; :func:`crm_models.customers.enrich.next_product_columns`
+  puts them into the customer table and the activation export.
 """
 
 from crm_models.recommend.affinity import describe_rules, rule_label
@@ -30,7 +31,7 @@ from crm_models.recommend.evaluation import (
 )
 from crm_models.recommend.interactions import Interactions, build_interactions, interaction_counts
 from crm_models.recommend.item_item import ItemCosineRecommender
-from crm_models.recommend.outputs import next_products, next_products_table
+from crm_models.recommend.outputs import next_products
 from crm_models.recommend.popularity import PopularityRecommender
 from crm_models.recommend.rules import (
     FrequentItemsets,
@@ -62,7 +63,6 @@ __all__ = [
     "map_at_k",
     "ndcg_at_k",
     "next_products",
-    "next_products_table",
     "precision_at_k",
     "recall_at_k",
     "rule_label",

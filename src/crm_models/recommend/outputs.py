@@ -1,4 +1,5 @@
-"""Per-customer top-k products, shaped for the customer table and the activation export."""
+"""Per-customer top-k products: the rows :func:`crm_models.customers.enrich.next_product_columns` turns into
+the customer table's next-product columns (and so into the activation export)."""
 
 from __future__ import annotations
 
@@ -32,24 +33,3 @@ def next_products(
     return pd.DataFrame({"customer_id": ids.to_numpy(), "next_product_ids": product_ids,
                          "next_products": pd.Series(text, dtype="string")})
 
-
-def next_products_table(
-    recommender: Any,
-    customer_ids: Iterable[Any],
-    *,
-    k: int = 3,
-    labels: Mapping[str, str] | pd.Series | None = None,
-    model: str | None = None,
-    separator: str = "; ",
-) -> pd.DataFrame:
-    """The per-customer next products as a flat table for a CSV beside the customer table.
-
-    One row per customer (in the order given): ``customer_id``, ``next_products`` (the ``k`` best products not
-    bought yet, as their labels joined by ``separator``), ``next_product_ids`` (the same as ids) and ``model``
-    (``model``, or the recommender's class name). Real customer ids: write it beside the customer table, never
-    into a report.
-    """
-    rows = next_products(recommender, customer_ids, k=k, exclude_purchased=True, labels=labels, separator=separator)
-    ids = pd.Series([separator.join(map(str, p)) for p in rows["next_product_ids"]], dtype="string")
-    return pd.DataFrame({"customer_id": rows["customer_id"].astype("string"), "next_products": rows["next_products"],
-                         "next_product_ids": ids.to_numpy(), "model": model or type(recommender).__name__})
