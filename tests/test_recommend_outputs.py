@@ -1,5 +1,5 @@
 """Issue 15 item 5: demo order lines with planted pairs, the order-lines source of notebook 06, the per-customer
-next-products table and the report's sentences."""
+next-product columns, the candidate models and the report's sentences."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from crm_models.datasets.demo_order_lines import DEMO_CATALOGUE, PLANTED_PAIRS, 
 from crm_models.datasets.order_lines_source import load_order_lines_source
 from crm_models.exceptions import DataContractError
 from crm_models.recommend import PopularityRecommender, association_rules, evaluate_recommenders
-from crm_models.recommend.outputs import next_products_table
 from crm_models.recommend.report import describe_evaluation, one_rule_per_itemset, top_pair_sentence
 
 
@@ -82,18 +81,21 @@ def test_order_lines_source_simulates_for_the_demo_only_and_refuses_single_produ
     assert not real.simulated and len(real.lines) == len(lines)
 
 
-def test_next_products_table_has_one_row_per_customer_in_order() -> None:
+def test_next_product_columns_by_hand_in_the_tables_order() -> None:
+    from crm_models.customers import next_product_columns
+
     lines = pd.DataFrame({"order_id": ["1", "1", "2", "3", "3", "4"], "customer_id": ["a", "a", "b", "c", "c", "d"],
                           "product_id": ["x", "y", "x", "x", "z", "w"], "quantity": [1, 1, 1, 1, 1, 1],
                           "timestamp": pd.to_datetime(["2024-01-01"] * 6), "amount": [1.0] * 6})
     model = PopularityRecommender().fit(lines)
-    table = next_products_table(model, ["c", "a", "new"], k=2, labels={"x": "Ex", "y": "Why", "z": "Zed"},
-                                model="popularity")
-    assert list(table["customer_id"]) == ["c", "a", "new"]
-    # c bought x and z: the best remaining by popularity are w and y (one buyer each; ties by id)
-    assert list(table["next_product_ids"]) == ["w; y", "w; z", "x; w"]
-    assert list(table["next_products"]) == ["w; Why", "w; Zed", "Ex; w"]
-    assert (table["model"] == "popularity").all()
+    added = next_product_columns(model, pd.Index(["c", "a", "new"], name="customer_id"), k=2,
+                                 labels={"x": "Ex", "y": "Why", "z": "Zed"}, model="popularity").columns
+    assert list(added.index) == ["c", "a", "new"]
+    # c bought x and z: the best remaining by popularity are w and y (one buyer each; ties by id); the new
+    # customer gets the popularity ranking itself (x: two buyers)
+    assert list(added["next_product_1"]) == ["w", "w", "x"] and list(added["next_product_2"]) == ["y", "z", "w"]
+    assert list(added["next_products"]) == ["w; Why", "w; Zed", "Ex; w"]
+    assert (added["next_products_model"] == "popularity").all()
 
 
 def test_report_sentences_come_from_the_results(demo_lines) -> None:
@@ -135,3 +137,15 @@ def test_candidates_include_als_only_with_implicit(monkeypatch) -> None:
     als = candidate_recommenders(random_state=4)["ALS"]
     assert isinstance(als, ALSRecommender) and als.random_state == 4
     assert "ALS" not in candidate_recommenders(include_als=False)
+    assert list(candidate_recommenders(names=["EASE", "popularity"])) == ["popularity", "EASE"]
+    assert isinstance(candidate_recommenders(names=["ALS"])["ALS"], ALSRecommender), "naming ALS asks for it"
+    assert list(candidate_recommenders(names="EASE")) == ["EASE"], "one label on its own"
+
+
+@pytest.mark.parametrize("names", [["EASE", "ease"], [], "cosine"])
+def test_candidates_refuse_unknown_names(names) -> None:
+    from crm_models.exceptions import ConfigurationError
+    from crm_models.recommend import candidate_recommenders
+
+    with pytest.raises(ConfigurationError, match="must be one of popularity, item cosine, EASE, ALS"):
+        candidate_recommenders(names=names)

@@ -17,9 +17,12 @@ def candidate_recommenders(*, random_state: int = 0, include_als: bool | None = 
     ``implicit`` package is installed (``include_als=None``) or when asked for (``True``; fitting then fails
     with the install hint if it is missing). Labels are the names the evaluation table and the report use.
 
-    ``names`` keeps only those labels, in the order of :data:`LABELS` (e.g. ``["popularity", "item cosine"]`` for
-    a quick run; naming ``"ALS"`` asks for it); an unknown label is refused with ``ConfigurationError``.
+    ``names`` (one label or a list) keeps only those labels, in the order of :data:`LABELS` (e.g.
+    ``["popularity", "item cosine"]`` for a quick run; naming ``"ALS"`` asks for it); an unknown label is refused
+    with ``ConfigurationError``.
     """
+    if isinstance(names, str):
+        names = [names]
     if names is not None:
         unknown = [n for n in names if n not in LABELS]
         if unknown or not names:
