@@ -96,8 +96,8 @@ def test_customers_not_asked_for_get_empty_values_not_an_error(table, model) -> 
     assert len(rest) == len(table) - 25 and rest.isna().all().all()
     assert added.columns.loc[first, "next_product_1"].notna().all()
     assert added.details["customers_with_products"] == 25
-    assert added.notes == [f"next products for 25 of {len(table)} customers; {len(table) - 25} not asked for "
-                           "(recommend_for)"]
+    note = f"next products for 25 of {len(table)} customers; {len(table) - 25} not asked for (recommend_for)"
+    assert added.notes == [note]
 
 
 def test_labels_name_the_products_and_ids_stay_ids(table, lines, model) -> None:

@@ -5,6 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 from sklearn.base import clone
 
 from crm_models.exceptions import ConfigurationError, NotFittedError
@@ -16,6 +19,7 @@ from crm_models.recommend import (
     build_interactions,
     next_products,
 )
+from crm_models.recommend._base import _top_k
 from crm_models.recommend.ease import ease_weights
 
 
@@ -74,6 +78,18 @@ def test_unknown_customers_get_the_popularity_ranking() -> None:
     recs = model.recommend(["new customer"], k=3)
     # x: a, b (2 customers); y: a, c (2); z: c, d (2): a three-way tie broken by product id.
     assert recs["product_id"].tolist() == ["x", "y", "z"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(scores=st.integers(1, 6).flatmap(lambda rows: st.integers(1, 12).flatmap(
+    lambda cols: arrays(np.float64, (rows, cols), elements=st.sampled_from([-np.inf, -1.0, 0.0, 0.5, 2.0]))),
+), data=st.data())
+def test_top_k_equals_the_stable_full_sort(scores, data) -> None:
+    """The partition-based top k keeps the full sort's order, ties (many here) going to the smaller column index,
+    -inf (excluded products) last."""
+    k = data.draw(st.integers(1, scores.shape[1]))
+    expected = np.argsort(-scores, axis=1, kind="stable")[:, :k]
+    np.testing.assert_array_equal(_top_k(scores, k), expected)
 
 
 def test_k_must_be_a_positive_integer() -> None:

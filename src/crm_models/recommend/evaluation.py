@@ -155,12 +155,11 @@ def temporal_split(lines: pd.DataFrame, cutoff: Any, horizon_days: int = 90) -> 
     if len(train) == 0:
         raise DataContractError(f"no purchase lines before the cutoff {bound:%Y-%m-%d}", column="timestamp",
                                 rule="training needs lines before the cutoff")
-    bought_before = set(zip(train["customer_id"], train["product_id"], strict=True))
-    known = set(train["customer_id"])
+    bought_before = train[["customer_id", "product_id"]].drop_duplicates()
     pairs = test[["customer_id", "product_id"]].drop_duplicates()
-    pairs = pairs.loc[pairs["customer_id"].isin(known)]
-    new = [(c, p) not in bought_before for c, p in zip(pairs["customer_id"], pairs["product_id"], strict=True)]
-    pairs = pairs.loc[np.asarray(new, dtype=bool)]
+    pairs = pairs.loc[pairs["customer_id"].isin(bought_before["customer_id"])]
+    seen = pairs.merge(bought_before, how="left", on=["customer_id", "product_id"], indicator=True)["_merge"]
+    pairs = pairs.loc[seen.eq("left_only").to_numpy()]
     relevant = pairs.groupby("customer_id", sort=True)["product_id"].agg(lambda s: set(s))
     return TemporalSplit(train, relevant, bound, window_end, int(test["customer_id"].nunique()))
 
