@@ -231,3 +231,12 @@ def test_ease_in_the_table_matches_its_own_top_product(table, lines) -> None:
     added = next_product_columns(ease, table.frame.index[:20], k=1, model="EASE")
     top = ease.recommend(table.frame.index[:20], k=1).set_index("customer_id")["product_id"]
     assert (added.columns["next_product_1"].to_numpy() == top.reindex(table.frame.index[:20].astype(str)).to_numpy()).all()
+
+
+def test_a_stored_table_that_breaks_the_contract_is_rebuilt_not_reused(tmp_path, loaded) -> None:
+    tx, end = loaded.transactions, loaded.observation_end
+    built = load_or_build_customer_table(tx, observation_end=end, settings=SETTINGS, folder=tmp_path)
+    pd.read_parquet(tmp_path / "customers.parquet").drop(columns="tags").to_parquet(tmp_path / "customers.parquet")
+    again = load_or_build_customer_table(tx, observation_end=end, settings=SETTINGS, folder=tmp_path)
+    pd.testing.assert_frame_equal(again.frame, built.frame)
+    assert "tags" in pd.read_parquet(tmp_path / "customers.parquet").columns, "written again, whole"

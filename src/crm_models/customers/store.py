@@ -109,8 +109,8 @@ def load_or_build_customer_table(
 
     segment_rules = DEFAULT_RULE_SET if segment_rules is None else segment_rules  # None and the default are one set
     fingerprint = transactions_fingerprint(transactions)
-    if folder is not None and (Path(folder) / TABLE_FILE).exists():
-        stored = read_customer_table(folder)
+    stored = _read_if_valid(folder) if folder is not None and (Path(folder) / TABLE_FILE).exists() else None
+    if stored is not None:
         same = (stored.metadata.get("fingerprint") == fingerprint
                 and stored.metadata.get("settings") == settings.to_dict()
                 and stored.metadata.get("segment_rules") == repr(segment_rules)
@@ -130,6 +130,15 @@ def load_or_build_customer_table(
     if folder is not None:
         write_customer_table(table, folder)
     return table
+
+
+def _read_if_valid(folder: str | os.PathLike[str]) -> CustomerTable | None:
+    """The stored table, or ``None`` when it breaks the table's contract (e.g. written by an older version of the
+    package without a column the table has now): such a table is rebuilt rather than reused."""
+    try:
+        return read_customer_table(folder)
+    except DataContractError:
+        return None
 
 
 def _differences(metadata: dict[str, Any], settings: CustomerTableSettings, segment_rules: Any,
