@@ -25,7 +25,9 @@ from crm_models.rfm import rfm_scores, segment_customers, value_loyalty_matrix
 TEXT_COLUMNS = ("segment", "previous_segment", "segment_change", "value_loyalty", "rfm_cell", "risk_tier", "top_reason", "action", "tags")
 LAPSED_ACTION = "win-back campaign for lapsed customers"
 
-#: Column order and meaning of the customer table (also written beside the Parquet file as its schema).
+#: Column order and meaning of the customer table (also written beside the Parquet file as its schema). Optional
+#: columns follow these, documented in :mod:`crm_models.customers.enrich`: ``LIFECYCLE_COLUMNS`` and
+#: ``LOYALTY_COLUMNS`` (added by the build when the settings ask) and ``NEXT_PRODUCT_COLUMNS`` (added by notebook 06).
 COLUMNS: dict[str, str] = {
     "segment": "RFM segment (first matching rule of the suite's rule set)",
     "previous_segment": "RFM segment `segment_compare_days` earlier (scored on the data up to then); empty if new",
