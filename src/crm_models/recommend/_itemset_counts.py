@@ -43,7 +43,8 @@ def restrict_rows(rows: Rows, recode: np.ndarray, min_items: int) -> Rows:
     indptr, indices = rows
     mapped = recode[indices]
     keep = mapped >= 0
-    cumulative = np.concatenate([[0], np.cumsum(keep, dtype=np.int64)])
+    cumulative = np.zeros(len(keep) + 1, dtype=np.int64)
+    np.cumsum(keep, out=cumulative[1:])
     per_row = cumulative[indptr[1:]] - cumulative[indptr[:-1]]
     enough = per_row >= min_items
     keep &= np.repeat(enough, np.diff(indptr))
@@ -84,7 +85,11 @@ class KeyCounter:
         self._pending_size = 0
 
     def add(self, keys: np.ndarray) -> None:
-        self._pending.append(np.asarray(keys, dtype=np.int64).ravel())
+        keys = np.asarray(keys, dtype=np.int64).ravel()
+        if self._dense is not None and keys.size * 8 >= self.n_keys:  # large enough to count at once
+            self._dense += np.bincount(keys, minlength=self.n_keys)
+            return
+        self._pending.append(keys)
         self._pending_size += self._pending[-1].size
         if self._pending_size >= _CHUNK_KEYS:
             self._flush()

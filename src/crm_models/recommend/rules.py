@@ -1,11 +1,16 @@
 """Association rules ("customers who bought A also bought B") for item sets of up to three products.
 
-Item sets are counted by the engine (ibis; DuckDB by default, any ibis backend such as Spark when an ibis table
-is handed in), level by level as in Apriori (Agrawal & Srikant 1994, "Fast algorithms for mining association
-rules", VLDB): frequent single products, then pairs of frequent products in the same basket, then the candidate
-triples whose three pairs are all frequent. Only counts leave the engine, so Python's memory is bounded by the
-number of frequent item sets, not by the number of baskets; DuckDB spills joins and intermediate tables to disk
-under its ``memory_limit`` (see :func:`crm_models.data.duckdb_backend`).
+Item sets are counted level by level as in Apriori (Agrawal & Srikant 1994, "Fast algorithms for mining
+association rules", VLDB): frequent single products, then pairs of frequent products in the same basket, then
+the candidate triples whose three pairs are all frequent.
+
+The engine (ibis; DuckDB by default, any ibis backend such as Spark when an ibis table is handed in) reads the
+order lines and groups the purchase lines into baskets, one list of products per basket. The baskets come back
+as a stream of batches, each holding whole baskets; numpy counts them (see
+:mod:`crm_models.recommend._itemset_counts`). Python's memory is bounded by one batch plus the counts: when all
+baskets fit in a fixed number of entries they are kept between the counting passes, otherwise each pass asks the
+engine again. DuckDB spills its grouping to disk under its ``memory_limit`` (see
+:func:`crm_models.data.duckdb_backend`).
 
 Rule measures for a rule A -> C with supports s(A), s(C), s(AC) (Agrawal, Imielinski & Swami 1993; Brin,
 Motwani, Ullman & Tsur 1997 for lift and conviction; Piatetsky-Shapiro 1991 for leverage):
@@ -132,10 +137,10 @@ class _BasketSource:
     every pass asks the engine again, so memory stays bounded by one batch.
     """
 
-    def __init__(self, expression: Any, cache_entries: int = _CACHE_ENTRIES) -> None:
+    def __init__(self, expression: Any, cache_entries: int | None = None) -> None:
         self.expression = expression
         self.codes = _ProductCodes()
-        self.cache_entries = cache_entries
+        self.cache_entries = _CACHE_ENTRIES if cache_entries is None else cache_entries
         self._cache: list[Rows] | None = None
 
     def __iter__(self) -> Iterator[Rows]:
@@ -198,7 +203,7 @@ def _count_itemsets(source: _BasketSource, threshold: float, max_size: int) -> F
     by_id = np.argsort(products, kind="stable")
     kept, products = kept[by_id], products[by_id].tolist()
     n = len(kept)
-    recode = np.full(len(source.codes), -1, dtype=np.int64)
+    recode = np.full(len(source.codes), -1, dtype=np.int32)
     recode[kept] = np.arange(n)
     pieces = [pd.DataFrame({"codes": [(c,) for c in range(n)], "count": product_counts[kept]})]
 
@@ -233,7 +238,7 @@ def _count_triples(source: _BasketSource, recode: np.ndarray, n: int, candidates
     i, j, k = (candidates[c].to_numpy(dtype=np.int64) for c in ("i", "j", "k"))
     in_candidates = np.zeros(n, dtype=bool)
     in_candidates[np.concatenate([i, j, k])] = True
-    recode_triples = np.where((recode >= 0) & in_candidates[np.maximum(recode, 0)], recode, -1)
+    recode_triples = np.where((recode >= 0) & in_candidates[np.maximum(recode, 0)], recode, -1).astype(np.int32)
     prefixes = PrefixNumbers(i, j, n)
     counter = KeyCounter(len(prefixes) * n)
     for rows in source:
