@@ -87,23 +87,23 @@ def frequent_itemsets(
 
     ``support`` is the share of baskets that contain every product of the set; a set is kept when
     ``count / n_baskets >= min_support`` (the comparison mlxtend makes). The engine of ``lines`` groups the
-    purchase lines into baskets (see :func:`basket_lists`); the counting runs on batches of baskets.
+    purchase lines into baskets, one list of products per basket; numpy counts them batch by batch.
     """
     _check_settings(min_support, max_size)
-    source = _BasketSource(basket_lists(lines, backend=backend, basket=basket))
+    source = _BasketSource(_basket_lists(lines, backend=backend, basket=basket))
     return _count_itemsets(source, float(min_support), int(max_size))
 
 
-def basket_lists(lines: TableSource, *, backend: Any = None, basket: str = "order_id") -> Any:
-    """One row per basket with the list of its purchased products (``products``; a product bought on two lines
-    of the basket appears twice), as an ibis expression on the engine of ``lines``.
+def _basket_lists(lines: TableSource, *, backend: Any = None, basket: str = "order_id") -> Any:
+    """One row per basket with the list of its purchased products (``basket_products``; a product bought on
+    two lines of the basket appears twice), as an ibis expression on the engine of ``lines``.
 
     Raises ``DataContractError`` when ``basket`` or ``product_id`` is missing.
     """
     table = purchase_lines(lines, (basket, "product_id"), backend=backend,
                            rule="baskets need a basket id and a product id (read_order_lines maps them)")
-    grouped = table.group_by(basket).agg(products=table["product_id"].collect())
-    return grouped.select("products")
+    grouped = table.group_by(basket).agg(basket_products=table["product_id"].collect())
+    return grouped.select("basket_products")
 
 
 class _ProductCodes:
@@ -129,7 +129,7 @@ class _ProductCodes:
 
 
 class _BasketSource:
-    """The baskets of an engine expression (see :func:`basket_lists`) in batches of whole baskets, as
+    """The baskets of an engine expression (see :func:`_basket_lists`) in batches of whole baskets, as
     ``(indptr, indices)`` rows over product codes with every product once.
 
     Each pass over the source streams the engine's result batch by batch. When all baskets fit in
@@ -153,9 +153,11 @@ class _BasketSource:
             if batch.num_rows == 0:
                 continue
             rows = self._rows(batch.column(0))
-            if cache is not None:
-                entries += len(rows[1])
-                cache = [*cache, rows] if entries <= self.cache_entries else None
+            entries += len(rows[1])
+            if cache is not None and entries <= self.cache_entries:
+                cache.append(rows)
+            else:
+                cache = None
             yield rows
         self._cache = cache
 
