@@ -157,3 +157,9 @@ def test_number_of_baskets_counts_purchase_orders_only(rng) -> None:
     singles = counted_sets.itemsets.set_index(counted_sets.itemsets["items"].map(lambda t: t[0]))["count"]
     expected = purchases.drop_duplicates(["order_id", "product_id"])["product_id"].value_counts()
     assert singles.to_dict() == expected.loc[singles.index].to_dict()
+
+
+@pytest.mark.parametrize("size", [0, 1, 2, 3, 4, 7])
+def test_triple_positions_are_every_combination_in_order(size) -> None:
+    positions = list(zip(*(p.tolist() for p in core._triple_positions(size)), strict=True))
+    assert positions == list(combinations(range(size), 3))

@@ -15,7 +15,6 @@ and 2.1.1): triples are counted only for candidates whose three pairs are freque
 from __future__ import annotations
 
 from collections.abc import Iterator
-from itertools import combinations
 from math import comb
 
 import numpy as np
@@ -144,13 +143,21 @@ def count_triples(rows: Rows, n: int, prefixes: PrefixNumbers, counter: KeyCount
     for block in _blocks_by_size(rows, 3):
         size = block.shape[1]
         if comb(size, 3) <= _CHUNK_KEYS:
-            firsts = [np.array(c) for c in zip(*combinations(range(size), 3), strict=True)]
-            _add_triples(block, firsts, n, prefixes, counter)
+            _add_triples(block, _triple_positions(size), n, prefixes, counter)
         else:  # very large baskets: one first position at a time keeps memory at C(size, 2) per basket
             for first in range(size - 2):
                 second, third = np.triu_indices(size - first - 1, 1)
                 positions = [np.full(len(second), first), second + first + 1, third + first + 1]
                 _add_triples(block, positions, n, prefixes, counter)
+
+
+def _triple_positions(size: int) -> list[np.ndarray]:
+    """Positions ``p < q < r`` of every triple among ``size`` sorted items, as three arrays."""
+    first, second = np.triu_indices(size, 1)
+    after = size - 1 - second
+    starts = np.cumsum(after) - after
+    third = second.repeat(after) + 1 + (np.arange(int(after.sum())) - starts.repeat(after))
+    return [first.repeat(after), second.repeat(after), third]
 
 
 def _add_triples(block: np.ndarray, positions: list[np.ndarray], n: int, prefixes: PrefixNumbers,
