@@ -247,9 +247,11 @@ def _count_triples(source: _BasketSource, recode: np.ndarray, n: int, candidates
         count_triples(restrict_rows(rows, recode_triples, 3), n, prefixes, counter)
     keys, counts = counter.counts()
     wanted = prefixes.of_candidate * n + k
-    position = np.minimum(np.searchsorted(keys, wanted), max(len(keys) - 1, 0))
-    found = (keys[position] == wanted) if len(keys) else np.zeros(len(wanted), dtype=bool)
-    count = np.where(found, counts[position] if len(keys) else 0, 0)
+    count = np.zeros(len(wanted), dtype=np.int64)
+    if len(keys):
+        position = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
+        found = keys[position] == wanted
+        count[found] = counts[position[found]]
     keep = frequent(count)
     return pd.DataFrame({"codes": list(zip(i[keep].tolist(), j[keep].tolist(), k[keep].tolist(), strict=True)),
                          "count": count[keep]})
