@@ -1,11 +1,16 @@
 """Association rules ("customers who bought A also bought B") for item sets of up to three products.
 
-Item sets are counted by the engine (ibis; DuckDB by default, any ibis backend such as Spark when an ibis table
-is handed in), level by level as in Apriori (Agrawal & Srikant 1994, "Fast algorithms for mining association
-rules", VLDB): frequent single products, then pairs of frequent products in the same basket, then the candidate
-triples whose three pairs are all frequent. Only counts leave the engine, so Python's memory is bounded by the
-number of frequent item sets, not by the number of baskets; DuckDB spills joins and intermediate tables to disk
-under its ``memory_limit`` (see :func:`crm_models.data.duckdb_backend`).
+Item sets are counted level by level as in Apriori (Agrawal & Srikant 1994, "Fast algorithms for mining
+association rules", VLDB): frequent single products, then pairs of frequent products in the same basket, then
+the candidate triples whose three pairs are all frequent.
+
+The engine (ibis; DuckDB by default, any ibis backend such as Spark when an ibis table is handed in) reads the
+order lines and groups the purchase lines into baskets, one list of products per basket. The baskets come back
+as a stream of batches, each holding whole baskets; numpy counts them (see
+:mod:`crm_models.recommend._itemset_counts`). Python's memory is bounded by one batch plus the counts: when all
+baskets fit in a fixed number of entries they are kept between the counting passes, otherwise each pass asks the
+engine again. DuckDB spills its grouping to disk under its ``memory_limit`` (see
+:func:`crm_models.data.duckdb_backend`).
 
 Rule measures for a rule A -> C with supports s(A), s(C), s(AC) (Agrawal, Imielinski & Swami 1993; Brin,
 Motwani, Ullman & Tsur 1997 for lift and conviction; Piatetsky-Shapiro 1991 for leverage):
@@ -21,7 +26,7 @@ These are the definitions of mlxtend's ``association_rules``; the values equal m
 
 from __future__ import annotations
 
-import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import combinations
 from typing import Any
@@ -31,10 +36,22 @@ import pandas as pd
 
 from crm_models.data.engine import TableSource
 from crm_models.exceptions import ConfigurationError
-from crm_models.recommend.baskets import basket_items
+from crm_models.recommend._itemset_counts import (
+    KeyCounter,
+    PrefixNumbers,
+    Rows,
+    candidate_triples,
+    count_pairs,
+    count_triples,
+    distinct_rows,
+    restrict_rows,
+)
+from crm_models.recommend.baskets import purchase_lines
 
 RULE_COLUMNS = ("antecedents", "consequents", "antecedent_support", "consequent_support", "support",
                 "confidence", "lift", "leverage", "conviction", "count")
+_BATCH_BASKETS = 1_000_000  # baskets per batch handed back by the engine
+_CACHE_ENTRIES = 1 << 25  # keep the baskets in memory between passes up to this many (basket, product) entries
 
 
 @dataclass(frozen=True)
@@ -69,127 +86,175 @@ def frequent_itemsets(
     """Count the item sets of up to ``max_size`` products whose support is at least ``min_support``.
 
     ``support`` is the share of baskets that contain every product of the set; a set is kept when
-    ``count / n_baskets >= min_support`` (the comparison mlxtend makes). Counting runs on the engine of
-    ``lines`` (see :func:`crm_models.recommend.baskets.basket_items`).
+    ``count / n_baskets >= min_support`` (the comparison mlxtend makes). The engine of ``lines`` groups the
+    purchase lines into baskets, one list of products per basket; numpy counts them batch by batch.
     """
     _check_settings(min_support, max_size)
-    with _Scratch(basket_items(lines, backend=backend, basket=basket)) as scratch:
-        return _count_itemsets(scratch, float(min_support), int(max_size))
+    source = _BasketSource(_basket_lists(lines, backend=backend, basket=basket))
+    return _count_itemsets(source, float(min_support), int(max_size))
 
 
-class _Scratch:
-    """Intermediate tables reused by several queries: materialised as temporary tables on DuckDB (dropped on
-    exit), left as expressions on other backends (a Spark plan is recomputed, not collected)."""
+def _basket_lists(lines: TableSource, *, backend: Any = None, basket: str = "order_id") -> Any:
+    """One row per basket with the list of its purchased products (``basket_products``; a product bought on
+    two lines of the basket appears twice), as an ibis expression on the engine of ``lines``.
 
-    def __init__(self, items: Any) -> None:
-        import ibis
-
-        self.backend = ibis.get_backend(items)
-        self.names: list[str] = []
-        self.items = self.keep(items)
-
-    def keep(self, expression: Any) -> Any:
-        if getattr(self.backend, "name", "") != "duckdb":
-            return expression
-        from crm_models.data.engine import _temp_name
-
-        name = _temp_name()
-        self.names.append(name)
-        return self.backend.create_table(name, expression, temp=True)
-
-    def __enter__(self) -> _Scratch:  # noqa: PYI034 - a private helper, never subclassed
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        for name in self.names:
-            # ibis' drop_table emits SQL that DuckDB 2.0 rejects; the plain statement works everywhere.
-            with contextlib.suppress(Exception):
-                self.backend.raw_sql(f'DROP TABLE IF EXISTS "{name}"')
+    Raises ``DataContractError`` when ``basket`` or ``product_id`` is missing.
+    """
+    table = purchase_lines(lines, (basket, "product_id"), backend=backend,
+                           rule="baskets need a basket id and a product id (read_order_lines maps them)")
+    grouped = table.group_by(basket).agg(basket_products=table["product_id"].collect())
+    return grouped.select("basket_products")
 
 
-def _count_itemsets(scratch: _Scratch, threshold: float, max_size: int) -> FrequentItemsets:
+class _ProductCodes:
+    """Integer codes for product ids, shared by every batch (new products get the next codes)."""
+
+    def __init__(self) -> None:
+        self.products: pd.Index | None = None
+
+    def __len__(self) -> int:
+        return 0 if self.products is None else len(self.products)
+
+    def encode(self, values: np.ndarray) -> np.ndarray:
+        codes, uniques = pd.factorize(values)
+        if self.products is None:
+            self.products = pd.Index(uniques)
+            return codes
+        position = np.asarray(self.products.get_indexer(uniques), dtype=np.int64)
+        new = position < 0
+        if new.any():
+            position[new] = len(self.products) + np.arange(int(new.sum()))
+            self.products = self.products.append(pd.Index(uniques[new]))
+        return position[codes]
+
+
+class _BasketSource:
+    """The baskets of an engine expression (see :func:`_basket_lists`) in batches of whole baskets, as
+    ``(indptr, indices)`` rows over product codes with every product once.
+
+    Each pass over the source streams the engine's result batch by batch. When all baskets fit in
+    ``cache_entries`` (basket, product) entries, the first pass keeps them and later passes reuse them; otherwise
+    every pass asks the engine again, so memory stays bounded by one batch.
+    """
+
+    def __init__(self, expression: Any, cache_entries: int | None = None) -> None:
+        self.expression = expression
+        self.codes = _ProductCodes()
+        self.cache_entries = _CACHE_ENTRIES if cache_entries is None else cache_entries
+        self._cache: list[Rows] | None = None
+
+    def __iter__(self) -> Iterator[Rows]:
+        if self._cache is not None:
+            yield from self._cache
+            return
+        cache: list[Rows] | None = []
+        entries = 0
+        for batch in _arrow_batches(self.expression, _BATCH_BASKETS):
+            if batch.num_rows == 0:
+                continue
+            rows = self._rows(batch.column(0))
+            entries += len(rows[1])
+            if cache is not None and entries <= self.cache_entries:
+                cache.append(rows)
+            else:
+                cache = None
+            yield rows
+        self._cache = cache
+
+    def _rows(self, column: Any) -> Rows:
+        values = column.flatten().to_numpy(zero_copy_only=False)
+        codes = self.codes.encode(values)
+        return distinct_rows(column.offsets.to_numpy(), codes, len(self.codes))
+
+
+def _arrow_batches(expression: Any, batch_rows: int) -> Iterator[Any]:
+    """The result of ``expression`` as a stream of Arrow record batches.
+
+    On DuckDB the compiled query is streamed through DuckDB's own Arrow reader (ibis 12's
+    ``to_pyarrow_batches`` calls a method DuckDB 2.0 no longer has); other backends use ``to_pyarrow_batches``.
+    """
     import ibis
 
-    items = scratch.items
-    n_baskets = int(items["basket"].nunique().execute())
+    backend = ibis.get_backend(expression)
+    if getattr(backend, "name", "") == "duckdb":
+        yield from backend.con.sql(backend.compile(expression)).to_arrow_reader(batch_rows)
+    else:
+        yield from expression.to_pyarrow_batches(chunk_size=batch_rows)
+
+
+def _count_itemsets(source: _BasketSource, threshold: float, max_size: int) -> FrequentItemsets:
+    n_baskets = 0
+    product_counts = np.zeros(0, dtype=np.int64)
+    for indptr, indices in source:
+        n_baskets += len(indptr) - 1
+        batch_counts = np.bincount(indices, minlength=len(source.codes))
+        batch_counts[:len(product_counts)] += product_counts
+        product_counts = batch_counts
     if n_baskets == 0:
         empty = pd.DataFrame({"items": pd.Series([], dtype=object), "size": pd.Series([], dtype="int64"),
                               "count": pd.Series([], dtype="int64"), "support": pd.Series([], dtype="float64")})
         return FrequentItemsets(empty, 0, threshold, max_size)
 
-    def frequent(counts: Any) -> Any:
-        return counts.filter(counts["count"].cast("float64") / n_baskets >= threshold)
+    def frequent(counts: np.ndarray) -> np.ndarray:
+        return counts.astype("float64") / n_baskets >= threshold
 
-    singles = frequent(items.group_by("product_id").agg(count=items.count()))
-    codes = singles.select("product_id", "count",
-                           code=ibis.row_number().over(order_by=singles["product_id"]))
-    code_frame = codes.to_pandas().sort_values("code").reset_index(drop=True)
-    product_of = dict(zip(code_frame["code"].astype(int), code_frame["product_id"].astype(object), strict=True))
-    pieces = [pd.DataFrame({"codes": [(int(c),) for c in code_frame["code"]],
-                            "count": code_frame["count"].astype("int64")})]
+    # Frequent products get codes 0..n-1 in the order of their ids, so every code tuple i < j < k decodes to a
+    # sorted tuple of product ids.
+    kept = np.flatnonzero(frequent(product_counts))
+    products = np.asarray(source.codes.products)[kept] if len(kept) else np.zeros(0, dtype=object)
+    by_id = np.argsort(products, kind="stable")
+    kept, products = kept[by_id], products[by_id].tolist()
+    n = len(kept)
+    recode = np.full(len(source.codes), -1, dtype=np.int32)
+    recode[kept] = np.arange(n)
+    pieces = [pd.DataFrame({"codes": [(c,) for c in range(n)], "count": product_counts[kept]})]
 
-    if max_size >= 2 and len(code_frame) >= 2:
-        code_table = ibis.memtable(code_frame[["product_id", "code"]].astype({"code": "int64"}))
-        coded = items.join(code_table, "product_id").select("basket", "code")
-        coded = scratch.keep(coded)
-        pairs = _pair_rows(coded, coded)
-        if max_size >= 3:
-            # Triples are counted from the basket pairs too: keep them once (DuckDB spills them under its limit).
-            pairs = scratch.keep(pairs)
-        pair_frame = frequent(pairs.group_by(["i", "j"]).agg(count=pairs.count())).to_pandas()
-        pieces.append(pd.DataFrame({"codes": list(zip(pair_frame["i"].astype(int), pair_frame["j"].astype(int),
-                                                      strict=True)),
-                                    "count": pair_frame["count"].astype("int64")}))
-        if max_size >= 3 and len(pair_frame) >= 2:
-            candidates = _candidate_triples(pair_frame)
+    if max_size >= 2 and n >= 2:
+        pair_counter = KeyCounter(n * n)
+        for rows in source:
+            count_pairs(restrict_rows(rows, recode, 2), n, pair_counter)
+        keys, counts = pair_counter.counts()
+        keys, counts = keys[frequent(counts)], counts[frequent(counts)]
+        pair_i, pair_j = keys // n, keys % n
+        pieces.append(pd.DataFrame({"codes": list(zip(pair_i.tolist(), pair_j.tolist(), strict=True)),
+                                    "count": counts}))
+        if max_size >= 3 and len(keys) >= 2:
+            candidates = candidate_triples(pair_i, pair_j)
             if len(candidates):
-                triple_frame = _count_triples(pairs, coded, candidates, frequent)
-                pieces.append(pd.DataFrame({
-                    "codes": list(zip(triple_frame["i"].astype(int), triple_frame["j"].astype(int),
-                                      triple_frame["k"].astype(int), strict=True)),
-                    "count": triple_frame["count"].astype("int64")}))
+                pieces.append(_count_triples(source, recode, n, candidates, frequent))
 
     table = pd.concat(pieces, ignore_index=True)
-    # Codes follow the sort order of product ids, so decoding keeps every tuple sorted.
-    table["items"] = [tuple(product_of[c] for c in codes_) for codes_ in table["codes"]]
+    table["items"] = [tuple(products[c] for c in codes_) for codes_ in table["codes"]]
     table["size"] = table["codes"].map(len).astype("int64")
+    table["count"] = table["count"].astype("int64")
     table["support"] = table["count"].to_numpy(dtype="float64") / n_baskets
     table = table.drop(columns="codes")[["items", "size", "count", "support"]]
     table = table.sort_values(["size", "support", "items"], ascending=[True, False, True], kind="stable")
     return FrequentItemsets(table.reset_index(drop=True), n_baskets, threshold, max_size)
 
 
-def _pair_rows(first: Any, second: Any) -> Any:
-    """``(basket_a, i, j)`` for products i < j bought together, from two (possibly restricted) coded tables."""
-    left = first.select(basket_a=first["basket"], i=first["code"])
-    right = second.select(basket_b=second["basket"], j=second["code"])
-    joined = left.join(right, [left["basket_a"] == right["basket_b"], left["i"] < right["j"]])
-    return joined.select("basket_a", "i", "j")
-
-
-def _candidate_triples(pairs: pd.DataFrame) -> pd.DataFrame:
-    """Apriori candidate generation: triples i < j < k whose three pairs are all frequent."""
-    frame = pairs[["i", "j"]].astype("int64")
-    joined = frame.merge(frame.rename(columns={"j": "k"}), on="i")
-    joined = joined.loc[joined["j"] < joined["k"]]
-    frequent_pairs = frame.rename(columns={"i": "j", "j": "k"})
-    return joined.merge(frequent_pairs, on=["j", "k"])[["i", "j", "k"]].reset_index(drop=True)
-
-
-def _count_triples(pairs: Any, coded: Any, candidates: pd.DataFrame, frequent: Any) -> pd.DataFrame:
-    """Baskets containing each candidate triple (i < j < k), counted on the engine with equality joins only.
-
-    The basket pairs ``(basket, i, j)`` are matched to the candidates on ``(i, j)``, which names the third
-    product k; a semi join keeps the rows whose basket also holds k.
-    """
-    import ibis
-
-    table = ibis.memtable(candidates)
-    with_k = pairs.join(table, [pairs["i"] == table["i"], pairs["j"] == table["j"]])
-    with_k = with_k.select("basket_a", "i", "j", "k")
-    third = coded.select(basket_c=coded["basket"], code_c=coded["code"])
-    present = with_k.semi_join(third, [with_k["basket_a"] == third["basket_c"], with_k["k"] == third["code_c"]])
-    return frequent(present.group_by(["i", "j", "k"]).agg(count=present.count())).to_pandas()
+def _count_triples(source: _BasketSource, recode: np.ndarray, n: int, candidates: pd.DataFrame,
+                   frequent: Any) -> pd.DataFrame:
+    """``codes`` and ``count`` of the frequent candidate triples: one more pass over the baskets, restricted to
+    the products of some candidate and to baskets with three of them."""
+    i, j, k = (candidates[c].to_numpy(dtype=np.int64) for c in ("i", "j", "k"))
+    in_candidates = np.zeros(n, dtype=bool)
+    in_candidates[np.concatenate([i, j, k])] = True
+    recode_triples = np.where((recode >= 0) & in_candidates[np.maximum(recode, 0)], recode, -1).astype(np.int32)
+    prefixes = PrefixNumbers(i, j, n)
+    counter = KeyCounter(len(prefixes) * n)
+    for rows in source:
+        count_triples(restrict_rows(rows, recode_triples, 3), n, prefixes, counter)
+    keys, counts = counter.counts()
+    wanted = prefixes.of_candidate * n + k
+    count = np.zeros(len(wanted), dtype=np.int64)
+    if len(keys):
+        position = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
+        found = keys[position] == wanted
+        count[found] = counts[position[found]]
+    keep = frequent(count)
+    return pd.DataFrame({"codes": list(zip(i[keep].tolist(), j[keep].tolist(), k[keep].tolist(), strict=True)),
+                         "count": count[keep]})
 
 
 def conviction(confidence: np.ndarray, consequent_support: np.ndarray) -> np.ndarray:
