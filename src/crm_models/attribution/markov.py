@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from crm_models.attribution._absorb import AbsorbingSolver
+from crm_models.attribution._absorb import RemovalSolver
 from crm_models.attribution.journeys import (
     CONVERSION_STATE,
     NULL_STATE,
@@ -327,24 +327,18 @@ def _solve_chain(counts: ChainCounts, n_channels: int) -> dict:
     r_value = counts.value / safe
     total_start = counts.start.sum()
     p0 = counts.start / total_start if total_start > 0 else np.zeros(n_states)
-    rhs = np.column_stack([r_conv, r_value])
-    solver = AbsorbingSolver(q, rhs)  # limits BLAS threads until close()
-
-    def absorb(sol: np.ndarray, idx: np.ndarray | None = None) -> tuple[float, float]:
-        sol = np.clip(sol, 0.0, None)  # guard against -1e-17 round-off
-        weights = p0 if idx is None else p0[idx]
-        return float(weights @ sol[:, 0]), float(weights @ sol[:, 1])
-
-    p_full, v_full = absorb(solver.full) if n_states else (0.0, 0.0)
     digits = _decode_states(counts.state_codes, counts.order, counts.base)
-    p_without = np.full(n_channels, p_full)
-    v_without = np.full(n_channels, v_full)
+    contains = np.zeros((n_states, n_channels), dtype=bool)  # state x channel: the window holds it
+    for j in range(digits.shape[1]):
+        inside = np.flatnonzero(digits[:, j] >= 0)
+        contains[inside, digits[inside, j]] = True
+    solver = RemovalSolver(q, p0, np.column_stack([r_conv, r_value]), contains)  # limits BLAS threads
+    p_without = np.empty(n_channels)
+    v_without = np.empty(n_channels)
     try:
+        p_full, v_full = (float(v) for v in solver.full)
         for c in range(n_channels):
-            contains = (digits == c).any(axis=1)
-            if contains.any():
-                idx, sol = solver.without(~contains)
-                p_without[c], v_without[c] = absorb(sol, idx) if len(idx) else (0.0, 0.0)
+            p_without[c], v_without[c] = solver.without(c) if contains[:, c].any() else (p_full, v_full)
     finally:
         solver.close()
     return {
