@@ -46,7 +46,7 @@ from crm_models.attribution.journeys import (
 )
 
 BLOCK_TOKENS = 200_000  # touches per vectorized block (cache-sized)
-DENSE_PAIR_LIMIT = 1 << 22  # transition weights kept in a dense bincount array up to this many cells
+DENSE_PAIR_LIMIT = 1 << 20  # transition weights kept in a dense bincount array up to this many cells (8 MB)
 LOOKUP_CODES = 1 << 24  # window codes mapped to states through a lookup table up to this many codes
 
 
@@ -109,18 +109,21 @@ def _block_counts(
 ) -> tuple[np.ndarray, ...]:
     """Merged-state transitions of one block of paths: (first, last, pair keys, pair weights).
 
-    Pair keys are ``from_code * n_codes + to_code``; the pair that would cross from one path to the
-    next gets the dummy key ``n_codes ** 2``.
+    Pair keys are ``from_code * base + last digit of to_code``: the next window of a path is the
+    previous one shifted by one touch, so its last channel is all a pair adds (``n_codes * base`` keys
+    instead of ``n_codes ** 2``; ``to_code = key % n_codes``). The pair that would cross from one path
+    to the next gets the dummy key ``n_codes * base``.
     """
     n_codes = base**order
+    n_keys = n_codes * base
     weight = conv + null
     if order == 1:
-        wcode = codes.astype(np.int32 if n_codes * n_codes < 2**31 else np.int64)
+        wcode = codes.astype(np.int32 if n_keys < 2**31 - 1 else np.int64)
         wcode += 1
         n_windows = np.diff(offsets)
     else:
         wcode, n_windows = _window_codes(codes.astype(np.int64) + 1, offsets, order, base)
-        if n_codes * n_codes < 2**31:
+        if n_keys < 2**31 - 1:
             wcode = wcode.astype(np.int32)
     wfirst = np.cumsum(n_windows) - n_windows
     # merge consecutive identical states within a path
@@ -134,10 +137,9 @@ def _block_counts(
     mlast = position[wfirst + n_windows - 1]
     first_code = merged[mfirst]
     last_code = merged[mlast]
-    dummy = n_codes * n_codes
-    key = merged[:-1] * n_codes
-    key += merged[1:]
-    key[mlast[:-1]] = dummy
+    key = merged[:-1] * base
+    key += merged[1:] % base
+    key[mlast[:-1]] = n_keys  # the dummy key
     if len(weight) and weight.min() == weight.max():  # one weight for all (e.g. one row per journey)
         return first_code, last_code, key, float(weight[0])
     pair_weight = np.repeat(weight, mlast - mfirst + 1)[:-1]
@@ -155,19 +157,20 @@ def chain_counts(enc: EncodedJourneys, order: int = 1) -> ChainCounts:
     order = int(order)
     n_channels = enc.n_channels
     base = n_channels + 1
-    if np.log(base) * order >= np.log(2**62) / 2:
+    if np.log(base) * (order + 1) >= np.log(2**62):  # pair keys run up to base ** (order + 1)
         raise ValueError(f"order {order} with {n_channels} channels is too large for window codes")
     n_codes = base**order
-    dense = n_codes * n_codes + 1 <= DENSE_PAIR_LIMIT
+    n_keys = n_codes * base  # pair keys (see _block_counts)
+    dense = n_keys + 1 <= DENSE_PAIR_LIMIT
     offsets = enc.offsets
     n_paths = enc.n_paths
-    block_tokens = max(BLOCK_TOKENS, n_codes * n_codes // 8) if dense else BLOCK_TOKENS
+    block_tokens = max(BLOCK_TOKENS, n_keys // 8) if dense else BLOCK_TOKENS
 
     start = np.zeros(n_codes)
     conv = np.zeros(n_codes)
     null = np.zeros(n_codes)
     val = np.zeros(n_codes)
-    pairs = np.zeros(n_codes * n_codes + 1) if dense else None
+    pairs = np.zeros(n_keys + 1) if dense else None
     sparse_keys: list[np.ndarray] = []
     sparse_weights: list[np.ndarray] = []
     firsts: list[np.ndarray] = []
@@ -188,13 +191,13 @@ def chain_counts(enc: EncodedJourneys, order: int = 1) -> ChainCounts:
             null += np.bincount(last_code, weights=enc.nulls[lo:hi], minlength=n_codes)
             val += np.bincount(last_code, weights=enc.value[lo:hi], minlength=n_codes)
             if isinstance(pair_weight, float):
-                pairs += pair_weight * np.bincount(key, minlength=n_codes * n_codes + 1)
+                pairs += pair_weight * np.bincount(key, minlength=n_keys + 1)
             else:
-                pairs += np.bincount(key, weights=pair_weight, minlength=n_codes * n_codes + 1)
+                pairs += np.bincount(key, weights=pair_weight, minlength=n_keys + 1)
         else:
             if isinstance(pair_weight, float):
                 pair_weight = np.full(len(key), pair_weight)
-            keep = (key != n_codes * n_codes) & (pair_weight > 0)
+            keep = (key != n_keys) & (pair_weight > 0)
             uniq, inverse = np.unique(key[keep], return_inverse=True)
             sparse_keys.append(uniq)
             sparse_weights.append(np.bincount(inverse, weights=pair_weight[keep], minlength=len(uniq)))
@@ -207,7 +210,7 @@ def chain_counts(enc: EncodedJourneys, order: int = 1) -> ChainCounts:
     if dense:
         pairs = pairs[:-1]
         nz = np.flatnonzero(pairs)
-        pair_from_code, pair_to_code, pair_w = nz // n_codes, nz % n_codes, pairs[nz]
+        pair_from_code, pair_to_code, pair_w = nz // base, nz % n_codes, pairs[nz]
         present = (start + conv + null) > 0
         present[pair_from_code] = True
         present[pair_to_code] = True
@@ -225,9 +228,9 @@ def chain_counts(enc: EncodedJourneys, order: int = 1) -> ChainCounts:
     weights = np.bincount(inverse, weights=weights, minlength=len(keys))
     first_all = np.concatenate(firsts).astype(np.int64)
     last_all = np.concatenate(lasts).astype(np.int64)
-    state_codes = np.unique(np.concatenate([*present_codes, keys // n_codes, keys % n_codes]).astype(np.int64))
+    state_codes = np.unique(np.concatenate([*present_codes, keys // base, keys % n_codes]).astype(np.int64))
     n_states = len(state_codes)
-    pair_from_code, pair_to_code = keys // n_codes, keys % n_codes
+    pair_from_code, pair_to_code = keys // base, keys % n_codes
     if n_codes <= LOOKUP_CODES:  # a code -> state table beats binary searches over millions of paths
         lookup = np.zeros(n_codes, dtype=np.int64)  # paths without weight may point at no state: id 0
         lookup[state_codes] = np.arange(n_states)
