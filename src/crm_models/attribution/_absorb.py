@@ -44,7 +44,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import splu
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 #: certified error of every expected reward, relative to the reward (bound (1))
 REL_TOLERANCE = 1e-12
@@ -57,6 +57,13 @@ MAX_ROUNDS = 20
 #: entries on a busy 2-core machine against 20 us single-threaded); below it, BLAS does not thread
 #: and looking the libraries up would cost more than the solves
 SINGLE_THREAD_FROM = 5_000
+_CONTROLLER: list[ThreadpoolController] = []  # created on first use: listing the libraries takes ms
+
+
+def _single_threaded_blas():
+    if not _CONTROLLER:
+        _CONTROLLER.append(ThreadpoolController())
+    return _CONTROLLER[0].limit(limits=1, user_api="blas")
 
 
 @dataclass
@@ -126,13 +133,18 @@ def _eliminate(q: sp.csr_matrix, start: np.ndarray, rewards: np.ndarray, state_m
         state_mask[start_state], reward_state, rewards[reward_state], state_mask[reward_state],
         np.zeros((0, rewards.shape[1])), np.zeros((0, state_mask.shape[1]), dtype=np.uint64),
     )
+    # a fixed pseudo-random priority per state (Knuth's multiplicative hash, a bijection of 32-bit
+    # numbers): of two adjacent candidates the one with the higher priority waits, so a path of
+    # candidates keeps about a third of them (numbering order would keep only its first state)
+    priority = (np.arange(n, dtype=np.uint64) * np.uint64(2654435761)) & np.uint64(0xFFFFFFFF)
     for _ in range(MAX_ROUNDS):
         ins = np.bincount(red.dst, minlength=n) + np.bincount(red.start_state, minlength=n)
         outs = np.bincount(red.src, minlength=n) + np.bincount(red.reward_state, minlength=n)
         chosen = red.alive & ((ins - 1) * (outs - 1) <= 1)
         chosen[red.src[red.src == red.dst]] = False  # a self-loop would need a division
         both = chosen[red.src] & chosen[red.dst]
-        chosen[np.maximum(red.src[both], red.dst[both])] = False  # an independent set
+        later = np.where(priority[red.src[both]] > priority[red.dst[both]], red.src[both], red.dst[both])
+        chosen[later] = False  # an independent set
         if chosen.sum() < max(MIN_ROUND_SHARE * red.alive.sum(), 1):
             break
         e_in, e_out = _pairs(red.dst, red.src, chosen)  # edge into s x edge out of s: a new edge
@@ -239,7 +251,7 @@ class RemovalSolver:
         self.stats.eliminated = int(n - self._red.alive.sum())
         alive = np.flatnonzero(self._red.alive)
         self._alive = alive
-        self._limit = threadpool_limits(limits=1, user_api="blas") if len(alive) >= SINGLE_THREAD_FROM else None
+        self._limit = _single_threaded_blas() if len(alive) >= SINGLE_THREAD_FROM else None
         try:
             self._visits_full = np.zeros(n)
             full, y = self._solve(None)
@@ -281,9 +293,12 @@ class RemovalSolver:
         b = np.bincount(position[red.start_state[ok_s]], weights=red.start_amount[ok_s], minlength=m)
         if m == 0 or not rewards.any() or not b.any():
             return np.clip(const, 0.0, None), np.zeros(m)
-        src, dst, weight = red.src[ok_e], red.dst[ok_e], red.weight[ok_e]
-        q_t = sp.csr_matrix((weight, (position[dst], position[src])), shape=(m, m))
-        a_t = (sp.identity(m, format="csr") - q_t).tocsr()
+        diagonal = np.arange(m)
+        a_t = sp.csr_matrix(  # (I - Q_KK)' in one conversion (duplicate entries are summed)
+            (np.concatenate([-red.weight[ok_e], np.ones(m)]),
+             (np.concatenate([position[red.dst[ok_e]], diagonal]), np.concatenate([position[red.src[ok_e]], diagonal]))),
+            shape=(m, m),
+        )
         y0 = self._visits_full[kept] if group is not None else b
         y, ok = _bicgstab(a_t, b, y0, rewards, const, self._cap)
         if ok:
