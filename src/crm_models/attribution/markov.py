@@ -80,7 +80,7 @@ def _window_codes(
     if order == 1:
         return codes1.astype(np.int64), lengths
     n_tokens = len(codes1)
-    padded = np.zeros(n_tokens + order, dtype=np.int64)
+    padded = np.zeros(n_tokens + order, dtype=codes1.dtype)
     padded[:n_tokens] = codes1
     code = padded[:n_tokens] * base ** (order - 1)
     for j in range(1, order):
@@ -122,9 +122,8 @@ def _block_counts(
         wcode += 1
         n_windows = np.diff(offsets)
     else:
-        wcode, n_windows = _window_codes(codes.astype(np.int64) + 1, offsets, order, base)
-        if n_keys < 2**31 - 1:
-            wcode = wcode.astype(np.int32)
+        small = n_keys < 2**31 - 1  # window codes and pair keys fit 32 bits: half the memory traffic
+        wcode, n_windows = _window_codes(codes.astype(np.int32 if small else np.int64) + 1, offsets, order, base)
     wfirst = np.cumsum(n_windows) - n_windows
     # merge consecutive identical states within a path
     keep = np.empty(len(wcode), dtype=bool)
