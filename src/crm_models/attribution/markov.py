@@ -21,10 +21,14 @@ states and the rest solves the restricted system, giving ``P_-c``. The removal e
 
 Value: every conversion's value is taken as the mean value of the conversions that leave from the same
 last state, ``v_s``; the expected value from each state solves ``(I - Q) y = r * v`` and the value
-removal effects and credits follow in the same way. Nothing is simulated: every system (the full chain
-and one per removed channel) is solved by a Krylov method whose error is certified by the fundamental
-matrix's norm (the expected steps to absorption), falling back to a sparse LU factorization when the
-bound is not met; no factorization per channel is needed (see :mod:`crm_models.attribution._absorb`).
+removal effects and credits follow in the same way. Nothing is simulated. ``P`` and the expected value
+are both ``p0' (I - Q)^-1 R`` for a reward column ``R``, so one adjoint solve (the expected visits of
+every state) serves both, for the full chain and for each removed channel. Before solving, states that
+journeys only pass through are eliminated once (Gaussian elimination, each entry remembering which
+channels its path went through, so the same reduced chain serves every removal); each system is
+solved by a Krylov method whose error is certified (``||residual||_1 * max reward per exit``), falling
+back to a sparse LU factorization when the bound is not met; no factorization per channel is needed
+(see :mod:`crm_models.attribution._absorb`).
 """
 
 from __future__ import annotations
@@ -314,7 +318,8 @@ class MarkovAttribution:
 
 
 def _solve_chain(counts: ChainCounts, n_channels: int) -> dict:
-    """Absorption probabilities and removal effects of the fitted chain (exact sparse solves)."""
+    """Conversion probability and value per journey of the fitted chain, in full and without each channel
+    (certified solves, see :mod:`crm_models.attribution._absorb`)."""
     n_states = len(counts.state_codes)
     out_weight = (
         np.bincount(counts.pair_from, weights=counts.pair_weight, minlength=n_states)
