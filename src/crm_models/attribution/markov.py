@@ -96,13 +96,10 @@ def _window_codes(
         valid[ends[has] - j] = False  # windows starting in the last order-1 touches run past the end
     short = np.flatnonzero((lengths < order) & (lengths > 0))
     if short.size:
+        # the window at the start of a short path ran into the next path: keep its first `length` digits
         starts = offsets[:-1][short]
-        fixed = np.zeros(short.size, dtype=np.int64)
-        for j in range(order):
-            inside = j < lengths[short]
-            digit = np.where(inside, padded[np.minimum(starts + j, n_tokens)], 0)
-            fixed = fixed * base + digit
-        code[starts] = fixed
+        powers = (base ** np.arange(order + 1)).astype(code.dtype)[order - lengths[short]]
+        code[starts] = code[starts] // powers * powers
         valid[starts] = True
     return code[valid], np.maximum(lengths - order + 1, 1)
 
