@@ -122,7 +122,8 @@ def _eliminate(q: sp.csr_matrix, start: np.ndarray, rewards: np.ndarray, state_m
     """Eliminate pass-through states round by round (see the module docstring)."""
     n = q.shape[0]
     coo = q.tocoo()
-    src, dst = coo.row.astype(np.int64), coo.col.astype(np.int64)
+    index = np.int32 if n < 2**31 else np.int64
+    src, dst = coo.row.astype(index), coo.col.astype(index)
     nz = coo.data != 0
     src, dst, weight = src[nz], dst[nz], coo.data[nz]
     edge_mask = state_mask[src] | state_mask[dst]
