@@ -285,7 +285,7 @@ def real_data_section(have_peer: bool) -> list[str]:
     ]
 
 
-GRID_REPEAT = 3
+GRID_REPEAT = 5
 GRID_REPEAT_BUDGET = 10.0  # seconds: a tool is run again only while its runs of the cell took less
 
 
