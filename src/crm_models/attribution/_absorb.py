@@ -16,7 +16,9 @@ with residual ``res = p0_K - (I - Q_KK)' y~`` is off by ``y~ - y = N_KK' res`` a
 
 where ``e_s = 1 - sum_t Q_st`` is the one-step absorption probability: ``x_K <= x`` element by element
 (removal only removes non-negative terms) and ``x = N R <= N e * max(R / e) = max(R / e)`` because
-``N e = 1`` (absorption is certain). Bound (1) certifies every answer to ``REL_TOLERANCE`` relative.
+``N e = 1`` (absorption is certain). Bound (1), evaluated on the true residual, certifies every answer
+to ``REL_TOLERANCE`` relative to the full chain's expected reward (the scale of a removal effect
+``1 - P_G / P``; for the full chain, relative to itself).
 
 **Elimination of pass-through states first.** A state ``s`` without self-loop is eliminated by
 Gaussian elimination of its equation (the Schur complement; the chain watched only on the other
@@ -46,7 +48,7 @@ import scipy.sparse as sp
 from scipy.sparse.linalg import splu
 from threadpoolctl import ThreadpoolController
 
-#: certified error of every expected reward, relative to the reward (bound (1))
+#: certified error of every expected reward, relative to the full chain's (bound (1))
 REL_TOLERANCE = 1e-12
 MAX_ITERATIONS = 500
 #: elimination stops when a round removes fewer than this share of the remaining states
@@ -174,9 +176,11 @@ def _eliminate(q: sp.csr_matrix, start: np.ndarray, rewards: np.ndarray, state_m
 
 
 def _bicgstab(a_t: sp.csr_matrix, b: np.ndarray, y0: np.ndarray, rewards: np.ndarray, const: np.ndarray,
-              cap: np.ndarray) -> tuple[np.ndarray, bool]:
+              cap: np.ndarray, floor: np.ndarray) -> tuple[np.ndarray, bool]:
     """BiCGSTAB for ``a_t y = b`` until bound (1), ``||res||_1 * cap``, is below ``REL_TOLERANCE`` times
-    every expected reward ``y' rewards + const``. Returns ``(y, certified)``."""
+    every expected reward ``y' rewards + const`` (or ``floor``, if larger). The bound is checked on the
+    true residual ``b - a_t y``: the recursively updated one drifts from it in floating point, and
+    replaces it when they disagree. Returns ``(y, certified)``."""
     y = y0.copy()
     r = b - a_t @ y
     r_hat = r.copy()
@@ -188,9 +192,12 @@ def _bicgstab(a_t: sp.csr_matrix, b: np.ndarray, y0: np.ndarray, rewards: np.nda
         res2 = float(np.sqrt(r @ r))
         if not np.isfinite(res2):
             return y, False
-        target = REL_TOLERANCE * float(np.min(np.abs(y @ rewards + const) / np.where(cap > 0, cap, np.inf)))
+        scale = np.maximum(np.abs(y @ rewards + const), floor)
+        target = REL_TOLERANCE * float(np.min(scale / np.where(cap > 0, cap, np.inf)))
         if res2 <= target and float(np.abs(r).sum()) <= target:  # the 2-norm is the cheap necessary test
-            return y, True
+            r = b - a_t @ y
+            if float(np.abs(r).sum()) <= target:
+                return y, True
         if res2 == 0.0 or cap_max == 0.0:
             return y, False
         rho = float(r_hat @ r)
@@ -301,12 +308,15 @@ class RemovalSolver:
             shape=(m, m),
         )
         y0 = self._visits_full[kept] if group is not None else b
-        y, ok = _bicgstab(a_t, b, y0, rewards, const, self._cap)
+        # removals are certified relative to the full chain's rewards (the scale of the removal effects
+        # 1 - P_G / P), so that a removal that leaves almost nothing is not chased to round-off
+        floor = np.zeros_like(const) if group is None else np.abs(self.full)
+        y, ok = _bicgstab(a_t, b, y0, rewards, const, self._cap, floor)
         if ok:
             self.stats.iterative += 1
-            value = y @ rewards + const
+            scale = np.maximum(np.abs(y @ rewards + const), floor)
             bound = float(np.abs(b - a_t @ y).sum()) * self._cap
-            relative = np.where(bound > 0, bound / np.where(value != 0, np.abs(value), np.inf), 0.0)
+            relative = np.where(bound > 0, bound / np.where(scale > 0, scale, np.inf), 0.0)
             self.stats.max_error_bound = max(self.stats.max_error_bound, float(relative.max()))
         else:
             y = splu(a_t.tocsc()).solve(b)
