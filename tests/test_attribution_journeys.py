@@ -125,6 +125,25 @@ def test_fast_parser_agrees_with_arrow_on_many_paths(monkeypatch):
     np.testing.assert_array_equal(fast.offsets, slow.offsets)
 
 
+def test_arrow_split_of_canonical_paths_answers_only_when_exact():
+    import pyarrow as pa
+
+    from crm_models.attribution._parse import NameTable, split_encode, split_spaced
+
+    table = NameTable(["Email", "Paid Search", "TV"])
+    canonical = pa.array(["Email > Paid Search > TV", "TV", "Paid Search > Paid Search"])
+    codes, lengths = split_spaced(canonical, ">", table)
+    assert codes.tolist() == [0, 1, 2, 2, 1, 1]
+    assert lengths.tolist() == [3, 1, 2]
+    reference = split_encode(canonical, ">", table)
+    np.testing.assert_array_equal(codes, reference[0])
+    np.testing.assert_array_equal(lengths, reference[1])
+    # other spacing, empty tokens and unknown names are left to the other parsers
+    for odd in (["Email>TV"], ["Email  > TV"], [" Email > TV"], ["Email > TV "], ["Email > > TV"], [""],
+                ["Email > Radio"]):
+        assert split_spaced(pa.array(odd), ">", table) is None, odd
+
+
 # --------------------------------------------------------------------------------------------- errors
 
 

@@ -22,7 +22,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from crm_models.attribution._parse import NameTable, split_encode
+from crm_models.attribution._parse import NameTable, split_encode, split_spaced
 from crm_models.exceptions import DataContractError
 from crm_models.units import SECONDS_PER_DAY
 
@@ -240,7 +240,8 @@ def encode_journeys(
     if strings is not None and n > SAMPLE_ROWS:
         # learn the channel names from a spread sample (Arrow), then take the fast byte-level path
         picks = np.unique(np.linspace(0, n - 1, SAMPLE_ROWS).astype(np.int64))
-        sample = pc.utf8_trim_whitespace(pc.split_pattern(strings.take(pa.array(picks)), pattern=sep.strip()).flatten())
+        sample_paths = strings.take(pa.array(picks))
+        sample = pc.utf8_trim_whitespace(pc.split_pattern(sample_paths, pattern=sep.strip()).flatten())
         for name in sorted(pc.unique(sample).to_pylist()):
             if name:
                 lookup.setdefault(name, len(lookup))
@@ -251,7 +252,12 @@ def encode_journeys(
         # the byte-level path on every block first (threads do not help: the blocks are cache-sized and
         # numpy holds the GIL for most of these small operations)
         table = NameTable(list(lookup))
-        prepared = {lo: split_encode(strings.slice(lo, min(n, lo + block) - lo), sep, table) for lo in starts}
+        # paths written as "a > b" (the sample tells): Arrow's split and hash lookup, else (or for a block
+        # it cannot decide) the byte-level path
+        spaced = split_spaced(sample_paths, sep, table) is not None
+        for lo in starts:
+            chunk = strings.slice(lo, min(n, lo + block) - lo)
+            prepared[lo] = (spaced and split_spaced(chunk, sep, table)) or split_encode(chunk, sep, table)
     for lo in starts:
         hi = min(n, lo + block)
         fast = prepared.get(lo)

@@ -21,10 +21,14 @@ states and the rest solves the restricted system, giving ``P_-c``. The removal e
 
 Value: every conversion's value is taken as the mean value of the conversions that leave from the same
 last state, ``v_s``; the expected value from each state solves ``(I - Q) y = r * v`` and the value
-removal effects and credits follow in the same way. Nothing is simulated: every system (the full chain
-and one per removed channel) is solved by a Krylov method whose error is certified by the fundamental
-matrix's norm (the expected steps to absorption), falling back to a sparse LU factorization when the
-bound is not met; no factorization per channel is needed (see :mod:`crm_models.attribution._absorb`).
+removal effects and credits follow in the same way. Nothing is simulated. ``P`` and the expected value
+are both ``p0' (I - Q)^-1 R`` for a reward column ``R``, so one adjoint solve (the expected visits of
+every state) serves both, for the full chain and for each removed channel. Before solving, states that
+journeys only pass through are eliminated once (Gaussian elimination, each entry remembering which
+channels its path went through, so the same reduced chain serves every removal); each system is
+solved by a Krylov method whose error is certified (``||residual||_1 * max reward per exit``), falling
+back to a sparse LU factorization when the bound is not met; no factorization per channel is needed
+(see :mod:`crm_models.attribution._absorb`).
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from crm_models.attribution._absorb import AbsorbingSolver
+from crm_models.attribution._absorb import RemovalSolver
 from crm_models.attribution.journeys import (
     CONVERSION_STATE,
     NULL_STATE,
@@ -46,7 +50,7 @@ from crm_models.attribution.journeys import (
 )
 
 BLOCK_TOKENS = 200_000  # touches per vectorized block (cache-sized)
-DENSE_PAIR_LIMIT = 1 << 22  # transition weights kept in a dense bincount array up to this many cells
+DENSE_PAIR_LIMIT = 1 << 20  # transition weights kept in a dense bincount array up to this many cells (8 MB)
 LOOKUP_CODES = 1 << 24  # window codes mapped to states through a lookup table up to this many codes
 
 
@@ -80,7 +84,7 @@ def _window_codes(
     if order == 1:
         return codes1.astype(np.int64), lengths
     n_tokens = len(codes1)
-    padded = np.zeros(n_tokens + order, dtype=np.int64)
+    padded = np.zeros(n_tokens + order, dtype=codes1.dtype)
     padded[:n_tokens] = codes1
     code = padded[:n_tokens] * base ** (order - 1)
     for j in range(1, order):
@@ -92,13 +96,10 @@ def _window_codes(
         valid[ends[has] - j] = False  # windows starting in the last order-1 touches run past the end
     short = np.flatnonzero((lengths < order) & (lengths > 0))
     if short.size:
+        # the window at the start of a short path ran into the next path: keep its first `length` digits
         starts = offsets[:-1][short]
-        fixed = np.zeros(short.size, dtype=np.int64)
-        for j in range(order):
-            inside = j < lengths[short]
-            digit = np.where(inside, padded[np.minimum(starts + j, n_tokens)], 0)
-            fixed = fixed * base + digit
-        code[starts] = fixed
+        powers = (base ** np.arange(order + 1)).astype(code.dtype)[order - lengths[short]]
+        code[starts] = code[starts] // powers * powers
         valid[starts] = True
     return code[valid], np.maximum(lengths - order + 1, 1)
 
@@ -109,19 +110,21 @@ def _block_counts(
 ) -> tuple[np.ndarray, ...]:
     """Merged-state transitions of one block of paths: (first, last, pair keys, pair weights).
 
-    Pair keys are ``from_code * n_codes + to_code``; the pair that would cross from one path to the
-    next gets the dummy key ``n_codes ** 2``.
+    Pair keys are ``from_code * base + last digit of to_code``: the next window of a path is the
+    previous one shifted by one touch, so its last channel is all a pair adds (``n_codes * base`` keys
+    instead of ``n_codes ** 2``; ``to_code = key % n_codes``). The pair that would cross from one path
+    to the next gets the dummy key ``n_codes * base``.
     """
     n_codes = base**order
+    n_keys = n_codes * base
     weight = conv + null
     if order == 1:
-        wcode = codes.astype(np.int32 if n_codes * n_codes < 2**31 else np.int64)
+        wcode = codes.astype(np.int32 if n_keys < 2**31 - 1 else np.int64)
         wcode += 1
         n_windows = np.diff(offsets)
     else:
-        wcode, n_windows = _window_codes(codes.astype(np.int64) + 1, offsets, order, base)
-        if n_codes * n_codes < 2**31:
-            wcode = wcode.astype(np.int32)
+        small = n_keys < 2**31 - 1  # window codes and pair keys fit 32 bits: half the memory traffic
+        wcode, n_windows = _window_codes(codes.astype(np.int32 if small else np.int64) + 1, offsets, order, base)
     wfirst = np.cumsum(n_windows) - n_windows
     # merge consecutive identical states within a path
     keep = np.empty(len(wcode), dtype=bool)
@@ -134,10 +137,9 @@ def _block_counts(
     mlast = position[wfirst + n_windows - 1]
     first_code = merged[mfirst]
     last_code = merged[mlast]
-    dummy = n_codes * n_codes
-    key = merged[:-1] * n_codes
-    key += merged[1:]
-    key[mlast[:-1]] = dummy
+    key = merged[:-1] * base
+    key += merged[1:] % base
+    key[mlast[:-1]] = n_keys  # the dummy key
     if len(weight) and weight.min() == weight.max():  # one weight for all (e.g. one row per journey)
         return first_code, last_code, key, float(weight[0])
     pair_weight = np.repeat(weight, mlast - mfirst + 1)[:-1]
@@ -155,19 +157,20 @@ def chain_counts(enc: EncodedJourneys, order: int = 1) -> ChainCounts:
     order = int(order)
     n_channels = enc.n_channels
     base = n_channels + 1
-    if np.log(base) * order >= np.log(2**62) / 2:
+    if np.log(base) * (order + 1) >= np.log(2**62):  # pair keys run up to base ** (order + 1)
         raise ValueError(f"order {order} with {n_channels} channels is too large for window codes")
     n_codes = base**order
-    dense = n_codes * n_codes + 1 <= DENSE_PAIR_LIMIT
+    n_keys = n_codes * base  # pair keys (see _block_counts)
+    dense = n_keys + 1 <= DENSE_PAIR_LIMIT
     offsets = enc.offsets
     n_paths = enc.n_paths
-    block_tokens = max(BLOCK_TOKENS, n_codes * n_codes // 8) if dense else BLOCK_TOKENS
+    block_tokens = max(BLOCK_TOKENS, n_keys // 8) if dense else BLOCK_TOKENS
 
     start = np.zeros(n_codes)
     conv = np.zeros(n_codes)
     null = np.zeros(n_codes)
     val = np.zeros(n_codes)
-    pairs = np.zeros(n_codes * n_codes + 1) if dense else None
+    pairs = np.zeros(n_keys + 1) if dense else None
     sparse_keys: list[np.ndarray] = []
     sparse_weights: list[np.ndarray] = []
     firsts: list[np.ndarray] = []
@@ -188,13 +191,13 @@ def chain_counts(enc: EncodedJourneys, order: int = 1) -> ChainCounts:
             null += np.bincount(last_code, weights=enc.nulls[lo:hi], minlength=n_codes)
             val += np.bincount(last_code, weights=enc.value[lo:hi], minlength=n_codes)
             if isinstance(pair_weight, float):
-                pairs += pair_weight * np.bincount(key, minlength=n_codes * n_codes + 1)
+                pairs += pair_weight * np.bincount(key, minlength=n_keys + 1)
             else:
-                pairs += np.bincount(key, weights=pair_weight, minlength=n_codes * n_codes + 1)
+                pairs += np.bincount(key, weights=pair_weight, minlength=n_keys + 1)
         else:
             if isinstance(pair_weight, float):
                 pair_weight = np.full(len(key), pair_weight)
-            keep = (key != n_codes * n_codes) & (pair_weight > 0)
+            keep = (key != n_keys) & (pair_weight > 0)
             uniq, inverse = np.unique(key[keep], return_inverse=True)
             sparse_keys.append(uniq)
             sparse_weights.append(np.bincount(inverse, weights=pair_weight[keep], minlength=len(uniq)))
@@ -207,7 +210,7 @@ def chain_counts(enc: EncodedJourneys, order: int = 1) -> ChainCounts:
     if dense:
         pairs = pairs[:-1]
         nz = np.flatnonzero(pairs)
-        pair_from_code, pair_to_code, pair_w = nz // n_codes, nz % n_codes, pairs[nz]
+        pair_from_code, pair_to_code, pair_w = nz // base, nz % n_codes, pairs[nz]
         present = (start + conv + null) > 0
         present[pair_from_code] = True
         present[pair_to_code] = True
@@ -225,9 +228,9 @@ def chain_counts(enc: EncodedJourneys, order: int = 1) -> ChainCounts:
     weights = np.bincount(inverse, weights=weights, minlength=len(keys))
     first_all = np.concatenate(firsts).astype(np.int64)
     last_all = np.concatenate(lasts).astype(np.int64)
-    state_codes = np.unique(np.concatenate([*present_codes, keys // n_codes, keys % n_codes]).astype(np.int64))
+    state_codes = np.unique(np.concatenate([*present_codes, keys // base, keys % n_codes]).astype(np.int64))
     n_states = len(state_codes)
-    pair_from_code, pair_to_code = keys // n_codes, keys % n_codes
+    pair_from_code, pair_to_code = keys // base, keys % n_codes
     if n_codes <= LOOKUP_CODES:  # a code -> state table beats binary searches over millions of paths
         lookup = np.zeros(n_codes, dtype=np.int64)  # paths without weight may point at no state: id 0
         lookup[state_codes] = np.arange(n_states)
@@ -312,7 +315,8 @@ class MarkovAttribution:
 
 
 def _solve_chain(counts: ChainCounts, n_channels: int) -> dict:
-    """Absorption probabilities and removal effects of the fitted chain (exact sparse solves)."""
+    """Conversion probability and value per journey of the fitted chain, in full and without each channel
+    (certified solves, see :mod:`crm_models.attribution._absorb`)."""
     n_states = len(counts.state_codes)
     out_weight = (
         np.bincount(counts.pair_from, weights=counts.pair_weight, minlength=n_states)
@@ -327,24 +331,18 @@ def _solve_chain(counts: ChainCounts, n_channels: int) -> dict:
     r_value = counts.value / safe
     total_start = counts.start.sum()
     p0 = counts.start / total_start if total_start > 0 else np.zeros(n_states)
-    rhs = np.column_stack([r_conv, r_value])
-    solver = AbsorbingSolver(q, rhs)  # limits BLAS threads until close()
-
-    def absorb(sol: np.ndarray, idx: np.ndarray | None = None) -> tuple[float, float]:
-        sol = np.clip(sol, 0.0, None)  # guard against -1e-17 round-off
-        weights = p0 if idx is None else p0[idx]
-        return float(weights @ sol[:, 0]), float(weights @ sol[:, 1])
-
-    p_full, v_full = absorb(solver.full) if n_states else (0.0, 0.0)
     digits = _decode_states(counts.state_codes, counts.order, counts.base)
-    p_without = np.full(n_channels, p_full)
-    v_without = np.full(n_channels, v_full)
+    contains = np.zeros((n_states, n_channels), dtype=bool)  # state x channel: the window holds it
+    for j in range(digits.shape[1]):
+        inside = np.flatnonzero(digits[:, j] >= 0)
+        contains[inside, digits[inside, j]] = True
+    solver = RemovalSolver(q, p0, np.column_stack([r_conv, r_value]), contains)  # limits BLAS threads
+    p_without = np.empty(n_channels)
+    v_without = np.empty(n_channels)
     try:
+        p_full, v_full = (float(v) for v in solver.full)
         for c in range(n_channels):
-            contains = (digits == c).any(axis=1)
-            if contains.any():
-                idx, sol = solver.without(~contains)
-                p_without[c], v_without[c] = absorb(sol, idx) if len(idx) else (0.0, 0.0)
+            p_without[c], v_without[c] = solver.without(c) if contains[:, c].any() else (p_full, v_full)
     finally:
         solver.close()
     return {
