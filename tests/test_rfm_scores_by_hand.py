@@ -106,7 +106,7 @@ def test_rfm_inputs_errors_name_the_column_and_the_rule() -> None:
     with pytest.raises(DataContractError, match="no customer has a purchase") as info:
         rfm_inputs(SHOP[SHOP["amount"] < 0])
     assert (info.value.column, info.value.rule) == ("amount", "at least one purchase")
-    with pytest.raises(ConfigurationError, match="observation_end"):
+    with pytest.raises(ConfigurationError, match="observation_end='not a date'"):
         rfm_inputs(SHOP, observation_end="not a date")
 
 
