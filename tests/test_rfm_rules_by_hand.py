@@ -36,13 +36,13 @@ def test_rule_table_errors_show_the_rows() -> None:
     # mutations checked: `examples=` dropped or None, the messages (None, "XX..XX", upper case) of the
     # unnamed-rule, repeated-name and unknown-rule-set errors
     nameless = {"R": ">=1", "action": "x"}
-    with pytest.raises(DataContractError, match="has no name") as info:
+    with pytest.raises(DataContractError, match="^a segment rule has no name") as info:
         parse_rules([nameless])
     assert list(info.value.examples) == [nameless]
-    with pytest.raises(DataContractError, match="segment names repeat") as info:
+    with pytest.raises(DataContractError, match="^segment names repeat") as info:
         parse_rules([{"segment": "a"}, {"segment": "b"}, {"name": "a"}])
     assert list(info.value.examples) == ["a", "b", "a"]
-    with pytest.raises(DataContractError, match="unknown segment rule set 'grid'") as info:
+    with pytest.raises(DataContractError, match="^unknown segment rule set 'grid'") as info:
         parse_rules("grid")
     assert list(info.value.examples) == ["grid"]
 
