@@ -214,3 +214,38 @@ def test_snapshot_dates_in_examples_are_dates() -> None:
     with pytest.raises(DataContractError) as info:
         migration_matrix(history, "2024-03-30", "2024-03-31")
     assert info.value.examples == [dt.date(2024, 3, 31)]
+
+
+# ------------------------------------------------------------------------------------------------ the defaults
+def _busy_shop(n: int = 80) -> pd.DataFrame:
+    """Seeded customers with purchases spread over the first half of 2024: many moves between two quarters."""
+    rng = np.random.default_rng(7)
+    days = pd.date_range("2024-01-01", "2024-06-30", freq="D")
+    rows = [(f"c{i:02d}", str(pd.Timestamp(day).date()), float(rng.integers(1, 100)))
+            for i in range(n) for day in rng.choice(days, size=int(rng.integers(1, 8)), replace=False)]
+    return _tx(rows)
+
+
+def test_documented_defaults_of_migration_since_and_migration_flows() -> None:
+    # days=90 (a quarter) and the five largest moves. mutations checked: the defaults `days=91`, `top=6` of
+    # migration_since and `top=6` of migration_flows
+    tx = _busy_shop()
+    m = migration_since(tx, "2024-06-30")
+    assert m.before == pd.Timestamp("2024-04-01")
+    every = migration_flows(m.matrix, top=100, since="01 April 2024")
+    assert len(every) > 5, "the example needs more than five moves"
+    assert m.flows == every[:5]
+    assert migration_flows(m.matrix, since="01 April 2024") == every[:5]
+
+
+def test_segment_trends_default_window_and_a_data_end_on_the_last_day() -> None:
+    # Default window: 90 days after the snapshot day, [1 April, 30 June) for 31 March: x buys on 29 June (in),
+    # y on 30 June (out). With a 30-day window [1 April, 1 May) the data end exactly at midnight of its last day
+    # (30 April) is enough for the share to be known. mutations checked: `active_within_days=91`, completeness
+    # `stop - 1 day < data_end`
+    history = pd.DataFrame({"as_of": pd.to_datetime(["2024-03-31"] * 2), "customer_id": ["x", "y"],
+                            "segment": ["s", "s"], "monetary": [1.0, 1.0]})
+    tx = _tx([("x", "2024-06-29", 1.0), ("y", "2024-06-30", 1.0)])
+    assert segment_trends(tx, history)["active_share"].tolist() == [0.5]
+    edge = _tx([("x", "2024-04-10", 1.0), ("z", "2024-04-30", 1.0)])
+    assert segment_trends(edge, history, active_within_days=30)["active_share"].tolist() == [0.5]

@@ -93,3 +93,19 @@ def test_negative_and_reversed_ranges() -> None:
     scores = pd.DataFrame({"R_pct": [-6.0, -5.0, 0.0, 5.0, 6.0], "F_pct": 0.0, "M_pct": 0.0})
     assert SegmentRule("x", {"R": "-5-5"}).mask(scores).tolist() == [False, True, True, True, False]
     assert not SegmentRule("x", {"R": "60-40"}).mask(scores).any()
+
+
+def test_numbers_in_a_rule_table_are_read_as_text() -> None:
+    # A rule table read from a file may hold segment codes and actions as numbers: they become their text, not
+    # an empty name. mutations checked in `_text`: `not isinstance(value, str) or pd.isna(value)`,
+    # `pd.isna(None)` (every non-text value read as empty)
+    (rule,) = parse_rules(pd.DataFrame({"segment": [7], "R": [">=1"], "action": [3]}))
+    assert (rule.name, rule.action, dict(rule.conditions)) == ("7", "3", {"R": ">=1"})
+
+
+def test_the_grid_helper_builds_score_rules_on_r_and_f() -> None:
+    # RFM_GRID_RULES is built when the module is imported, before a mutation tool switches a mutant on, so the
+    # helper is called here directly. mutations checked: each argument of the SegmentRule it builds
+    from crm_models.rfm.segments import _grid
+
+    assert _grid("n", "5", "4-5", "act") == SegmentRule("n", {"R": "5", "F": "4-5"}, "act", scale="score")

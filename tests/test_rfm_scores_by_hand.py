@@ -262,3 +262,14 @@ def test_segment_customers_refuses_a_remainder_that_is_a_rule_name() -> None:
     with pytest.raises(DataContractError, match="'gold'") as info:
         segment_customers(scores, [{"segment": "gold", "R": ">=50"}], remainder="gold")
     assert info.value.rule == "remainder differs from every rule name"
+
+
+def test_segment_categories_follow_the_rule_order_and_keep_empty_rules() -> None:
+    # The categories are the rule names in the table's order (not sorted), including a rule nobody satisfies,
+    # then the remainder. mutations checked: `categories=` dropped / None / `order = None` (categories inferred
+    # from the labels: sorted, without the empty rule)
+    scores = _scores([90, 10, 10], [10, 90, 10])
+    rules = [{"segment": "zeta", "R": ">=50"}, {"segment": "alpha", "F": ">=50"}, {"segment": "empty", "R": ">100"}]
+    segments = segment_customers(scores, rules, remainder="rest")
+    assert segments.astype(str).tolist() == ["zeta", "alpha", "rest"]
+    assert list(segments.cat.categories) == ["zeta", "alpha", "empty", "rest"]
