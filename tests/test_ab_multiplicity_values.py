@@ -7,6 +7,7 @@ Benjamini & Hochberg (1995): adjusted ``min_{j >= i} m p_(j) / j``, capped at 1.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from crm_models.ab.multiplicity import benjamini_hochberg, holm
@@ -50,3 +51,12 @@ def test_end_points_are_valid_and_out_of_range_values_are_refused():
             holm(bad)
     with pytest.raises(ValueError, match="one-dimensional"):
         benjamini_hochberg([[0.1, 0.2]])
+
+
+def test_p_values_from_an_object_column_are_read_as_numbers():
+    """A column built from records holds Python objects with ``None`` for a missing p-value: read as float, the
+    ``None`` is NaN and out of the family (guards ``np.asarray(..., dtype=float)``)."""
+    column = pd.Series([0.01, None, 0.04], dtype=object)
+    out = holm(column)
+    assert out[0] == pytest.approx(0.02) and np.isnan(out[1]) and out[2] == pytest.approx(0.04)
+    assert benjamini_hochberg(column)[[0, 2]] == pytest.approx([0.04, 0.04])
