@@ -125,3 +125,10 @@ def test_mde_is_nan_when_no_effect_below_one_is_detectable():
     """One unit per arm at 90 %: even p1 -> 1 is not detectable (guards the ``gap(upper) < 0`` early exit)."""
     assert np.isnan(minimum_detectable_effect(1, 0.9))
     assert not np.isnan(minimum_detectable_effect(100, 0.9))
+
+
+def test_a_small_standard_deviation_is_valid():
+    """sd = 0.5 (an outcome measured in small units) is accepted: guards ``sd <= 0`` against ``sd <= 1``."""
+    assert sample_size(1.0, 0.1, kind="mean", sd=0.5) == math.ceil((Z_975 + Z_80) ** 2 * 0.25 * 2 / 0.01)
+    assert minimum_detectable_effect(1000, 1.0, kind="mean", sd=0.5) == pytest.approx(
+        (Z_975 + Z_80) * 0.5 * np.sqrt(2 / 1000), rel=1e-12)
