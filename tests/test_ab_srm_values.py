@@ -84,6 +84,7 @@ def test_one_arm_and_mismatched_allocations_are_refused():
     with pytest.raises(DataContractError, match="two arms") as info:
         srm_test({"a": 10})
     assert info.value.column == "variant" and ">= 2" in info.value.rule
+    assert list(info.value.examples) == ["a"]
     with pytest.raises(DataContractError, match="allocation") as info:
         srm_test({"a": 10, "b": 10}, {"a": 0.5, "c": 0.5})
     assert info.value.column == "variant" and "allocation" in info.value.rule
