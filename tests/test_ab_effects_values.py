@@ -142,7 +142,7 @@ def test_welch_on_tiny_arms_matches_scipy():
 def test_welch_with_constant_arms():
     """No variance: the interval is the point, p is 1 if the means are equal and 0 otherwise."""
     eff = mean_effect(np.full(5, 2.0), np.full(4, 3.0))
-    assert (eff.estimate, eff.std_error, eff.ci_low, eff.ci_high, eff.p_value) == (1.0, 0.0, 1.0, 1.0, 0.0)
+    assert eff == Effect(2.0, 3.0, 5, 4, 1.0, 0.0, 1.0, 1.0, 0.0, "welch")  # every field, in order
     assert mean_effect(np.full(5, 2.0), np.full(4, 2.0)).p_value == 1.0
 
 
@@ -180,6 +180,9 @@ def test_cuped_theta_and_variance_removed_by_hand():
     assert res.theta == pytest.approx([2.3])
     assert res.adjusted == pytest.approx([5.45, 5.15, 4.85, 5.55])
     assert res.variance_removed == pytest.approx(1 - 0.075 / 6.6875)
+    # the share removed does not depend on the unit of y, also when Var(y) < 1 (guards ``vy > 0``)
+    small = cuped_adjust(y / 10, x)
+    assert small.theta == pytest.approx([0.23]) and small.variance_removed == pytest.approx(1 - 0.075 / 6.6875)
     # two covariates that explain y exactly: theta recovers both slopes, all variance is removed
     x2 = np.column_stack([x, np.array([0.0, 1.0, 0.0, 2.0])])
     two = cuped_adjust(x2 @ np.array([1.5, -2.0]) + 7.0, x2)
