@@ -166,6 +166,7 @@ def test_bad_durations_and_events_are_named(column, value):
     with pytest.raises(DataContractError) as info:
         repurchase_curves(data)
     assert info.value.column == column
+    assert info.value.rule == ("finite, >= 0" if column == "purchase_days" else "values in {0, 1}")
     assert len(info.value.examples) == 1
 
 
