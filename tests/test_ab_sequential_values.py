@@ -119,3 +119,23 @@ def test_stopping_properties_on_a_given_table():
     never = SequentialResult(looks.assign(p_value=[0.5, 0.4, 0.3]), 0.05, 1.0)
     assert never.stopping_look is None and never.stopped_at_units is None and never.stopped_at_fraction is None
     assert math.isnan(SequentialResult(looks.iloc[:0], 0.05, 1.0).p_value)
+
+
+def test_a_zero_one_treatment_column_is_read_as_booleans():
+    """``treated`` as 0/1 integers (a typical column) gives the same looks as booleans (guards ``dtype=bool``:
+    ``~`` on integers is a bitwise not, not the control mask)."""
+    as_int = msprt(Y, T.astype(int), tau=1.0, n_looks=3, min_units=2).looks
+    as_bool = msprt(Y, T, tau=1.0, n_looks=3, min_units=2).looks
+    pd.testing.assert_frame_equal(as_int, as_bool)
+
+
+def test_documented_defaults_100_looks_and_100_units_per_arm():
+    """1000 alternating units: 100 looks of 10 units; the look at 200 units (100 per arm) is the first that can
+    decide, the one at 190 (95 per arm) cannot."""
+    rng = np.random.default_rng(2)
+    t = np.array([False, True] * 500)
+    y = 5.0 * t + rng.normal(0, 1, 1000)
+    looks = msprt(y, t, tau=1.0).looks
+    assert len(looks) == 100 and looks["n"].iloc[0] == 10
+    assert looks.loc[looks["n"] == 190, "p_value"].item() == 1.0
+    assert looks.loc[looks["n"] == 200, "p_value"].item() < 1e-6
