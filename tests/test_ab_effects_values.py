@@ -191,3 +191,12 @@ def test_cuped_theta_and_variance_removed_by_hand():
     assert two.adjusted == pytest.approx(np.full(4, (x2 @ np.array([1.5, -2.0])).mean() + 7.0))
     # a constant outcome: nothing to remove (not 0 / 0)
     assert cuped_adjust(np.full(4, 3.0), x).variance_removed == 0.0
+
+
+def test_cuped_reads_decimal_values_as_numbers():
+    """Database drivers return ``Decimal`` for money columns: they are read as floats (guards
+    ``np.asarray(..., dtype=float)``; an object array would reach ``lstsq`` and fail)."""
+    from decimal import Decimal
+
+    res = cuped_adjust([Decimal(v) for v in ("2", "4", "6", "9")], [Decimal(v) for v in ("1", "2", "3", "4")])
+    assert res.theta == pytest.approx([2.3]) and res.adjusted.dtype == np.float64

@@ -139,3 +139,12 @@ def test_documented_defaults_100_looks_and_100_units_per_arm():
     assert len(looks) == 100 and looks["n"].iloc[0] == 10
     assert looks.loc[looks["n"] == 190, "p_value"].item() == 1.0
     assert looks.loc[looks["n"] == 200, "p_value"].item() < 1e-6
+
+
+def test_decimal_outcomes_are_read_as_numbers():
+    """``Decimal`` outcomes (money from a database driver) give the same looks as floats (guards
+    ``dtype=float``)."""
+    from decimal import Decimal
+
+    looks = msprt([Decimal(str(v)) for v in Y], T, tau=1.0, n_looks=1, min_units=2).looks
+    pd.testing.assert_frame_equal(looks, msprt(Y, T, tau=1.0, n_looks=1, min_units=2).looks)
