@@ -149,6 +149,21 @@ def test_cuped_for_means_by_hand():
     assert row["cuped_rel_ci_low"] == pytest.approx(adj_t / adj_c - 1 - Z95 * rel_se)
     assert row["cuped_covariates"] == "pre"
     assert (row["primary"], row["effect"], row["p_value"]) == ("cuped", row["cuped_effect"], row["cuped_p_value"])
+    # in tenths (variances below 1): theta and the share removed stay, the effect scales (guards ``den <= 0``
+    # and ``raw > 0`` against thresholds of 1)
+    tenth = analyze_ratios(data.assign(x=data["x"] / 10, pre=data["pre"] / 10), {"m": "x"},
+                           covariates={"m": "pre"}).iloc[0]
+    assert tenth["cuped_theta"] == pytest.approx(theta)
+    assert tenth["variance_removed"] == pytest.approx(row["variance_removed"])
+    assert tenth["cuped_effect"] == pytest.approx(row["cuped_effect"] / 10)
+
+
+def test_cuped_when_the_outcome_has_no_variance():
+    """Constant outcome in each arm, covariate with variance: nothing to remove, reported as 0 (not 0 / 0)."""
+    data = pd.DataFrame({"variant": ["control"] * 4 + ["B"] * 4, "x": [2.0] * 4 + [3.0] * 4,
+                         "pre": [1.0, 2.0, 3.0, 4.0, 2.0, 3.0, 1.0, 5.0]})
+    row = analyze_ratios(data, {"m": "x"}, covariates={"m": "pre"}).iloc[0]
+    assert row["primary"] == "cuped" and row["variance_removed"] == 0.0 and row["cuped_theta"] == 0.0
 
 
 def test_cuped_is_skipped_when_the_covariate_is_constant():
