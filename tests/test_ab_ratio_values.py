@@ -78,9 +78,11 @@ def test_difference_of_two_arms_by_hand():
     assert (eff.n_control, eff.n_treatment) == (3, 4)
     z90 = stats.norm.ppf(0.95)
     assert ratio_effect(XC, YC, XT, YT, alpha=0.1).ci_high == pytest.approx(-10 + z90 * se)
-    clustered = ratio_effect(XC, YC, XT, YT, cluster_control=["a", "a", "b"], cluster_treatment=["c", "d", "e", "f"])
+    # treatment households c = (40 + 20, 2 + 1), d = (10 + 30, 1 + 2): l = +-10/3, Var = (2 * 100/9) / 1 / 2
+    clustered = ratio_effect(XC, YC, XT, YT, cluster_control=["a", "a", "b"], cluster_treatment=["c", "d", "c", "d"])
     assert clustered.method == "delta (clustered)"
-    assert clustered.std_error == pytest.approx(math.sqrt((140 / 9) ** 2 + VAR_T))
+    assert clustered.std_error == pytest.approx(math.sqrt((140 / 9) ** 2 + 100 / 9))
+    assert (clustered.n_control, clustered.n_treatment) == (3, 4)
 
 
 def test_arms_without_variance():
