@@ -148,3 +148,11 @@ def test_decimal_outcomes_are_read_as_numbers():
 
     looks = msprt([Decimal(str(v)) for v in Y], T, tau=1.0, n_looks=1, min_units=2).looks
     pd.testing.assert_frame_equal(looks, msprt(Y, T, tau=1.0, n_looks=1, min_units=2).looks)
+
+
+def test_burn_in_waits_for_the_slower_arm():
+    """Treated units arrive first (T T T C T C C C): both arms reach min_units = 2 only at the 6th unit, so the
+    default tau is 0.1 * sd of the first six outcomes (guards the control count ``cumsum(~treated)``)."""
+    t = np.array([True, True, True, False, True, False, False, False])
+    res = msprt(Y, t, n_looks=1, min_units=2)
+    assert res.tau == pytest.approx(0.1 * np.std(Y[:6]), rel=1e-12)
