@@ -190,3 +190,27 @@ def test_bad_settings_are_named():
     with pytest.raises(DataContractError, match="outcome 'converted'") as info:
         segment_effects(bad, "seg")
     assert info.value.column == "converted"
+
+
+def test_verdict_lines_per_outcome_and_arm_with_two_outcomes_and_a_small_arm():
+    """Arm A has 5 units per segment (no comparison) and comes first; arm B has the hand case on ``converted`` and
+    +10 in segment a on ``revenue``. Each line describes only its own (outcome, arm) rows (guards ``&`` against
+    ``|`` and ``continue`` against ``break``), and a mean is written as a plain number, not in pp."""
+    base = _data({"a": (100, 30, 100, 60), "b": (100, 30, 100, 30)})
+    base["revenue"] = [10.0 + i % 5 for i in range(len(base))]
+    base.loc[(base["seg"] == "a") & (base["variant"] == "B"), "revenue"] += 10.0
+    small = pd.DataFrame({"variant": "A", "seg": ["a"] * 5 + ["b"] * 5, "converted": [0, 1] * 5,
+                          "revenue": [10.0, 12.0] * 5})
+    res = segment_effects(pd.concat([base, small], ignore_index=True), "seg", outcomes=["converted", "revenue"])
+    lines = res.verdict.splitlines()
+    assert len(lines) == 4
+    assert lines[0].startswith("- **A** on converted by seg: fewer than two segments")
+    assert lines[2].startswith("- **A** on revenue by seg: fewer than two segments")
+    conv, rev = lines[1], lines[3]
+    assert conv.startswith("- **B** on converted by seg: the effect differs")
+    assert "Significant after Holm: a (+30.0 pp, 95% CI +16.3 pp to +42.2 pp)." in conv
+    assert "Not significant: b (+0.0 pp, 95% CI -12.6 pp to +12.6 pp)." in conv
+    assert "+10" not in conv
+    assert rev.startswith("- **B** on revenue by seg: the effect differs")
+    assert "Significant after Holm: a (+10, 95% CI +9.6 to +10.4). Not significant: b (+0, 95% CI" in rev
+    assert " pp" not in rev
