@@ -173,3 +173,23 @@ def test_bad_durations_and_events_are_named(column, value):
 def test_zero_days_is_a_valid_duration():
     data = _hand_case().assign(purchase_days=[0, 20, 30, 40, 50, 1, 2, 3, 4, 5])
     assert repurchase_curves(data, days=(21,)).table.iloc[0]["mean_control"] == pytest.approx(0.4)
+
+
+def test_experiment_outcomes_are_read_with_their_own_arm_column():
+    """An ``ExperimentOutcomes`` is read through its ``table`` and its ``variant`` column name (here ``arm``)."""
+    from crm_models.ab.outcomes import ExperimentOutcomes
+    from crm_models.data.quality import QualityReport
+
+    table = _hand_case().rename(columns={"variant": "arm"})
+    outcomes = ExperimentOutcomes(table=table, windows=(21,), quality=QualityReport(),
+                                  observation_end=pd.Timestamp("2026-01-01"), variant="arm")
+    row = repurchase_curves(outcomes, days=(21,)).table.iloc[0]
+    assert (row["arm"], row["mean_control"], row["mean_arm"]) == ("coupon", pytest.approx(0.4), pytest.approx(1.0))
+
+
+def test_a_duration_that_is_not_a_number_is_named():
+    data = _hand_case().astype({"purchase_days": object})
+    data.loc[2, "purchase_days"] = "soon"
+    with pytest.raises(DataContractError) as info:
+        repurchase_curves(data)
+    assert info.value.column == "purchase_days" and info.value.rule == "finite, >= 0"
