@@ -193,3 +193,26 @@ def test_a_duration_that_is_not_a_number_is_named():
     with pytest.raises(DataContractError) as info:
         repurchase_curves(data)
     assert info.value.column == "purchase_days" and info.value.rule == "finite, >= 0"
+
+
+def test_describe_keeps_going_after_a_horizon_that_is_not_estimable():
+    """Within 120 days is beyond the control's follow-up (last unit censored at 50): that line says so and the
+    next horizon is still described; one line per row, joined by newlines."""
+    lines = repurchase_curves(_hand_case(), days=(120, 21)).describe().splitlines()
+    assert len(lines) == 3
+    assert lines[1] == "- coupon, repurchase_120d: not estimable yet (no unit followed that long in one arm)."
+    assert lines[2].startswith("- coupon: 100.0% bought again within 21 days vs 40.0% in control")
+
+
+def test_cumulative_is_a_tidy_frame_with_a_fresh_index():
+    cum = repurchase_curves(_hand_case(), days=(21,)).cumulative([10, 21])
+    assert cum.index.tolist() == [0, 1, 2, 3]
+    assert cum["arm"].tolist() == ["control", "control", "coupon", "coupon"]
+
+
+def test_a_missing_duration_in_a_nullable_integer_column_is_named():
+    data = _hand_case().astype({"purchase_days": "Int64"})
+    data.loc[2, "purchase_days"] = pd.NA
+    with pytest.raises(DataContractError) as info:
+        repurchase_curves(data)
+    assert info.value.column == "purchase_days"
