@@ -91,7 +91,8 @@ def srm_test(
     share = share / share.sum()
     expected = share * observed.sum()
     keep = expected > 0
-    stat, p = stats.chisquare(observed[keep].to_numpy(), expected[keep].to_numpy())
     if (observed[~keep] > 0).any():  # units in an arm planned at zero share: certain mismatch
         stat, p = np.inf, 0.0
+    else:  # (tested first: the kept arms then hold fewer units than expected, which chisquare refuses)
+        stat, p = stats.chisquare(observed[keep].to_numpy(), expected[keep].to_numpy())
     return SRMResult(observed.astype(int), expected, float(stat), float(p), threshold)
