@@ -14,6 +14,9 @@ Customers (``order_id``, ``quantity``, ``product_id``, ``channel`` given):
 - D: one purchase one second before b; in the label window only a return, and a purchase at b + 30 days
   exactly (outside the half-open window) -> churned.
 - E: one purchase at age 365 exactly (inside the look-back) -> churned.
+- F: purchases at ages 365.5 and 1, an order netting 0 at age 12; in the label window only an order netting
+  0 -> churned.
+- G: purchases 10 days apart (ages 31, 21, 11): the spread of its gaps is 0 -> churned.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ ROWS = [
     ("A", "2024-03-10 00:00", -25.0, "a4", -1, "p5", "app"),  # age 22, a return
     ("A", "2024-03-31 12:00", 30.0, "a1", 2, "p1", "web"),  # age 0.5, two lines of one order
     ("A", "2024-03-31 12:00", 20.0, "a1", 1, "p2", "web"),
+    ("A", "2024-03-31 12:00", 0.0, "a1", 1, "p6", "web"),  # a free line: in the basket, not a bought product
     ("A", "2024-04-30 23:00", 30.0, "a7", 1, "p1", "web"),  # label window: net +20
     ("A", "2024-04-30 23:00", -10.0, "a7", 1, "p2", "web"),
     ("B", "2023-04-02 00:00", 40.0, "b1", 1, "p1", "web"),  # age 365
@@ -50,6 +54,15 @@ ROWS = [
     ("D", "2024-04-10 00:00", -15.0, "d2", -1, "p1", "web"),  # label window: a return only
     ("D", "2024-05-01 00:00", 15.0, "d3", 1, "p1", "web"),  # b + 30 days: after the label window
     ("E", "2023-04-02 00:00", 5.0, "e1", 1, "p1", "web"),  # age 365
+    ("F", "2023-04-01 12:00", 20.0, "f1", 1, "p1", "web"),  # age 365.5
+    ("F", "2024-03-20 00:00", 10.0, "f2", 1, "p1", "web"),  # an order netting 0: neither purchase nor return
+    ("F", "2024-03-20 00:00", -10.0, "f2", -1, "p1", "web"),
+    ("F", "2024-03-31 00:00", 30.0, "f3", 1, "p1", "web"),  # age 1
+    ("F", "2024-04-15 00:00", 10.0, "f4", 1, "p1", "web"),  # label window: an order netting 0
+    ("F", "2024-04-15 00:00", -10.0, "f4", -1, "p1", "web"),
+    ("G", "2024-03-01 00:00", 10.0, "g1", 1, "p1", "web"),  # ages 31, 21, 11: two equal gaps of 10 days
+    ("G", "2024-03-11 00:00", 10.0, "g2", 1, "p1", "web"),
+    ("G", "2024-03-21 00:00", 10.0, "g3", 1, "p1", "web"),
 ]
 
 
@@ -84,8 +97,9 @@ EXPECTED = {
         "recency_z": (0.5 - 27.5) / _sample_std(GAPS_A), "ipt_trend": 29.0 / 27.5,
         "recency_over_tenure": 0.5 / 111.0,
         "returns_share": 25.0 / 330.0, "n_return_orders": 1.0,
-        "basket_quantity_mean": (1 + 1 + 2 + 3 + 3) / 5, "basket_products_mean": (1 + 1 + 1 + 1 + 2) / 5,
-        "n_distinct_products": 4.0, "product_diversity": 4 / 5,  # p1..p4; the returned p5 does not count
+        "basket_quantity_mean": (1 + 1 + 2 + 3 + 4) / 5, "basket_products_mean": (1 + 1 + 1 + 1 + 3) / 5,
+        # p1..p4; neither the returned p5 nor the free p6 counts
+        "n_distinct_products": 4.0, "product_diversity": 4 / 5,
         "n_channels": 3.0,  # web, shop and the return's app
         "orders_same_season_last_year": 0.0, "season_share": 0.0,
         "weekend_share": 2 / 5,  # Sat Mar 2 and Sun Mar 31
@@ -139,11 +153,11 @@ def dataset():
 
 def test_population_and_labels_at_the_edges(dataset):
     """C (last purchase 366 days back) is out, E (365 days back) in; A and B bought in [b, b + 30 d), D
-    only returned goods there and bought at b + 30 d, E did nothing."""
-    assert dataset.X.index.tolist() == ["A", "B", "D", "E"]
-    assert dataset.y.to_dict() == {"A": 0, "B": 0, "D": 1, "E": 1}
+    only returned goods there and bought at b + 30 d, E and G did nothing, F's only order there nets 0."""
+    assert dataset.X.index.tolist() == ["A", "B", "D", "E", "F", "G"]
+    assert dataset.y.to_dict() == {"A": 0, "B": 0, "D": 1, "E": 1, "F": 1, "G": 1}
     assert dataset.y.name == "churned" and dataset.y.dtype == "int64"
-    assert dataset.churn_rate == 0.5 and dataset.n_customers == 4
+    assert dataset.churn_rate == pytest.approx(4 / 6) and dataset.n_customers == 6
     assert (dataset.horizon_days, dataset.lookback_days, dataset.bgnbd_used) == (30.0, 365.0, False)
     assert dataset.cutoff == pd.Timestamp(CUTOFF)
 
@@ -166,6 +180,25 @@ def test_e_bought_once_exactly_a_year_before(dataset):
     assert row["recency_days"] == 365.0 and row["orders_same_season_last_year"] == 1.0
     assert row["orders_90d"] == 0.0 and row["spend_trend_30d"] == 0.0 and row["season_share"] == 1.0
     assert row["weekend_share"] == 1.0 and row["bg_T_weeks"] == pytest.approx(365 / 7)
+
+
+def test_an_order_netting_zero_and_a_purchase_just_over_a_year_back(dataset):
+    """F: the order netting 0 is neither a purchase (``amount > 0``) nor a return (``amount < 0``), though its
+    returned line counts in the returned share (rows); the purchase 365.5 days back is outside the same
+    season last year (ages in (335, 365])."""
+    row = dataset.X.loc["F"]
+    assert row["n_orders"] == 2.0 and row["n_return_orders"] == 0.0 and row["n_purchase_days"] == 2.0
+    assert row["recency_days"] == 1.0 and row["tenure_days"] == 365.5 and row["ipt_mean"] == 365.0
+    assert row["orders_same_season_last_year"] == 0.0 and row["season_share"] == 0.0
+    assert row["returns_share"] == pytest.approx(10 / 60)
+
+
+def test_equal_gaps_have_no_spread(dataset):
+    """G: gaps 10 and 10 -> ``ipt_std`` 0, so the z-score of the silence is undefined (NaN, not inf)."""
+    row = dataset.X.loc["G"]
+    assert row["ipt_mean"] == 10.0 and row["ipt_std"] == 0.0 and np.isnan(row["recency_z"])
+    assert row["recency_over_ipt"] == pytest.approx(1.1) and row["ipt_trend"] == 1.0
+    assert row["orders_30d"] == 2.0 and row["orders_trend_30d"] == 2.0 - 1.0  # age 31 is in (30, 60]
 
 
 def test_without_optional_columns_an_order_is_a_customer_and_a_timestamp(dataset):
@@ -194,15 +227,15 @@ def test_windows_without_a_trend_window_and_a_window_of_one_week():
     last 7 days (age 0.5), B once (age 1.75)."""
     ds = make_churn_dataset(_transactions(), CUTOFF, 30, windows=(7,), use_bgnbd=False)
     assert not [c for c in ds.X.columns if "trend_" in c and c != "ipt_trend"]
-    assert ds.X["orders_7d"].to_dict() == {"A": 1.0, "B": 1.0, "D": 1.0, "E": 0.0}
+    assert ds.X["orders_7d"].to_dict() == {"A": 1.0, "B": 1.0, "D": 1.0, "E": 0.0, "F": 1.0, "G": 0.0}
     assert ds.X.loc["A", "spend_7d"] == 50.0
 
 
 def test_a_shorter_lookback_and_a_scoring_set():
-    """Look-back 2 days: only A (0.5), B (1.75) and D qualify. A scoring set has no label and needs no
+    """Look-back 2 days: only A (0.5), B (1.75), D and F (1) qualify. A scoring set has no label and needs no
     label window: its cutoff may be the last day of the data."""
     short = make_churn_dataset(_transactions(), CUTOFF, 30, lookback=2, use_bgnbd=False)
-    assert short.X.index.tolist() == ["A", "B", "D"] and short.lookback_days == 2.0
+    assert short.X.index.tolist() == ["A", "B", "D", "F"] and short.lookback_days == 2.0
     scoring = make_churn_dataset(_transactions(), "2024-05-01", 30, with_label=False, use_bgnbd=False)
     assert scoring.y is None and np.isnan(scoring.churn_rate)
     assert "churned" not in scoring.frame() and (scoring.frame()["cutoff"] == pd.Timestamp("2024-05-01")).all()
@@ -212,7 +245,7 @@ def test_a_shorter_lookback_and_a_scoring_set():
 def test_frame_holds_features_label_and_cutoff(dataset):
     frame = dataset.frame()
     assert list(frame.columns[-2:]) == ["churned", "cutoff"]
-    assert frame["churned"].tolist() == [0, 0, 1, 1]
+    assert frame["churned"].tolist() == [0, 0, 1, 1, 1, 1]
     assert "churned" not in dataset.X  # frame() copies
 
 
@@ -223,19 +256,20 @@ def test_the_label_window_must_end_by_the_end_of_the_data():
         make_churn_dataset(_transactions(), CUTOFF, 31, use_bgnbd=False)
     assert err.value.rule == "cutoff + horizon <= end of data" and err.value.column == "timestamp"
     longer = make_churn_dataset(_transactions(), CUTOFF, 31, data_end="2024-05-01", use_bgnbd=False)
-    assert longer.y.to_dict() == {"A": 0, "B": 0, "D": 0, "E": 1}  # D's purchase at b + 30 d now counts
+    # D's purchase at b + 30 d now counts
+    assert longer.y.to_dict() == {"A": 0, "B": 0, "D": 0, "E": 1, "F": 1, "G": 1}
 
 
 def test_cutoff_range():
     """The cutoff's bound must be after the first transaction and at most the end of the last one's day."""
     first_day = make_churn_dataset(_transactions(), "2023-04-01", 30, use_bgnbd=False)
-    assert first_day.X.index.tolist() == ["C"]
+    assert first_day.X.index.tolist() == ["C", "F"]
     for cutoff in ["2023-03-31", "2024-05-02"]:
         with pytest.raises(DataContractError) as err:
             make_churn_dataset(_transactions(), cutoff, 30, with_label=False, use_bgnbd=False)
         assert err.value.rule == "first transaction < cutoff <= last transaction"
     last_day = make_churn_dataset(_transactions(), "2024-05-01", 30, with_label=False, use_bgnbd=False)
-    assert last_day.X.index.tolist() == ["A", "B", "C", "D"]  # E's purchase is now 396 days back
+    assert last_day.X.index.tolist() == ["A", "B", "C", "D", "F", "G"]  # E's purchase is now 396 days back
 
 
 def test_nobody_active_in_the_lookback_is_an_error():
@@ -260,10 +294,10 @@ def test_training_set_stacks_snapshots_in_time_order():
     """Cutoffs are sorted; each snapshot keeps its customers and cutoff; the columns are the shared ones."""
     X, y, time = make_training_set(_transactions(), ["2024-03-31", "2024-03-15"], 30, windows=(30,),
                                    use_bgnbd=False)
-    assert time.tolist() == [pd.Timestamp("2024-03-15")] * 4 + [pd.Timestamp("2024-03-31")] * 4
-    # on Mar 15: D has not bought yet, C's purchase is 350 days back; A, B and C buy in [Mar 16, Apr 15)
-    assert X.index.tolist() == ["A", "B", "C", "E", "A", "B", "D", "E"]
-    assert y.tolist() == [0, 0, 0, 1, 0, 0, 1, 1]
+    assert time.tolist() == [pd.Timestamp("2024-03-15")] * 6 + [pd.Timestamp("2024-03-31")] * 6
+    # on Mar 15: D has not bought yet, C's purchase is 350 days back; all but E buy in [Mar 16, Apr 15)
+    assert X.index.tolist() == ["A", "B", "C", "E", "F", "G", "A", "B", "D", "E", "F", "G"]
+    assert y.tolist() == [0, 0, 0, 1, 0, 0, 0, 0, 1, 1, 1, 1]
     assert time.name == "cutoff" and time.index.equals(X.index)
 
 
@@ -290,3 +324,26 @@ def test_bgnbd_p_no_purchase_by_the_formula():
     np.testing.assert_allclose(out["bg_p_no_purchase"], (1 - p_alive) + p_alive * quiet, rtol=1e-6)
     # fewer than two repeat buyers: not identified, None (not an error) unless required
     assert bgnbd_features(X.assign(bg_frequency=0.0, bg_recency_weeks=0.0), 28.0) is None
+
+
+def test_bgnbd_fit_weights_grouped_rows_by_their_customer_count():
+    """``fit_on`` rows carry ``n_customers``: fitting the grouped table gives the fit on every customer
+    (guards the weight column being ignored)."""
+    rng = np.random.default_rng(5)
+    n = 400
+    x = rng.poisson(2.0, n).astype(float)
+    T = rng.uniform(20, 52, n).round()
+    t_x = np.where(x > 0, (T * rng.uniform(0.2, 1.0, n)).round(), 0.0)
+    X = pd.DataFrame({"bg_frequency": x, "bg_recency_weeks": t_x, "bg_T_weeks": T})
+    grouped = X.groupby(list(X.columns)).size().rename("n_customers").reset_index()
+    assert len(grouped) < n
+    np.testing.assert_allclose(bgnbd_features(X, 28.0, fit_on=grouped), bgnbd_features(X, 28.0), rtol=1e-3)
+
+
+def test_bgnbd_needs_two_repeat_buyers():
+    """Two repeat buyers are enough to fit (``< 2``, not ``<= 2``); one is not (None, no error)."""
+    two = pd.DataFrame({"bg_frequency": [3.0, 1.0] + [0.0] * 10, "bg_recency_weeks": [10.0, 5.0] + [0.0] * 10,
+                        "bg_T_weeks": [20.0] * 12})
+    fitted = bgnbd_features(two, 28.0)
+    assert fitted is not None and fitted.index.equals(two.index)
+    assert bgnbd_features(two.assign(bg_frequency=[3.0] + [0.0] * 11), 28.0) is None
