@@ -6,6 +6,8 @@ a swapped numerator, a lost bin, a dropped keyword argument.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -49,11 +51,23 @@ def test_fraction_one_and_tiny_fraction_by_hand():
 
 
 def test_no_churners_or_no_rows_give_nan():
-    """Guards ``n == 0 or total == 0``: without churners lift and capture are undefined, not 0 or inf."""
-    lift, capture = lift_and_capture(np.zeros(5), np.linspace(0, 1, 5))
+    """Guards ``n == 0 or total == 0`` (-> ``and``, or ``n == 1``): without churners lift and capture are
+    undefined, returned as NaN without dividing 0 by 0 (no RuntimeWarning); a single churner is lift 1."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        lift, capture = lift_and_capture(np.zeros(5), np.linspace(0, 1, 5))
     assert np.isnan(lift) and np.isnan(capture)
     lift, capture = lift_and_capture(np.zeros(0), np.zeros(0))
     assert np.isnan(lift) and np.isnan(capture)
+    assert lift_and_capture([1.0], [0.5]) == (1.0, 1.0)
+
+
+def test_default_fraction_is_the_top_decile():
+    """Guards the default ``fraction=0.1``: 20 rows -> the top 2; one churner of the 4 is there."""
+    y = np.zeros(20)
+    y[[1, 5, 9, 13]] = 1
+    score = np.arange(20, 0, -1.0)
+    assert lift_and_capture(y, score) == (pytest.approx((1 / 2) / (4 / 20)), pytest.approx(1 / 4))
 
 
 def test_lift_with_a_tie_at_the_cut_by_hand():
@@ -124,6 +138,29 @@ def test_calibration_bins_of_unequal_size_and_more_bins_than_rows():
     assert expected_calibration_error([0, 1, 1], [0.2, 0.5, 0.9]) == pytest.approx(0.8 / 3)
 
 
+def test_tied_probabilities_are_binned_in_input_order():
+    """Bins are cut by rank, and tied probabilities keep their input order (a stable sort: guards the
+    ``kind="stable"`` argument; NumPy's default sort reorders ties in arrays of this size)."""
+    p = np.array([0.5, 0.2] * 10)  # sorted: the ten 0.2 rows (1, 3, ..., 19), then the ten 0.5 rows
+    y = (np.arange(20) < 10).astype(float)  # rows 0..9 churned
+    table = calibration_table(y, p, n_bins=4)
+    # bin 0: rows 1, 3, 5, 7, 9; bin 1: rows 11..19 (odd); bin 2: rows 0..8 (even); bin 3: rows 10..18
+    np.testing.assert_allclose(table["observed_rate"], [1.0, 0.0, 1.0, 0.0])
+    np.testing.assert_allclose(table["mean_predicted"], [0.2, 0.2, 0.5, 0.5])
+
+
+def test_one_row_and_the_default_number_of_bins():
+    """A single row is one bin (guards ``len == 0`` -> ``len == 1``); ten bins by default: 20 rows with
+    p = (i + 0.5) / 20 and alternating labels give pairs whose gaps |(2j + 1) / 20 - 0.5| add up to 2.5,
+    so ECE = 2.5 x 2 / 20 = 0.25 (eleven bins would give 0.2525)."""
+    one = calibration_table([1], [0.3])
+    assert one["n"].tolist() == [1] and one["observed_rate"].tolist() == [1.0]
+    p = (np.arange(20) + 0.5) / 20
+    y = np.array([0, 1] * 10)
+    assert expected_calibration_error(y, p) == pytest.approx(0.25)
+    assert calibration_table(y, p)["n"].tolist() == [2] * 10
+
+
 def test_empty_calibration_table_has_its_columns_and_nan_error():
     table = calibration_table([], [])
     assert table.empty
@@ -148,6 +185,12 @@ def test_churn_scores_by_hand():
     default = churn_scores(y, score)
     assert default["lift_top_decile"] == pytest.approx(2.0) and default["capture_top_decile"] == pytest.approx(0.5)
     assert np.isnan(default["brier"]) and np.isnan(default["ece"])
+
+
+def test_one_churner_is_enough_for_the_aucs():
+    """Guards ``0 < sum`` -> ``1 < sum``."""
+    out = churn_scores([1, 0, 0], [0.9, 0.5, 0.1])
+    assert out["roc_auc"] == 1.0 and out["pr_auc"] == 1.0
 
 
 @pytest.mark.parametrize("y", [[1, 1, 1], [0, 0, 0]])
