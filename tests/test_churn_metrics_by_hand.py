@@ -62,6 +62,15 @@ def test_no_churners_or_no_rows_give_nan():
     assert lift_and_capture([1.0], [0.5]) == (1.0, 1.0)
 
 
+def test_boolean_labels_and_scores_are_numbers():
+    """Labels and scores are read as floats (guards ``dtype=float`` dropped): boolean labels in a tied block
+    are counted (NumPy adds booleans with "or"), and a boolean flag can be a score."""
+    y = [True, True, False, False]
+    assert lift_and_capture(y, [0.9, 0.9, 0.1, 0.1], 0.5) == (pytest.approx(2.0), pytest.approx(1.0))
+    assert lift_and_capture([1, 1, 0, 0], [True, True, False, False], 0.5) == (pytest.approx(2.0), pytest.approx(1.0))
+    np.testing.assert_allclose(gain_curve(y, [0.9, 0.9, 0.1, 0.1])["share_captured"], [0.0, 0.5, 1.0, 1.0, 1.0])
+
+
 def test_default_fraction_is_the_top_decile():
     """Guards the default ``fraction=0.1``: 20 rows -> the top 2; one churner of the 4 is there."""
     y = np.zeros(20)
@@ -116,7 +125,7 @@ def test_calibration_table_by_hand_with_unsorted_probabilities():
     y = np.array([1, 0, 1, 0, 0, 1])  # sorted by p: y = 0, 0, 1, 1, 0, 1
     table = calibration_table(y, p, n_bins=3)
     assert list(table.columns) == ["bin", "n", "mean_predicted", "observed_rate", "p_low", "p_high"]
-    assert table["bin"].tolist() == [0, 1, 2]
+    assert table["bin"].tolist() == [0, 1, 2] and table["bin"].dtype.kind == "i"
     assert table["n"].tolist() == [2, 2, 2]
     np.testing.assert_allclose(table["mean_predicted"], [0.15, 0.35, 0.55])
     np.testing.assert_allclose(table["observed_rate"], [0.0, 1.0, 0.5])
