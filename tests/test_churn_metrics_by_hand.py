@@ -63,8 +63,8 @@ def test_no_churners_or_no_rows_give_nan():
 
 
 def test_boolean_labels_and_scores_are_numbers():
-    """Labels and scores are read as floats (guards ``dtype=float`` dropped): boolean labels in a tied block
-    are counted (NumPy adds booleans with "or"), and a boolean flag can be a score."""
+    """Labels and scores are read as floats: a boolean flag can be a score (guards ``dtype=float`` dropped:
+    NumPy cannot negate a boolean array), and boolean labels in a tied block are counted."""
     y = [True, True, False, False]
     assert lift_and_capture(y, [0.9, 0.9, 0.1, 0.1], 0.5) == (pytest.approx(2.0), pytest.approx(1.0))
     assert lift_and_capture([1, 1, 0, 0], [True, True, False, False], 0.5) == (pytest.approx(2.0), pytest.approx(1.0))
