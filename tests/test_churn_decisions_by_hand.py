@@ -134,6 +134,7 @@ def test_a_clv_frame_without_the_value_column_names_it():
     with pytest.raises(DataContractError) as err:
         churn_decisions(PROBA, clv=frame)
     assert err.value.column == "clv" and err.value.rule == "present"
+    assert len(err.value.examples) == 3  # a few rows of the frame, not all five
 
 
 def test_proba_must_be_a_series():
