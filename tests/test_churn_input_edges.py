@@ -107,3 +107,9 @@ def test_epoch_conversions():
     assert to_epoch(pd.Timestamp("1970-01-01 19:00", tz="America/New_York")) == DAY
     assert from_epoch(DAY + 0.5) == pd.Timestamp("1970-01-02 00:00:00.5")
     assert from_epoch(to_epoch("2024-02-29 13:45")) == pd.Timestamp("2024-02-29 13:45")
+
+
+def test_a_single_transaction_is_a_table():
+    """One row is enough (guards the emptiness check ``n == 0`` -> ``n == 1``); its time range is one instant."""
+    source = prepare(_frame().iloc[:1])
+    assert source.first_epoch == source.last_epoch == to_epoch("2024-01-03")
