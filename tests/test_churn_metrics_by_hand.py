@@ -204,8 +204,11 @@ def test_one_churner_is_enough_for_the_aucs():
 
 @pytest.mark.parametrize("y", [[1, 1, 1], [0, 0, 0]])
 def test_churn_scores_with_one_class_give_nan_aucs(y):
-    """Guards ``0 < sum < n`` (``<`` -> ``<=`` on either side): AUCs need both classes."""
-    out = churn_scores(y, [0.9, 0.5, 0.1], proba=[0.9, 0.5, 0.1])
+    """Guards ``0 < sum < n`` (``<`` -> ``<=`` on either side): AUCs need both classes, and with one class
+    they are NaN without asking scikit-learn (which warns that the AUC is undefined)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = churn_scores(y, [0.9, 0.5, 0.1], proba=[0.9, 0.5, 0.1])
     assert np.isnan(out["roc_auc"]) and np.isnan(out["pr_auc"])
     assert np.isfinite(out["brier"])
 
