@@ -196,3 +196,32 @@ def test_action_table_without_value_at_risk_has_zero_shares():
     decided = churn_decisions(pd.Series([0.0, 0.0], index=["a", "b"]), clv=pd.Series([5.0, 1.0], index=["a", "b"]))
     table = action_table(decided)
     assert table["share_of_value_at_risk"].tolist() == [0.0]
+
+
+def test_ties_keep_their_input_order_in_tiers_and_decisions():
+    """"Ties are broken by input order": with 20 rows alternating 0.5 / 0.2 the capacity of 3 takes rows 0,
+    2 and 4, and the decisions list the tied rows in input order (guards the stable sorts; NumPy's and
+    pandas' default sorts reorder ties at this size)."""
+    p = np.array([0.5, 0.2] * 10)
+    tiers = risk_tiers(p, capacity=3)
+    assert np.flatnonzero(tiers == "high").tolist() == [0, 2, 4]
+    ids = [f"c{i:02d}" for i in range(20)]
+    decided = churn_decisions(pd.Series(p, index=ids))
+    assert decided.index.tolist() == ids[0::2] + ids[1::2]
+
+
+def test_a_clv_with_no_match_names_the_rule_and_shows_a_few_rows():
+    unmatched = pd.Series([1.0, 2.0, 3.0, 4.0, 5.0], index=["v", "w", "x", "y", "z"])
+    with pytest.raises(DataContractError) as err:
+        churn_decisions(PROBA, clv=unmatched)
+    assert err.value.column == "clv" and "customer_id" in err.value.rule
+    assert err.value.examples.index.tolist() == ["v", "w", "x"]
+
+
+def test_shares_of_a_small_total_value_at_risk():
+    """Counted customers (value 1) with probabilities 0.1 and 0.2: total value at risk 0.3, shares 2/3 and
+    1/3 (guards the floor of the denominator, which only protects a total of 0)."""
+    decided = churn_decisions(pd.Series([0.1, 0.2], index=["a", "b"]), thresholds=(0.6, 0.15))
+    table = action_table(decided)
+    assert table["risk_tier"].astype(str).tolist() == ["medium", "low"]
+    np.testing.assert_allclose(table["share_of_value_at_risk"], [2 / 3, 1 / 3])
