@@ -12,6 +12,15 @@ from crm_models.churn import describe_feature
 from crm_models.churn.reasons import _trend, formatter
 
 
+@pytest.fixture(autouse=True)
+def _fresh_phrase_cache():
+    """``formatter`` caches one phrase builder per feature name (with its "unknown" text); start each test
+    from an empty cache so that what is checked is built by the current code, not by an earlier caller."""
+    formatter.cache_clear()
+    yield
+    formatter.cache_clear()
+
+
 def test_fixed_phrases_with_a_value_and_a_percentage():
     """Guards the ``pct=f"{v:.0%}"`` argument and the ``v=`` of the template (dropped / renamed)."""
     assert describe_feature("returns_share", 0.25) == "returned 25% of what they bought"
@@ -55,6 +64,7 @@ def test_features_outside_the_table_and_values_that_are_not_numbers():
         (2.35, "more than 10x higher"),  # between log(10) = 2.303 and log(11) = 2.398
         (math.log1p(-0.5), "down 50%"),
         (math.log1p(-0.99), "down 99%"),
+        (math.log1p(-0.995), "down 100%"),  # exactly -99.5% still has words (``<``, not ``<=``)
         (math.log1p(-0.996), "down to almost nothing"),
     ],
 )
