@@ -113,3 +113,16 @@ def test_a_single_transaction_is_a_table():
     """One row is enough (guards the emptiness check ``n == 0`` -> ``n == 1``); its time range is one instant."""
     source = prepare(_frame().iloc[:1])
     assert source.first_epoch == source.last_epoch == to_epoch("2024-01-03")
+
+
+def test_a_path_is_registered_with_the_given_backend(tmp_path):
+    """A CSV path goes to the ``backend`` it is given (guards the argument dropped for paths and ibis
+    tables), and is read like the frame."""
+    from crm_models.data import duckdb_backend
+
+    path = tmp_path / "tx.csv"
+    _frame().to_csv(path, index=False)
+    con = duckdb_backend()
+    source = prepare(str(path), con)
+    assert source.table._find_backend() is con
+    assert (source.first_epoch, source.last_epoch) == (to_epoch("2024-01-01"), to_epoch("2024-01-03"))
