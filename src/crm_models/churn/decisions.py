@@ -100,7 +100,6 @@ def churn_decisions(
         raise TypeError("proba must be a pandas Series indexed by customer_id")
     out = pd.DataFrame({"churn_probability": proba.astype(float)})
     if clv is not None:
-        series = clv[clv_column] if isinstance(clv, pd.DataFrame) else clv
         if isinstance(clv, pd.DataFrame) and clv_column not in clv:
             raise DataContractError(
                 "the CLV frame lacks the value column",
@@ -108,6 +107,7 @@ def churn_decisions(
                 rule="present",
                 examples=clv.head(3),
             )
+        series = clv[clv_column] if isinstance(clv, pd.DataFrame) else clv
         value = series.astype(float).reindex(out.index)
         missing = value.isna()
         if missing.all():
