@@ -34,6 +34,7 @@ EXTRA_TESTS: dict[str, list[str]] = {
     "uplift": ["tests/test_unbalanced_arms.py", "tests/test_training_hygiene.py"],
     "ab": ["tests/test_unbalanced_arms.py"],
     "attribution": ["tests/test_boundaries.py"],
+    "reporting": ["tests/test_privacy_pseudonymize.py", "tests/test_safe_by_default.py"],
 }
 
 
