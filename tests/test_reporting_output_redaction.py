@@ -249,3 +249,13 @@ def test_crm_run_publishes_display_outputs_without_personal_data(tmp_path):
     for value in KEPT:
         assert value in report, value
     assert pseudonymize("C00042") in report and not re.search(r"<script", report, re.IGNORECASE)
+
+
+def test_html_table_inside_a_cell_is_judged_on_its_own_and_the_outer_table_goes_on():
+    """Guards against: the rows after an inner table escaping the outer table's header rules."""
+    html = ("<table><thead><tr><th>Name</th><th>x</th></tr></thead><tbody><tr><td>Ann<table><thead><tr>"
+            "<th>first_name</th></tr></thead><tr><td>Bo</td></tr></table></td><td>1</td></tr>"
+            "<tr><td>Cy</td><td>2</td></tr></tbody></table>")
+    out = redact_html_tables(html)
+    assert out.count("[removed]") == 3 and "<td>1</td>" in out and "<td>2</td>" in out
+    assert not any(name in out for name in ("Ann", "Bo", "Cy"))

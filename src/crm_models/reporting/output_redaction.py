@@ -177,10 +177,10 @@ class _TableRedactor(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         raw = self.get_starttag_text() or ""
-        if tag == "table":
-            self._emit(raw)
-            if self.cell is None:
-                self.tables.append(_Table())
+        if tag == "table":  # a table inside a cell: the cell so far is judged first, the inner table on its own
+            self._close_cell()
+            self.out.append(raw)
+            self.tables.append(_Table())
             return
         if not self.tables or self.cell is not None and tag not in {"td", "th", "tr"}:
             self._emit(raw, "")
