@@ -104,3 +104,24 @@ def test_notebook_outputs_given_as_lists_of_lines():
     assert outputs[0]["text"] == "mail [email removed] now\n"
     assert outputs[1]["data"]["text/plain"] == "a [email removed]"
     assert outputs[2]["evalue"] == "[email removed]" and outputs[2]["traceback"] == ["x [email removed]"]
+
+
+def test_frame_column_names_found_left_to_right():
+    """A column name that also occurs inside a later column name (``a`` in ``amount``): guards against the
+    header searched from the right."""
+    frame = pd.DataFrame({"a": ["1", "2"], "amount": ["abc", "3x"], "name": ["Ann", "Bo"]}, index=[10, 11])
+    want = pd.DataFrame({"a": ["1", "2"], "amount": ["abc", "3x"]}, index=["10", "11"], dtype=object).to_string()
+    assert redact_error_text(_error("amount", frame)) == _expect("amount", want)
+
+
+def test_series_block_with_a_blank_line():
+    """Guards against: the index label read from a line that has none."""
+    text = HEAD.format(column="customer_id") + "3    u1\n  \n7    u2"
+    want = f"3    {pseudonymize('u1')}\n    {pseudonymize('')}\n7    {pseudonymize('u2')}"
+    assert redact_error_text(text) == _expect("customer_id", want)
+
+
+def test_stream_lines_are_joined_without_a_separator():
+    nb = new_notebook(cells=[new_code_cell("", outputs=[
+        new_output("stream", name="stdout", text=["line one\n", "line two\n"])])])
+    assert redact_notebook(nb).cells[0].outputs[0]["text"] == "line one\nline two\n"
