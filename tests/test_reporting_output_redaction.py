@@ -259,3 +259,19 @@ def test_html_table_inside_a_cell_is_judged_on_its_own_and_the_outer_table_goes_
     out = redact_html_tables(html)
     assert out.count("[removed]") == 3 and "<td>1</td>" in out and "<td>2</td>" in out
     assert not any(name in out for name in ("Ann", "Bo", "Cy"))
+
+
+def test_notebook_tokens_are_exact_use_the_given_salt_and_cover_numeric_ids_under_an_id_header():
+    """Guards against: the token length dropped (a 64-digit token contains the 10-digit one), the ``salt``
+    argument ignored, the id-column rule skipped in tables (digits-only ids are not recognised by value)."""
+    frame = pd.DataFrame({"customer_id": [12346, 17850], "amount": [10.5, 3.25]})
+    nb = new_notebook(cells=[new_code_cell("", outputs=[
+        new_output("stream", name="stdout", text="C00042\n"),
+        new_output("stream", name="stdout", text=f"{frame}\n"),
+    ])])
+    outputs = redact_notebook(nb, known_ids=["C00042"], salt="another-salt").cells[0].outputs
+    assert outputs[0]["text"] == pseudonymize("C00042", salt="another-salt") + "\n"
+    rows = [line.split() for line in outputs[1]["text"].splitlines()]
+    assert rows[1] == ["0", pseudonymize(12346, salt="another-salt"), "10.50"]
+    assert rows[2] == ["1", pseudonymize(17850, salt="another-salt"), "3.25"]
+

@@ -125,3 +125,8 @@ def test_stream_lines_are_joined_without_a_separator():
     nb = new_notebook(cells=[new_code_cell("", outputs=[
         new_output("stream", name="stdout", text=["line one\n", "line two\n"])])])
     assert redact_notebook(nb).cells[0].outputs[0]["text"] == "line one\nline two\n"
+
+
+def test_error_text_tokens_use_the_given_salt():
+    text = redact_error_text(_error("customer_id", ["u1"]), salt="another-salt")
+    assert text == _expect("customer_id", repr(pseudonymize("u1", salt="another-salt")))
