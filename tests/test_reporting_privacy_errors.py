@@ -130,3 +130,16 @@ def test_stream_lines_are_joined_without_a_separator():
 def test_error_text_tokens_use_the_given_salt():
     text = redact_error_text(_error("customer_id", ["u1"]), salt="another-salt")
     assert text == _expect("customer_id", repr(pseudonymize("u1", salt="another-salt")))
+
+
+def test_traceback_lines_with_example_rows_are_redacted_without_colour_codes():
+    """Guards against: the examples branch of traceback lines skipped, or taken for every line (other lines
+    keep their colour codes), the ANSI codes not removed before the examples are parsed."""
+    red, reset = "\x1b[0;31m", "\x1b[0m"
+    frame_line = f"{red}DataContractError{reset}: " + _error("name", ["Ann", "Bo"])
+    other = f"{red}Cell In[3], line 2{reset} call +44 20 7946 0958"
+    nb = new_notebook(cells=[new_code_cell("", outputs=[
+        new_output("error", ename="DataContractError", evalue="x", traceback=[frame_line, other])])])
+    traceback = redact_notebook(nb).cells[0].outputs[0]["traceback"]
+    assert traceback == ["DataContractError: " + _expect("name", f"{REMOVED}, {REMOVED}"),
+                         f"{red}Cell In[3], line 2{reset} call [phone removed]"]
