@@ -109,3 +109,19 @@ def test_csp_meta_right_after_head_once():
     assert with_csp(page) == page and page.count(CSP_META) == 1
     assert with_csp("<p>no head</p>") == f"{CSP_META}\n<p>no head</p>"
     assert "script-src 'none'" in CONTENT_SECURITY_POLICY and f'content="{CONTENT_SECURITY_POLICY}"' in CSP_META
+
+
+@pytest.mark.parametrize("url", ["a/b:c/d", "p?q=a:b?x", "a#b:c#d", "a#b:c"])
+def test_relative_links_are_cut_at_the_first_separator(url):
+    """Guards against: the path, query or fragment separator searched from the right (a ``:`` after the first
+    ``/``, ``?`` or ``#`` is not a scheme)."""
+    assert sanitize_html(f'<a href="{url}">k</a>') == f'<a href="{url}">k</a>'
+
+
+def test_control_characters_are_removed_before_the_scheme_is_read():
+    """Guards against: control characters replaced by text instead of removed (a tab before ``https:``)."""
+    assert sanitize_html('<a href="\thttps://a.org">k</a>') == '<a href="\thttps://a.org">k</a>'
+
+
+def test_not_a_tag_keeps_its_quotes_as_written():
+    assert sanitize_html('<a_b title="x">k') == '&lt;a_b title="x"&gt;k'
