@@ -34,7 +34,15 @@ EXTRA_TESTS: dict[str, list[str]] = {
     "uplift": ["tests/test_unbalanced_arms.py", "tests/test_training_hygiene.py"],
     "ab": ["tests/test_unbalanced_arms.py"],
     "attribution": ["tests/test_boundaries.py"],
+    "reporting": ["tests/test_privacy_pseudonymize.py", "tests/test_safe_by_default.py"],
 }
+
+# tests that check the import structure with a tool run from the project root (no `.importlinter` in the scratch
+# folder); mutmut never mutates imports, so they cannot kill a mutant
+NOT_FOR_MUTATION = {"tests/test_reporting_layers.py"}
+
+# project folders some tests read (the demo suite, its notebooks), copied next to the mutated source
+PROJECT_FOLDERS = ["experiments", "notebooks"]
 
 
 def family_tests(family: str) -> list[str]:
@@ -44,7 +52,7 @@ def family_tests(family: str) -> list[str]:
     top = family.split("/")[0]
     files = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "tests").glob(f"test_{top}*.py"))
     files += [f for f in EXTRA_TESTS.get(top, []) if (ROOT / f).exists()]
-    return [f for f in dict.fromkeys(files) if "notebook" not in f]
+    return [f for f in dict.fromkeys(files) if "notebook" not in f and f not in NOT_FOR_MUTATION]
 
 
 def target_glob(family: str) -> str:
@@ -73,6 +81,10 @@ def prepare(family: str, tests: list[str], fresh: bool, suffix: str = "") -> Pat
         shutil.copy2(ROOT / f, work / f)
     if (ROOT / "tests" / "fixtures").is_dir():
         shutil.copytree(ROOT / "tests" / "fixtures", work / "tests" / "fixtures", dirs_exist_ok=True)
+    for folder in PROJECT_FOLDERS:  # tests that load the project's suites and notebooks (reporting)
+        if (ROOT / folder).is_dir():
+            shutil.copytree(ROOT / folder, work / folder, dirs_exist_ok=True,
+                            ignore=shutil.ignore_patterns("*.db", "artifacts", ".ipynb_checkpoints"))
     # conftest finds the real data at <project>/../shared/data; inside mutants/ the project is work/mutants
     shared = ROOT.parent / "shared"
     if shared.is_dir() and not (work / "shared").exists():
@@ -81,6 +93,7 @@ def prepare(family: str, tests: list[str], fresh: bool, suffix: str = "") -> Pat
         "[tool.mutmut]\n"
         f"only_mutate = {toml_list([target_glob(family)])}\n"
         f"pytest_add_cli_args_test_selection = {toml_list(tests)}\n"
+        f"also_copy = {toml_list(PROJECT_FOLDERS)}\n"
         'pytest_add_cli_args = ["-p", "no:xdist", "-p", "no:cacheprovider", "-m", "not notebook", "-q"]\n'
         "use_git_change_detection = false\n"
         "\n[tool.pytest.ini_options]\n"

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from crm_models.exceptions import ConfigurationError
+from crm_models.reporting import output_redaction as _outputs
 
 SALT_ENV = "CRM_PSEUDONYM_SALT"
 KEY_FILE_ENV = "CRM_PSEUDONYM_KEY_FILE"
@@ -245,30 +246,55 @@ def redact_emails(text: str) -> str:
 _TEXT_MIME = ("text/plain", "text/html", "text/markdown", "text/latex", "application/json")
 
 
-def redact_notebook(nb: Any) -> Any:
-    """Redact e-mail addresses in every text output of an executed notebook (in place; returns ``nb``);
-    in error outputs also the personal data of a ``DataContractError``'s example rows (:func:`redact_error_text`).
+def redact_notebook(
+    nb: Any, *, ids: bool = True, known_ids: Iterable[object] = (), salt: str | bytes | None = None
+) -> Any:
+    """Redact the personal data in every text output of an executed notebook (in place; returns ``nb``).
+
+    In streams, ``text/plain``, ``text/html``, ``text/markdown`` and the other text outputs: e-mail addresses
+    and phone numbers (by pattern), the cells of name / address / postcode / birth-date columns of the tables
+    (HTML, ``DataFrame`` and ``Series`` prints, Markdown), and, with ``ids`` (the default; a notebook's
+    ``pseudonymize_ids = False`` turns it off), the cells of identifier columns and the ``known_ids`` (the run's
+    customer ids) that can be recognised by value, replaced by their keyed-hash token (the same as the report
+    tables). Rules and limits: :mod:`crm_models.reporting.output_redaction`. In error outputs also the personal
+    data of a ``DataContractError``'s example rows (:func:`redact_error_text`).
 
     Images are left alone (base64 has no ``@``); inputs are not shown in reports and hold no data.
     """
+    key = resolve_salt(salt) if ids else None
+    token = None if key is None else (lambda value: _token(value, key, DEFAULT_PREFIX, DEFAULT_LENGTH))
+    known = _outputs.distinctive_ids(known_ids) if token is not None else frozenset()
+
+    def clean(text: str, tables: Any) -> str:
+        text = tables(text, token)
+        if token is not None:
+            text = _outputs.redact_known_ids(text, known, token)
+        return _redact_contacts(text)
+
     for cell in nb.cells:
         for output in cell.get("outputs", []):
             kind = output.get("output_type")
             if kind == "stream":
-                output["text"] = redact_emails(_join(output.get("text", "")))
+                output["text"] = clean(_join(output.get("text", "")), _outputs.redact_text_tables)
             elif kind == "error":
                 output["evalue"] = redact_error_text(str(output.get("evalue", "")))
                 output["traceback"] = [
                     redact_error_text(_ANSI.sub("", line)) if EXAMPLES_MARKER in _ANSI.sub("", line)
-                    else redact_emails(line)
+                    else _redact_contacts(line)
                     for line in output.get("traceback", [])
                 ]
             elif kind in {"display_data", "execute_result"}:
                 data = output.get("data", {})
                 for mime in _TEXT_MIME:
                     if mime in data and isinstance(data[mime], str | list):
-                        data[mime] = redact_emails(_join(data[mime]))
+                        tables = _outputs.redact_html_tables if mime == "text/html" else _outputs.redact_text_tables
+                        data[mime] = clean(_join(data[mime]), tables)
     return nb
+
+
+def _redact_contacts(text: str) -> str:
+    """E-mail addresses and phone numbers removed."""
+    return redact_emails(_outputs.redact_phones(text))
 
 
 def _join(value: Any) -> str:
@@ -366,13 +392,13 @@ def _redact_examples(block: str, column: str | None, key: bytes) -> str:
 
 
 def redact_error_text(text: str, salt: str | bytes | None = None) -> str:
-    """Error text fit to publish: e-mails removed, and in a ``DataContractError``'s example rows the
+    """Error text fit to publish: e-mails and phone numbers removed, and in a ``DataContractError``'s example rows the
     identifier columns pseudonymized (same tokens as the report tables) and other personal columns
     (names, e-mails, phones, addresses) dropped. Rows that cannot be parsed are withheld."""
     if EXAMPLES_MARKER not in text:
-        return redact_emails(text)
+        return _redact_contacts(text)
     head, block = text.split(EXAMPLES_MARKER, 1)
     found = _COLUMN_LINE.search(head)
     key = resolve_salt(salt)
     block = _redact_examples(block, found.group(1) if found else None, key)  # before: e-mails shift columns
-    return redact_emails(head + EXAMPLES_MARKER + block)
+    return _redact_contacts(head + EXAMPLES_MARKER + block)

@@ -231,6 +231,29 @@ def _error_notebook(spec: NotebookSpec, ename: str, evalue: str) -> Any:
     )
 
 
+def _ids_pseudonymized(parameters: Mapping[str, Any]) -> bool:
+    """False only when the notebook's ``pseudonymize_ids`` parameter turns pseudonymization off."""
+    value = parameters.get("pseudonymize_ids", True)
+    return str(value).strip().lower() not in {"false", "0", "no", "off"}
+
+
+def _run_customer_ids(parameters: Mapping[str, Any]) -> list[Any]:
+    """The customer ids of the run's customer table (``customer_table`` folder), to be recognised in the
+    notebook's outputs by value; empty when the notebook has no stored table."""
+    from crm_models.customers.store import TABLE_FILE
+
+    folder = parameters.get("customer_table")
+    path = Path(str(folder)) / TABLE_FILE if folder else None
+    if path is None or not path.is_file():
+        return []
+    import pandas as pd
+
+    try:
+        return pd.read_parquet(path, columns=["customer_id"])["customer_id"].tolist()
+    except (OSError, ValueError, KeyError):  # a table being rewritten or of an older layout: header rules only
+        return []
+
+
 def _log_params(client: Any, run_id: str, params: Mapping[str, Any]) -> None:
     from mlflow.entities import Param
 
@@ -374,10 +397,12 @@ def _run_one(
                 nb = None
     if nb is None:
         nb = _error_notebook(spec, error_name or "Error", error_message or "the notebook did not run")
-    # Everything published from here on (report, run.json, MLflow tags and artifacts) is redacted: e-mails,
-    # and the identifiers / personal columns of a DataContractError's example rows.
+    # Everything published from here on (report, run.json, MLflow tags and artifacts) is redacted: e-mails and
+    # phones, names and ids in displayed tables, the run's customer ids, and the identifiers / personal columns
+    # of a DataContractError's example rows.
     error_message = redact_error_text(error_message)
-    redact_notebook(nb)
+    ids = _ids_pseudonymized(parameters)
+    redact_notebook(nb, ids=ids, known_ids=_run_customer_ids(parameters) if ids else ())
     nbformat.write(nb, executed)
     failed = bool(error_name)
     title = spec.title or notebook_title(nb, default=spec.name)
