@@ -84,7 +84,7 @@ def test_uplift_auc_score_by_hand():
     Random: the line to (5, -5/6), area -25/12. Perfect: 0, 1, 2, 4/3 (at 4), -5/6 (at 5), area 67/12.
     Score (2/12) / (92/12) = 1/46."""
     score = np.array([0.5, 0.4, 0.3, 0.2, 0.1])
-    x, v = uplift_curve(Y_CR, score, T_CR)
+    _, v = uplift_curve(Y_CR, score, T_CR)
     assert v.tolist() == pytest.approx([0, 1, 1, -1.5, -2, -5 / 6])
     assert uplift_auc_score(Y_CR, score, T_CR) == pytest.approx(1 / 46)
 
@@ -186,7 +186,7 @@ def test_boolean_and_integer_inputs_are_read_as_numbers():
     assert x.tolist() == x2.tolist() == [0, 2, 4]
     assert v.tolist() == pytest.approx(v2.tolist())
     assert v.tolist() == pytest.approx([0, 1, 0])  # top 2: TR and TN, no control -> 1; all: 1 - 1 * 2/2
-    x3, v3 = qini_curve(np.array(y, dtype=bool), [1, 0, 1, 0], np.array(t, dtype=bool))
+    _, v3 = qini_curve(np.array(y, dtype=bool), [1, 0, 1, 0], np.array(t, dtype=bool))
     assert v3.tolist() == pytest.approx([0, 1, 0])
 
 
