@@ -9,6 +9,7 @@ The comment above each test names the class of mutants it guards against.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import stats
 
@@ -21,6 +22,7 @@ from crm_models.uplift import (
     permutation_null,
     qini_auc_score,
     qini_curve,
+    scores_by_arm,
     uplift_at_k,
     uplift_auc_score,
     uplift_by_decile,
@@ -416,3 +418,105 @@ def test_beats_random_is_strictly_above_the_upper_quantile():
     assert not band(0.975).beats_random
     assert band(0.9751).beats_random
     assert not band(0.97).beats_random
+
+
+# ------------------------------------------------------------------------------------ second round of survivors
+def test_perfect_uplift_curve_when_the_two_counts_tie():
+    """Guards ``>`` (not ``>=``) in the choice of the summand: with as many control responders as treated
+    non-responders (1 and 1) scikit-uplift's rule takes the summand ``t``: TR, TR (3), CN (2), TN (1), CR (0).
+    n=2: 1 * 2 = 2; n=3: (1 - 0) * 3 = 3; n=4: (2/3 - 0) * 4 = 8/3; n=5: (2/3 - 1/2) * 5 = 5/6.
+    (The summand ``y`` would put CR before TN: (1 - 1/2) * 4 = 2 at n=4.)"""
+    x, v = perfect_uplift_curve([1, 1, 0, 0, 1], [1, 1, 0, 1, 0])
+    assert x.tolist() == [0, 2, 3, 4, 5]
+    assert v.tolist() == pytest.approx([0, 2, 3, 8 / 3, 5 / 6])
+
+
+def test_uplift_auc_score_with_tied_scores_uses_the_block_ends():
+    """Guards the x values in the area (trapezoids between block ends, not unit steps): scores 0.5, 0.5, 0.3,
+    0.3, 0.1 on Y_CR / T_CR. Blocks: {TR, TN} -> (1/2) * 2 = 1 at n=2; {CR, CR} -> (1/2 - 1) * 4 = -2 at n=4;
+    CN -> -5/6 at n=5. Area 1 + (-1) + (-17/12) = -17/12; random -25/12; perfect 67/12 (see above):
+    (8/12) / (92/12) = 2/23."""
+    score = [0.5, 0.5, 0.3, 0.3, 0.1]
+    x, v = uplift_curve(Y_CR, score, T_CR)
+    assert x.tolist() == [0, 2, 4, 5] and v.tolist() == pytest.approx([0, 1, -2, -5 / 6])
+    assert uplift_auc_score(Y_CR, score, T_CR) == pytest.approx(2 / 23)
+
+
+def test_more_than_five_bad_values_are_shown_as_five_examples():
+    """Guards the ``[:5]`` limits of the example rows and the single-unit edge of ``_check`` (one unit is one
+    group only, not "no units")."""
+    with pytest.raises(DataContractError) as err:
+        qini_curve(np.zeros(8), [np.nan] * 7 + [0.0], [1, 0] * 4)
+    assert [int(e) for e in err.value.examples] == [0, 1, 2, 3, 4]
+    with pytest.raises(DataContractError) as err:
+        perfect_qini_curve([2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 1.0], [1, 0] * 4, negative_effect=False)
+    assert [float(e) for e in err.value.examples] == [2.0, 3.0, 4.0, 5.0, 6.0]
+    assert err.value.rule == "values in {0, 1} when negative_effect=False"
+    with pytest.raises(TypeError, match="negative_effect must be bool, got int"):
+        perfect_qini_curve(Y_CR, T_CR, negative_effect=1)
+    with pytest.raises(DataContractError) as err:
+        qini_curve([1], [0.5], [1])
+    assert (err.value.rule, list(err.value.examples)) == ("both groups present", [1])
+
+
+def test_empty_bins_and_empty_cuts_give_nan_without_warnings():
+    """Guards the ``if nt`` / ``if nc`` / ``if m.any()`` guards of ``uplift_by_decile`` and the
+    ``wt.sum() == 0 or wc.sum() == 0`` guard of ``uplift_at_k``: an empty group is NaN, never a NumPy
+    "mean of empty slice" or "invalid value" warning."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        table = uplift_by_decile([1, 0, 1, 0], [4.0, 3.0, 3.0, 1.0], [1, 0, 1, 0], bins=4)
+        assert np.isnan(table["mean_predicted_uplift"].iloc[1]) and np.isnan(table["response_treatment"].iloc[3])
+        assert np.isnan(uplift_at_k([1, 0, 1, 0], [4.0, 3.0, 2.0, 1.0], [1, 0, 1, 0], k=1))
+
+
+def test_uplift_at_k_by_group_takes_a_whole_group_but_not_more():
+    """Guards the bounds of ``by_group``: a count equal to a group's size takes all of it (uplift = difference
+    of the group means: 2/3 - 1/3), one more is refused by name, a share of 0 is refused."""
+    y = np.array([1, 1, 0, 1, 0, 0])
+    t = np.array([1, 1, 1, 0, 0, 0])
+    u = np.array([6.0, 5, 4, 3, 2, 1])
+    assert uplift_at_k(y, u, t, k=3, strategy="by_group") == pytest.approx(1 / 3)
+    with pytest.raises(ValueError, match="k=4"):
+        uplift_at_k(y, u, t, k=4, strategy="by_group")
+    with pytest.raises(ValueError, match="k=0.0"):
+        uplift_at_k(y, u, t, k=0.0, strategy="by_group")
+
+
+def test_permutation_band_is_the_pointwise_quantile_of_the_permuted_curves():
+    """Guards the band's levels ``alpha / 2``, ``1 - alpha / 2`` (axis 0) and the grid ``x / n``.
+
+    Two units (a treated responder and a control non-responder): a permuted curve is 0, 1, 1 (the responder
+    first, null score = the observed score) or 0, 0, 1 on the grid 0, 1/2, 1. So the band's middle value is
+    the quantile of those 0/1 indicators, which the returned null scores reveal."""
+    for seed in range(6):
+        for alpha in (0.5, 1.0):
+            band = permutation_null([1, 0], [1.0, 0.0], [1, 0], n_perm=7, alpha=alpha, grid_size=3, rng=seed)
+            first = (band.null_scores == band.score).astype(float)
+            assert band.low.tolist() == pytest.approx([0, np.quantile(first, alpha / 2), 1])
+            assert band.high.tolist() == pytest.approx([0, np.quantile(first, 1 - alpha / 2), 1])
+
+
+def test_scores_by_arm_by_hand():
+    """Guards ``scores_by_arm``: an array with ``arms`` naming its columns, each arm scored on its own units and
+    the control units, ``k`` passed to ``uplift_at_k``, and an unknown column refused with the labels seen.
+
+    Arm 1 ranks its pair perfectly (Qini coefficient 1); arm 2's scores are reversed (-1 here)."""
+    y = np.array([1, 0, 0, 1, 1, 0])
+    t = np.array([1, 1, 0, 0, 2, 2])
+    scores = np.array([[3.0, 0.0], [1.0, 0.0], [2.0, 3.0], [0.0, 0.0], [0.0, 1.0], [0.0, 2.0]])
+    frame = scores_by_arm(y, scores, t, arms=["1", "2"], k=0.5)
+    assert frame["arm"].tolist() == ["1", "2"]
+    pair1, pair2 = np.isin(t, [0, 1]), np.isin(t, [0, 2])
+    assert frame["qini_auc"].tolist() == pytest.approx([
+        qini_auc_score(y[pair1], scores[pair1, 0], (t[pair1] == 1).astype(int)),
+        qini_auc_score(y[pair2], scores[pair2, 1], (t[pair2] == 2).astype(int))])
+    assert frame["uplift_at_0.5"].tolist() == pytest.approx([
+        uplift_at_k(y[pair1], scores[pair1, 0], (t[pair1] == 1).astype(int), 0.5),
+        uplift_at_k(y[pair2], scores[pair2, 1], (t[pair2] == 2).astype(int), 0.5)])
+    with pytest.raises(DataContractError) as err:
+        scores_by_arm(np.zeros(7), pd.DataFrame({"9": np.zeros(7)}), np.arange(7))
+    assert (err.value.column, err.value.rule) == ("treatment", "one uplift column per treatment arm")
+    assert list(err.value.examples) == [0, 1, 2, 3, 4]
