@@ -432,14 +432,43 @@ def test_perfect_uplift_curve_when_the_two_counts_tie():
 
 
 def test_uplift_auc_score_with_tied_scores_uses_the_block_ends():
-    """Guards the x values in the area (trapezoids between block ends, not unit steps): scores 0.5, 0.5, 0.3,
-    0.3, 0.1 on Y_CR / T_CR. Blocks: {TR, TN} -> (1/2) * 2 = 1 at n=2; {CR, CR} -> (1/2 - 1) * 4 = -2 at n=4;
-    CN -> -5/6 at n=5. Area 1 + (-1) + (-17/12) = -17/12; random -25/12; perfect 67/12 (see above):
-    (8/12) / (92/12) = 2/23."""
-    score = [0.5, 0.5, 0.3, 0.3, 0.1]
+    """Guards the x values in the area (trapezoids between block ends, not unit steps): scores 0.5, 0.4, 0.3,
+    0.3, 0.1 on Y_CR / T_CR. Blocks: TR -> 1 at n=1; TN -> (1/2) * 2 = 1 at n=2; {CR, CR} -> (1/2 - 1) * 4 = -2
+    at n=4; CN -> -5/6 at n=5. Area 0.5 + 1 - 1 - 17/12 = -11/12 (unit steps would give -5/12); random
+    -25/12; perfect 67/12 (see above): (14/12) / (92/12) = 7/46."""
+    score = [0.5, 0.4, 0.3, 0.3, 0.1]
     x, v = uplift_curve(Y_CR, score, T_CR)
-    assert x.tolist() == [0, 2, 4, 5] and v.tolist() == pytest.approx([0, 1, -2, -5 / 6])
-    assert uplift_auc_score(Y_CR, score, T_CR) == pytest.approx(2 / 23)
+    assert x.tolist() == [0, 1, 2, 4, 5] and v.tolist() == pytest.approx([0, 1, 1, -2, -5 / 6])
+    assert uplift_auc_score(Y_CR, score, T_CR) == pytest.approx(7 / 46)
+
+
+def test_perfect_uplift_curve_counts_treated_non_responders():
+    """Guards the count of treated *non*-responders in the summand rule: TR 1, TN 2, CR 2, CN 2. Control
+    responders (2) do not outnumber treated non-responders (2), so the summand is ``t``: TR, CN CN, TN TN,
+    CR CR. n=1: 1; n=3: 1 * 3 = 3; n=5: (1/3) * 5 = 5/3; n=7: (1/3 - 1/2) * 7 = -7/6. (Counting treated
+    responders instead, 1, would flip the rule: (1 - 1/2) * 5 = 5/2 at n=5.)"""
+    x, v = perfect_uplift_curve([1, 0, 0, 1, 1, 0, 0], [1, 1, 1, 0, 0, 0, 0])
+    assert x.tolist() == [0, 1, 3, 5, 7]
+    assert v.tolist() == pytest.approx([0, 1, 3, 5 / 3, -7 / 6])
+
+
+def test_perfect_uplift_curve_with_a_negative_outcome():
+    """Guards the factor of ``y * (2 t - 1)`` for a continuous outcome that can be negative (a refund): the
+    treated -1 ranks above the control 1.5 (score -1 against -1.5). Treated 2, -1; control 1.5, 0.5:
+    scores 2, -1, -1.5, -0.5 -> order u0, u3, u1, u2. n=1: 2; n=2: (2 - 0.5) * 2 = 3; n=3: (1/2 - 1/2) * 3 = 0;
+    n=4: (1/2 - 1) * 4 = -2."""
+    x, v = perfect_uplift_curve([2.0, -1.0, 1.5, 0.5], [1, 1, 0, 0])
+    assert x.tolist() == [0, 1, 2, 3, 4]
+    assert v.tolist() == pytest.approx([0, 2, 3, 0, -2])
+
+
+def test_bootstrap_passes_keyword_arguments_to_every_replicate():
+    """Guards ``**kwargs`` in the replicates, not only in the estimate."""
+    def constant(yy, uu, tt, c=0.0):
+        return c
+
+    boot = bootstrap_metric(constant, [1, 0, 1, 0], [4.0, 3.0, 2.0, 1.0], [1, 0, 1, 0], n_boot=5, c=7.0)
+    assert boot["estimate"] == 7.0 and boot["samples"].tolist() == [7.0] * 5
 
 
 def test_more_than_five_bad_values_are_shown_as_five_examples():
