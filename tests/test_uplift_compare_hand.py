@@ -161,3 +161,57 @@ def test_compare_learners_split_and_settings(data):
     for bad in (0.0, 1.0, -0.5):
         with pytest.raises(ValueError, match="test_share"):
             compare_learners({"only a": _Columns()}, X, t, y, control="control", test_share=bad)
+
+
+class _Recording(BaseEstimator):
+    """A learner without ``method_name`` that records what it was fitted on; uplift = column ``tau``."""
+
+    def fit(self, X, treatment, y):
+        self.fit_index_ = list(X.index)
+        self.fit_treatment_ = list(treatment)
+        self.fit_y_ = list(y)
+        self.treatments_ = ["a", "b"]
+        return self
+
+    def predict_frame(self, X):
+        return pd.DataFrame({"a": X["tau"].to_numpy(), "b": X["tau"].to_numpy()}, index=X.index)
+
+
+def test_learners_are_fitted_on_the_training_rows_only(data):
+    """Guards ``X[~held]``, ``t[~held]``, ``y[~held]`` in ``fit``, a 0/1 integer mask read as booleans, the name
+    of a learner without ``method_name`` (its class name), the settings' defaults, and a fresh index."""
+    X, t, y, held = data
+    comparison = LearnerComparison([_Recording()], control="control").fit(X, t, y, evaluation=held.astype(int))
+    fitted = comparison.learners_["_Recording"]
+    train = np.flatnonzero(~held)
+    assert fitted.fit_index_ == train.tolist()
+    assert fitted.fit_treatment_ == t[train].tolist() and fitted.fit_y_ == y[train].tolist()
+    assert comparison.table_.index.tolist() == list(range(len(comparison.table_)))
+    assert (comparison.metric, comparison.k, comparison.random_state) == ("qini_auc", 0.3, 0)
+    assert "uplift_at_0.3" in comparison.table_.columns
+    with pytest.raises(DataContractError) as err:
+        LearnerComparison([_Recording()], control="control", target_arm="c").fit(X, t, y, evaluation=held)
+    assert err.value.rule == "target_arm is one of the arms"
+
+
+def test_compare_learners_defaults_to_the_four_boosted_learners():
+    """Guards ``learners=None`` in ``compare_learners``: the default S/T/X/DR learners with the control label and
+    the seed (0 when ``random_state`` is None), the default control 0 and seed 0 of the split.
+
+    Regression: with integer labels and the default control 0 this failed with "no unit has the control label
+    0" (the comparison reads labels as text, the default learners kept the integer control)."""
+    rng = np.random.default_rng(3)
+    n = 400
+    X = pd.DataFrame({"x": rng.normal(size=n)})
+    t = rng.integers(0, 2, n)
+    y = (rng.uniform(size=n) < 0.3 + 0.2 * t).astype(float)
+    comparison = compare_learners(None, X, t, y, random_state=None)
+    assert list(comparison.learners_) == ["S-learner", "T-learner", "X-learner", "DR-learner"]
+    assert comparison.learners_["DR-learner"].random_state == 0
+    assert comparison.random_state is None
+    seeded = compare_learners(None, X, t, y, random_state=5)
+    assert seeded.learners_["DR-learner"].random_state == 5 and seeded.learners_["S-learner"].control == "0"
+    labels = np.array(["control", "a", "b"])[np.arange(n) % 3]
+    default = compare_learners({"r": _Recording()}, X.assign(tau=rng.normal(size=n)), labels, y, control="control")
+    held = np.random.default_rng(0).uniform(size=n) < 0.5
+    assert default.learners_["r"].fit_index_ == np.flatnonzero(~held).tolist()

@@ -344,6 +344,8 @@ def test_class_transformation_multi_arm_and_refusals():
     t = np.repeat([0, 1, 2], 4)
     y = np.array([1, 1, 0, 0, 1, 1, 1, 0, 1, 0, 0, 0])
     model = ClassTransformation(DummyClassifier(strategy="prior")).fit(np.zeros((12, 1)), t, y)
+    assert all(isinstance(m, DummyClassifier) for m in model.models_.values())  # the given estimator is used
+    assert isinstance(ClassTransformation().fit(np.zeros((12, 1)), t, y).models_[2], HistGradientBoostingClassifier)
     assert model.predict(np.zeros((1, 1))) == pytest.approx(np.array([[0.25, -0.25]]))
     assert ClassTransformation(DummyClassifier(strategy="prior"), balance=False).fit(
         np.zeros((12, 1)), t, y).predict(np.zeros((1, 1))) == pytest.approx(np.array([[0.25, -0.25]]))
@@ -372,6 +374,10 @@ def test_transformed_outcome_propensity_model_and_refusals():
     model = TransformedOutcome(DummyRegressor(), propensity_estimator=DummyClassifier(strategy="prior"),
                                propensity_clip=0.3).fit(X, t, y)
     assert model.predict(X[:1]) == pytest.approx([(40 * 0.3 / 0.21 - 5 * 0.7 / 0.21) / 100])
+    assert isinstance(model.models_[1], DummyRegressor)
+    # the default clip (1 %) leaves 0.8 alone: the design-propensity answer 0.25
+    default_clip = TransformedOutcome(DummyRegressor(), propensity_estimator=DummyClassifier(strategy="prior"))
+    assert default_clip.fit(X, t, y).predict(X[:1]) == pytest.approx([0.25])
     err = _error(TransformedOutcome(DummyRegressor(), propensity_estimator=_SureClassifier(), propensity_clip=0.0)
                  .fit, X, t, y)
     assert (err.column, err.rule) == ("treatment", "both groups present")
