@@ -385,3 +385,25 @@ def test_transformed_outcome_propensity_model_and_refusals():
         TransformedOutcome(LogisticRegression()).fit(X, t, y)
     assert isinstance(TransformedOutcome().fit(X, t, y).models_[1], HistGradientBoostingRegressor)
     assert model.method_name == "transformed outcome"
+
+
+class _NeverClassifier(_SureClassifier):
+    """Predicts P(treated) = 0 for every unit."""
+
+    def predict_proba(self, X):
+        return np.column_stack([np.ones(len(X)), np.zeros(len(X))])
+
+
+def test_transformed_outcome_clips_from_below_and_refuses_a_zero_propensity():
+    """Guards the lower clip bound and ``e <= 0`` in ``TransformedOutcome``: 20 % treated (e = 0.2) is raised to
+    0.3 by clip 0.3: treated responders 0.7 / 0.21, control responders -0.3 / 0.21, mean (10 * 0.7 - 20 * 0.3)
+    / 0.21 / 100 = 1/21; a propensity model that says 0 is refused by rule."""
+    t = np.r_[np.ones(20), np.zeros(80)].astype(int)
+    y = np.r_[np.ones(10), np.zeros(10), np.ones(20), np.zeros(60)]
+    X = np.zeros((100, 1))
+    model = TransformedOutcome(DummyRegressor(), propensity_estimator=DummyClassifier(strategy="prior"),
+                               propensity_clip=0.3).fit(X, t, y)
+    assert model.predict(X[:1]) == pytest.approx([1 / 21])
+    err = _error(TransformedOutcome(DummyRegressor(), propensity_estimator=_NeverClassifier(), propensity_clip=0.0)
+                 .fit, X, t, y)
+    assert (err.column, err.rule) == ("treatment", "both groups present")
