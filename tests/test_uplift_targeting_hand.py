@@ -97,3 +97,17 @@ def test_best_arm_with_one_cost_and_a_net_value_of_exactly_zero():
     uplift = pd.DataFrame({"a": [0.1, 0.3], "b": [0.05, 0.2]})
     assert best_arm(uplift, costs=1.0, value=10.0).tolist() == [None, "a"]
     assert best_arm(uplift, costs={"b": 0.0, "a": 1.0}, value=10.0).tolist() == ["b", "a"]
+
+
+def test_break_even_divides_the_cost_by_the_value():
+    """Guards ``cost / value`` (not ``cost * value``, ``uplift / value``) with a value other than 1: cost 0.5,
+    value 2 -> break-even uplift 0.25: the units scored 0.9 and 0.8 are treated (half of them). And when the
+    uplift model treats nobody, the response model at the same share treats nobody too."""
+    policy = TargetingPolicy(cost=0.5, value=2.0, rule="break_even").fit(Y, SCORE, T)
+    assert policy.threshold_ == pytest.approx(0.25) and policy.fraction_ == pytest.approx(0.5)
+    table = compare_policies(Y, T, cost=0.5, value=2.0, uplift=SCORE).set_index("policy")
+    assert table.loc["uplift model, break-even rule", "fraction_treated"] == pytest.approx(0.5)
+    dear = compare_policies(Y, T, cost=5.0, value=1.0, uplift=SCORE, response_score=SCORE[::-1].copy())
+    dear = dear.set_index("policy")
+    assert dear.loc["uplift model, best cut-off", "fraction_treated"] == 0.0
+    assert dear.loc["response model, same share as uplift", "fraction_treated"] == 0.0
