@@ -174,7 +174,8 @@ def compare_learners(learners: Sequence[Any] | Mapping[str, Any] | None, X: pd.D
         raise ValueError(f"test_share must lie in (0, 1), got {test_share!r}")
     n = len(np.asarray(treatment))
     evaluation = np.random.default_rng(random_state).uniform(size=n) < test_share
-    chosen = default_learners(control=control, seed=0 if random_state is None else random_state) \
+    # LearnerComparison.fit reads the treatment labels as text, so the default learners get the control as text
+    chosen = default_learners(control=str(control), seed=0 if random_state is None else random_state) \
         if learners is None else learners
     return LearnerComparison(chosen, control=control, target_arm=target_arm, metric=metric, k=k,
                              random_state=random_state).fit(X, treatment, y, evaluation=evaluation)

@@ -384,7 +384,8 @@ class NullBand:
     """Permutation null of a metric and of its curve: what a model with no information would score.
 
     ``grid`` is the share of units targeted; ``curve`` the observed curve on that grid; ``low``/``high``
-    the pointwise ``alpha/2`` and ``1 - alpha/2`` quantiles of the curves of permuted scores.
+    the pointwise ``alpha/2`` and ``1 - alpha/2`` quantiles of the curves of permuted scores; ``alpha`` the
+    level they were computed at (also the level of :attr:`beats_random`).
     """
 
     score: float
@@ -395,11 +396,12 @@ class NullBand:
     low: np.ndarray
     high: np.ndarray
     kind: str
+    alpha: float = 0.05
 
     @property
     def beats_random(self) -> bool:
         """True when the observed score exceeds the upper ``1 - alpha/2`` quantile of the null scores."""
-        return bool(self.score > np.quantile(self.null_scores, 0.975))
+        return bool(self.score > np.quantile(self.null_scores, 1 - self.alpha / 2))
 
 
 def permutation_null(y_true: Any, uplift: Any, treatment: Any, *, kind: str = "qini", n_perm: int = 200,
@@ -432,7 +434,7 @@ def permutation_null(y_true: Any, uplift: Any, treatment: Any, *, kind: str = "q
         scores[i] = score_fn(y, up, t)
     low, high = np.quantile(curves, [alpha / 2, 1 - alpha / 2], axis=0)
     p = float((1 + np.sum(scores >= score)) / (1 + n_perm))
-    return NullBand(float(score), scores, p, grid, observed_curve, low, high, kind)
+    return NullBand(float(score), scores, p, grid, observed_curve, low, high, kind, float(alpha))
 
 
 def scores_by_arm(y_true: Any, uplift: pd.DataFrame | np.ndarray, treatment: Any, *, control: Any = 0,
