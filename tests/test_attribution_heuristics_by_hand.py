@@ -12,6 +12,7 @@ import pytest
 
 from crm_models.attribution import heuristic_attribution
 from crm_models.attribution.journeys import EncodedJourneys
+from crm_models.exceptions import DataContractError
 
 
 def _credit(journeys: pd.DataFrame | EncodedJourneys, method: str, column: str = "conversions", **kw) -> dict:
@@ -142,3 +143,56 @@ def test_empty_journeys_give_an_empty_credit_table():
         credit = heuristic_attribution(journeys, method)
         assert list(credit.columns) == ["conversions", "value"]
         assert len(credit) == 0
+
+
+def test_default_method_is_linear():
+    """Guards the default ``method="linear"`` (-> ``"XXlinearXX"`` / ``"LINEAR"``, which raise)."""
+    journeys = pd.DataFrame({"path": ["a > b > b > c"], "conversions": [4.0]})
+    assert heuristic_attribution(journeys)["conversions"].to_dict() == pytest.approx({"a": 1.0, "b": 2.0, "c": 1.0})
+
+
+def test_custom_column_names_and_separator_are_passed_on():
+    """Guards dropping ``path=`` / ``conversions=`` / ``value=`` / ``sep=`` in the call to encode_journeys."""
+    journeys = pd.DataFrame({"touches": ["a|b", "b"], "conv": [2.0, 1.0], "revenue": [20.0, 5.0]})
+    credit = heuristic_attribution(journeys, "last_touch", path="touches", conversions="conv", value="revenue",
+                                   nulls=None, sep="|")
+    assert credit["conversions"].to_dict() == {"a": 0.0, "b": 3.0}
+    assert credit["value"].to_dict() == {"a": 0.0, "b": 25.0}
+
+
+def test_a_bad_nulls_column_is_refused_naming_it():
+    """Heuristics ignore non-converting journeys, but the ``nulls`` column is still checked (project rule: bad
+    input gets a clear error naming the column). Guards ``nulls=nulls`` -> ``nulls=None`` / dropped."""
+    journeys = pd.DataFrame({"path": ["a > b"], "conversions": [1.0], "nulls": [-1.0]})
+    with pytest.raises(DataContractError, match="nulls"):
+        heuristic_attribution(journeys, "first_touch")
+    journeys = pd.DataFrame({"path": ["a > b"], "conversions": [1.0], "n0": [-1.0]})
+    with pytest.raises(DataContractError, match="n0"):
+        heuristic_attribution(journeys, "first_touch", nulls="n0")
+
+
+def test_a_channel_without_touches_keeps_its_zero_row():
+    """The result is indexed by all channels of the encoded journeys, also one no path touches (hand-built
+    encoded journeys). Guards dropping ``minlength=k`` in the bincounts."""
+    enc = EncodedJourneys(
+        channels=("a", "b", "z"), codes=np.array([0, 1], dtype=np.int32), offsets=np.array([0, 2]),
+        conversions=np.array([2.0]), nulls=np.array([0.0]), value=np.array([8.0]), has_value=True,
+    )
+    credit = heuristic_attribution(enc, "linear")
+    assert credit["conversions"].to_dict() == {"a": 1.0, "b": 1.0, "z": 0.0}
+    assert credit["value"].to_dict() == {"a": 4.0, "b": 4.0, "z": 0.0}
+
+
+def test_an_all_direct_path_falls_back_to_its_own_last_touch():
+    """Three different direct names, the last one gets the credit. Guards the ``-1`` sentinel of "no
+    non-direct touch" (-> ``+1`` would pick touch 1 of the first path)."""
+    journeys = pd.DataFrame({"path": ["(direct) > (none) > Direct"], "conversions": [1.0]})
+    assert _credit(journeys, "last_non_direct") == {"(direct)": 0.0, "(none)": 0.0, "Direct": 1.0}
+
+
+@pytest.mark.parametrize("weights", [(0.6, -0.2, 0.6), (0.6, 0.6, -0.2), (-0.2, 0.6, 0.6)])
+def test_position_based_refuses_any_negative_share(weights):
+    """Guards dropping one argument of ``min(w_first, w_middle, w_last)``."""
+    journeys = pd.DataFrame({"path": ["a > b > c"], "conversions": [1.0]})
+    with pytest.raises(ValueError, match="position_weights"):
+        heuristic_attribution(journeys, "position_based", position_weights=weights)
