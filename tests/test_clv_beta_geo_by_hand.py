@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from crm_models.clv import BetaGeoModel, ModifiedBetaGeoModel
@@ -97,5 +98,45 @@ def test_expected_purchases_new_customer_is_the_mean_of_the_count_distribution(c
 @pytest.mark.parametrize("n", [-1, 1.5])
 def test_probability_of_n_purchases_rejects_bad_n(n):
     """n must be a non-negative integer; the error names `n` (guards the `n < 0` / rounding checks)."""
-    with pytest.raises(ValueError, match="n must"):
+    with pytest.raises(ValueError, match="^n must"):
         _bg().probability_of_n_purchases(10.0, n)
+
+
+def test_predictions_keep_the_customer_index_and_name_the_column():
+    """Series in -> Series out with the input index and a named column (guards `_output(out, None, ...)` and the
+    name-string mutants of probability_alive / expected_purchases)."""
+    index = pd.Index(["c1", "c2", "c3"], name="customer")
+    x = pd.Series(ROWS["frequency"], index=index)
+    tx = pd.Series(ROWS["recency"], index=index)
+    T = pd.Series(ROWS["T"], index=index)
+    model = _bg()
+    alive = model.probability_alive(x, tx, T)
+    expected = model.expected_purchases(39.0, x, tx, T)
+    assert alive.name == "probability_alive" and list(alive.index) == list(index)
+    assert expected.name == "expected_purchases" and list(expected.index) == list(index)
+    assert expected["c1"] == pytest.approx(1.226, abs=6e-4)
+
+
+@pytest.mark.parametrize("cls", [BetaGeoModel, ModifiedBetaGeoModel])
+def test_expected_purchases_new_customer_at_a_equal_one(cls):
+    """At a == 1 FHL (9) has a removable 0/0; the value must equal the mean of the count distribution FHL (8),
+    which has no singularity. Guards the `abs(a - 1) < 1e-10` test and the nudge `a = 1 + 1e-8`."""
+    model = cls().with_params(r=R, alpha=ALPHA, a=1.0, b=B)
+    n = np.arange(0, 4000)
+    mean = float(model.expected_purchases_new_customer(39.0))
+    assert mean == pytest.approx(float(n @ model.probability_of_n_purchases(39.0, n)), rel=1e-5)
+
+
+def test_mbg_simulation_matches_the_count_distribution_and_the_seed():
+    """MBG/NBD simulate: the share of customers without a repeat purchase by T must match P(X(T)=0) =
+    [b (alpha/(alpha+T))^r + a]/(a+b) (Batislam et al. 2007), which includes dropping out right after the first
+    purchase; the same seed gives the same draws. Guards `alive &= rng.random(n) >= p` (|=, dtype, seed=None)."""
+    model = _mbg()
+    T = 39.0
+    x, tx, big_t = model.simulate(40_000, T=T, seed=7)
+    x2, _, _ = model.simulate(40_000, T=T, seed=7)
+    np.testing.assert_array_equal(x, x2)
+    want = (B * (ALPHA / (ALPHA + T)) ** R + A) / (A + B)
+    share = float(np.mean(x == 0))
+    assert share == pytest.approx(want, abs=4 * math.sqrt(want * (1 - want) / 40_000))
+    assert np.all(big_t == T) and np.all(tx <= T)
