@@ -140,3 +140,12 @@ def test_mbg_simulation_matches_the_count_distribution_and_the_seed():
     share = float(np.mean(x == 0))
     assert share == pytest.approx(want, abs=4 * math.sqrt(want * (1 - want) / 40_000))
     assert np.all(big_t == T) and np.all(tx <= T)
+
+
+def test_scalar_in_scalar_out_and_float_ages():
+    """Scalar n -> Python float (guards `np.ndim(out) or True`); simulate(T=39) with an integer T gives float
+    ages like the recencies (guards the dropped `dtype=float`)."""
+    value = _bg().probability_of_n_purchases(10.0, 0)
+    assert isinstance(value, float) and value == pytest.approx((ALPHA / (ALPHA + 10.0)) ** R, rel=1e-12)
+    _, _, big_t = _bg().simulate(10, T=39, seed=1)
+    assert big_t.dtype == np.float64
