@@ -35,6 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from crm_models.attribution import encode_journeys, markov_attribution
+from crm_models.data.files import atomic_write_text
 
 N_CHANNELS = 10
 MAX_LENGTH = 20
@@ -384,10 +385,7 @@ def run_grid(args: argparse.Namespace) -> int:
         _markdown_table(table),
         "",
     ]
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = args.out.with_suffix(".md.tmp")
-    tmp.write_text("\n".join(lines))
-    tmp.replace(args.out)
+    atomic_write_text(args.out, "\n".join(lines))
     print(f"\nwhole grid {total:.0f} s; written to {args.out}")
     return 0
 
@@ -484,10 +482,7 @@ def main(argv: list[str] | None = None) -> int:
         grid = args.out.parent / "attribution_grid.md"
         if grid.exists():  # the grid (``--grid``, about 40 minutes) keeps its place on the benchmark page
             lines += ["#" + grid.read_text().rstrip(), ""]
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = args.out.with_suffix(".md.tmp")
-    tmp.write_text("\n".join(lines))
-    tmp.replace(args.out)
+    atomic_write_text(args.out, "\n".join(lines))
     print(f"\nwritten to {args.out}")
     return 0
 
