@@ -45,8 +45,9 @@ def plot_uplift_curves(y: Any, scores: Mapping[str, Any], treatment: Any, *, kin
     ax = _axes(ax)
     n = float(np.size(y))
     if null is not None:
+        level = 100 * (1 - float(getattr(null, "alpha", 0.05)))
         ax.fill_between(null.grid, null.low, null.high, color="#CCCCCC", alpha=0.7, lw=0,
-                        label="random ranking (95% permutation band)")
+                        label=f"random ranking ({level:g}% permutation band)")
     for i, (name, s) in enumerate(scores.items()):
         x, v = curve_fn(y, s, treatment)
         ax.plot(x / n, v, color=OKABE_ITO[i % len(OKABE_ITO)], lw=1.8,
