@@ -298,9 +298,13 @@ def uplift_at_k(y_true: Any, uplift: Any, treatment: Any, k: float = 0.3,
         for g, target in ((1, wt), (0, wc)):
             m = t == g
             kind = np.asarray(k).dtype.kind
-            size = int(m.sum() * k) if kind == "f" else int(k)
+            if kind not in ("i", "f"):
+                raise ValueError(f"k must be an int or a float, got {type(k).__name__}")
+            if kind == "i" and k <= 0:
+                raise ValueError(f"k={k} must be positive")
             if kind == "f" and not 0 < k < 1:
                 raise ValueError(f"k={k} must be a share in (0, 1)")
+            size = int(m.sum() * k) if kind == "f" else int(k)
             if size > m.sum():
                 raise ValueError(f"k={k} exceeds the {int(m.sum())} units of group {g}")
             target[m] = _top_weights(u[m], size)
