@@ -121,7 +121,7 @@ class LearnerComparison:
                                     examples=[int(held.sum()), int(held.size)])
         control = str(self.control)
         X_train, X_eval = X[~held], X[held]
-        self.learners_ = {name: clone(learner).fit(X_train, t[~held], y_arr[~held])
+        self.learners_ = {name: _with_text_control(clone(learner)).fit(X_train, t[~held], y_arr[~held])
                           for name, learner in self._named().items()}
         self.predictions_ = {name: learner.predict_frame(X_eval) for name, learner in self.learners_.items()}
         rows = [scores_by_arm(y_arr[held], frame, t[held], control=control, k=self.k).assign(learner=name)
@@ -159,6 +159,15 @@ class LearnerComparison:
         model = clone(estimator).fit(X[on_arm], y[on_arm])
         response = model.predict_proba(X[units])[:, 1] if binary else model.predict(X[units])
         return ArmEvaluation(arm, y[units], (t[units] == arm).astype(int), scores, np.asarray(response), units)
+
+
+def _with_text_control(learner: Any) -> Any:
+    """The comparison reads treatment labels as text, so a learner's ``control`` label is read as text too
+    (``TLearner(control=0)`` with integer labels would otherwise find no control unit)."""
+    params = learner.get_params(deep=False) if hasattr(learner, "get_params") else {}
+    if "control" in params and params["control"] is not None:
+        learner.set_params(control=str(params["control"]))
+    return learner
 
 
 def compare_learners(learners: Sequence[Any] | Mapping[str, Any] | None, X: pd.DataFrame, treatment: Any, y: Any,
