@@ -143,3 +143,18 @@ def test_traceback_lines_with_example_rows_are_redacted_without_colour_codes():
     traceback = redact_notebook(nb).cells[0].outputs[0]["traceback"]
     assert traceback == ["DataContractError: " + _expect("name", f"{REMOVED}, {REMOVED}"),
                          f"{red}Cell In[3], line 2{reset} call [phone removed]"]
+
+
+@pytest.mark.parametrize("column", ["customer_name", "Contact name", "billing_address", "email", "E-Mail", "mobile",
+                                    "phone_number"])
+def test_error_examples_and_displayed_tables_share_the_personal_columns(column):
+    """Error texts and display outputs use one list of id, name and address columns (``column_kind``); error texts
+    also drop e-mail and phone columns. ``customer_name`` and ``Contact name`` were shown in error texts when
+    the two lists differed."""
+    assert redact_error_text(_error(column, ["Ann", "Bo"])) == _expect(column, f"{REMOVED}, {REMOVED}")
+
+
+@pytest.mark.parametrize("column", ["user", "customerid", "customer_number"])
+def test_error_examples_of_every_id_column_get_the_report_token(column):
+    ids = f"{pseudonymize('u1')!r}, {pseudonymize('u2')!r}"
+    assert redact_error_text(_error(column, ["u1", "u2"])) == _expect(column, ids)

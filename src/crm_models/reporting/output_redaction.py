@@ -48,7 +48,7 @@ __all__ = [
 REMOVED = "[removed]"
 PHONE_REDACTION = "[phone removed]"
 
-ID_COLUMNS = frozenset({"customer_id", "unit_id", "user_id", "client_id", "member_id", "account_id", "customer",
+ID_COLUMNS = frozenset({"customer_id", "unit_id", "user_id", "client_id", "member_id", "account_id", "customer", "user",
                         "customer_key", "contact_id", "customerid", "customer_no", "customer_number"})
 PERSONAL_COLUMNS = frozenset({"address", "street", "street_address", "home_address", "postal_address",
                               "billing_address", "shipping_address", "postcode", "post_code", "postal_code",

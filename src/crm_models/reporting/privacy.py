@@ -301,11 +301,9 @@ def _join(value: Any) -> str:
     return "".join(value) if isinstance(value, list) else str(value)
 
 
-IDENTIFIER_COLUMNS = frozenset({"customer_id", "unit_id", "user_id", "client_id", "member_id", "account_id",
-                                "customer", "user", "customer_key", "contact_id"})
-PERSONAL_COLUMNS = frozenset({"email", "e-mail", "e_mail", "name", "first_name", "last_name", "full_name",
-                              "surname", "phone", "phone_number", "mobile", "address", "street", "postcode",
-                              "zip", "zip_code", "ip", "ip_address", "birth_date", "date_of_birth", "birthday"})
+#: contact columns whose values error examples drop; display outputs leave these headers alone (they are also
+#: channel names in attribution tables) and catch the values by pattern instead
+_CONTACT_COLUMNS = frozenset({"email", "e-mail", "e_mail", "phone", "phone_number", "mobile"})
 _PERSONAL_PARTS = ("email", "phone", "address", "surname")
 EXAMPLES_MARKER = "example rows:\n"
 WITHHELD = "[example rows withheld from the report: they could not be checked for personal data]"
@@ -315,11 +313,14 @@ _COLUMN_LINE = re.compile(r"^column: '([^'\n]*)'$", re.MULTILINE)
 
 
 def _kind(column: str) -> str:
-    """'id' for an identifier column, 'personal' for other personal data, '' otherwise."""
+    """'id' for an identifier column, 'personal' for other personal data, '' otherwise: the rules of
+    :func:`~crm_models.reporting.output_redaction.column_kind` (one list of id, name and address columns), plus
+    e-mail and phone columns."""
+    kind = _outputs.column_kind(column)
+    if kind:
+        return kind
     lowered = column.strip().lower()
-    if lowered in IDENTIFIER_COLUMNS:
-        return "id"
-    if lowered in PERSONAL_COLUMNS or any(part in lowered for part in _PERSONAL_PARTS):
+    if lowered in _CONTACT_COLUMNS or any(part in lowered for part in _PERSONAL_PARTS):
         return "personal"
     return ""
 
