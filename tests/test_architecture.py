@@ -22,6 +22,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.base import clone
 from sklearn.utils.estimator_checks import (
@@ -203,15 +204,24 @@ def _other_estimators():
 
     from crm_models.clv import BetaGeoModel, GammaGammaModel, ParetoNBDModel, ShiftedBetaGeoModel
     from crm_models.clv.beta_geo import MBGModel
+    from crm_models.recommend import EASERecommender, ItemCosineRecommender, PopularityRecommender
     from crm_models.uplift import ClassTransformation, DRLearner, SLearner, TLearner, XLearner
     from crm_models.uplift.transformation import TransformedOutcome
 
     return [BetaGeoModel(), MBGModel(), ParetoNBDModel(), GammaGammaModel(), ShiftedBetaGeoModel(),
             SLearner(), TLearner(), XLearner(), ClassTransformation(), DRLearner(n_folds=2),
-            TransformedOutcome(estimator=LinearRegression())]
+            TransformedOutcome(estimator=LinearRegression()),
+            PopularityRecommender(), ItemCosineRecommender(), EASERecommender(l2=1.0)]
 
 
-@pytest.mark.parametrize("estimator", _other_estimators(), ids=lambda e: type(e).__name__)
+def _als_recommender():
+    """ALS's parameters follow the contract without the optional ``implicit`` package (imported only in fit)."""
+    from crm_models.recommend import ALSRecommender
+
+    return ALSRecommender(factors=4, iterations=2)
+
+
+@pytest.mark.parametrize("estimator", [*_other_estimators(), _als_recommender()], ids=lambda e: type(e).__name__)
 def test_estimator_parameters_follow_the_contract(estimator) -> None:
     name = type(estimator).__name__
     check_no_attributes_set_in_init(name, estimator)
@@ -230,6 +240,12 @@ def _fit_data(estimator):
     if kind.startswith("crm_models.clv.shifted_beta_geo"):
         tenure = rng.integers(1, 8, 300)
         return (tenure, (tenure < 7).astype(int))
+    if kind.startswith("crm_models.recommend"):
+        n = 300
+        return (pd.DataFrame({"order_id": [f"o{i}" for i in range(n)],
+                              "customer_id": [f"c{i}" for i in rng.integers(0, 60, n)],
+                              "product_id": [f"p{i}" for i in rng.integers(0, 12, n)],
+                              "quantity": rng.integers(1, 4, n).astype(float)}),)
     if kind.startswith("crm_models.clv"):
         T = rng.uniform(20, 40, 400)
         x = rng.poisson(2.0, 400).astype(float)
