@@ -14,9 +14,9 @@ family) and a link to ``../shared`` so that real-data tests run instead of skipp
 Score = (killed + timeout) / (mutants that were tested); ``no tests`` counts as survived (no test covers the
 function). Mutants not reached within ``--budget`` seconds are reported as ``not checked``.
 
-``--sample N`` tests a seeded simple random sample of N of the family's mutants instead of all of them (mutant
-sampling, Wong & Mathur 1995: a random x% of mutants estimates the full score with little loss); the score is then
-an estimate, printed with its 95 % Wilson interval, and the sample is written to ``sample.txt`` so that a later
+``--sample N`` tests a seeded simple random sample of N of the family's mutants instead of all of them (random
+mutant sampling, Wong & Mathur 1995; a simple random sample estimates the family's score without bias); the score
+is then an estimate, printed with its 95 % Wilson interval, and the sample is written to ``sample.txt`` so that a later
 ``--only`` run can test the same mutants again.
 """
 
