@@ -27,6 +27,7 @@ import json
 import math
 import os
 import random
+import re
 import shutil
 import subprocess
 import sys
@@ -52,6 +53,21 @@ NOT_FOR_MUTATION = {"tests/test_reporting_layers.py"}
 PROJECT_FOLDERS = ["experiments", "notebooks"]
 
 
+# `scope="module"` (or class/package/session) inside a `@pytest.fixture(...)` decorator
+_WIDE_SCOPE = re.compile(r"""(@pytest\.fixture\([^)]*?)\bscope\s*=\s*["'](?:module|class|package|session)["']\s*,?\s*""")
+
+
+def function_scoped(test_source: str) -> str:
+    """``test_source`` with every module/class/package/session-scoped fixture made function-scoped.
+
+    mutmut 3 links a test to the functions it calls while it runs, and a wider-scoped fixture is built only during
+    the first test that uses it: the other tests that read the fixture's result are never run against the mutants
+    of the functions the fixture calls, so their kills are missed (the score is a lower bound). Rebuilding the
+    fixture for every test links every test to what it reads, at the cost of slower runs.
+    """
+    return _WIDE_SCOPE.sub(r"\1", test_source)
+
+
 def family_tests(family: str) -> list[str]:
     """The test files that belong to ``family`` (``rfm`` or ``uplift/metrics``): the family's own files plus
     the cross-family files in :data:`EXTRA_TESTS`. Notebook tests are left out (they run in a subprocess,
@@ -75,7 +91,7 @@ def toml_list(items: list[str]) -> str:
     return "[" + ", ".join(json.dumps(i) for i in items) + "]"
 
 
-def prepare(family: str, tests: list[str], fresh: bool, suffix: str = "") -> Path:
+def prepare(family: str, tests: list[str], fresh: bool, suffix: str = "", rescope_fixtures: bool = False) -> Path:
     work = ROOT / ".mutation" / (family.replace("/", ".") + suffix)
     if fresh and work.exists():
         shutil.rmtree(work)
@@ -86,6 +102,8 @@ def prepare(family: str, tests: list[str], fresh: bool, suffix: str = "") -> Pat
     (work / "tests").mkdir(exist_ok=True)
     for f in ["tests/conftest.py", *tests]:
         shutil.copy2(ROOT / f, work / f)
+        if rescope_fixtures and f != "tests/conftest.py":  # conftest's session fixtures set up, they test nothing
+            (work / f).write_text(function_scoped((ROOT / f).read_text()))
     if (ROOT / "tests" / "fixtures").is_dir():
         shutil.copytree(ROOT / "tests" / "fixtures", work / "tests" / "fixtures", dirs_exist_ok=True)
     for folder in PROJECT_FOLDERS:  # tests that load the project's suites and notebooks (reporting)
@@ -174,6 +192,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sample", type=int, default=None,
                         help="test a seeded random sample of this many mutants (in .mutation/<family>.sample/)")
     parser.add_argument("--seed", type=int, default=0, help="seed of --sample (default 0)")
+    parser.add_argument("--rescope-fixtures", action="store_true",
+                        help="make module/session fixtures function-scoped in the scratch copies of the tests, so "
+                             "that every test that reads a fixture is run against the mutants it can kill (slower)")
     args = parser.parse_args(argv)
     if args.sample is not None and args.only:
         parser.error("--sample and --only exclude each other (an --only run of sample.txt re-tests a sample)")
@@ -188,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
             if name and status.strip() in ("survived", "no tests", ""):
                 only.append(name)
     suffix = ".only" if args.only else ".sample" if args.sample is not None else ""
-    work = prepare(args.family, tests, fresh=not args.keep, suffix=suffix)
+    work = prepare(args.family, tests, fresh=not args.keep, suffix=suffix, rescope_fixtures=args.rescope_fixtures)
     python = sys.executable
     if args.sample is not None:
         names = all_mutant_names(work, python)

@@ -41,3 +41,25 @@ def test_wilson_interval_matches_the_hand_computed_value(mutation):
 def test_sample_and_only_cannot_be_combined(mutation, tmp_path):
     with pytest.raises(SystemExit):
         mutation.main(["summary", "--sample", "5", "--only", str(tmp_path / "x.txt")])
+
+
+def test_wider_fixture_scopes_become_function_scope_and_nothing_else_changes(mutation):
+    source = '''@pytest.fixture(scope="module")
+def a(): ...
+@pytest.fixture(autouse=True, scope='session')
+def b(): ...
+@pytest.fixture(scope="class", params=[1, 2])
+def c(request): ...
+@pytest.fixture
+def d(): ...
+@pytest.fixture(scope="function")
+def e(): ...
+x = dict(scope="module")
+'''
+    out = mutation.function_scoped(source)
+    assert "@pytest.fixture()\ndef a" in out
+    assert "@pytest.fixture(autouse=True, )\ndef b" in out
+    assert "@pytest.fixture(params=[1, 2])\ndef c" in out
+    assert "@pytest.fixture\ndef d" in out and '@pytest.fixture(scope="function")\ndef e' in out
+    assert 'x = dict(scope="module")' in out  # only fixture decorators are touched
+    compile(out, "<rescoped>", "exec")
