@@ -99,3 +99,16 @@ def test_returns_netted_count_nothing_as_dropped() -> None:
     assert out.quality.dropped(REASON_RETURN) == 0
     assert out.table.set_index("unit_id").loc["u1", "revenue_30d"] == 7.0
     assert out.quality.rows_kept == 2
+
+
+def test_refused_assignment_tables_name_the_column_and_the_rule() -> None:
+    """Errors name the column and the rule (not only in the message text). Guards the ``column=`` argument of
+    an error dropped or set to ``None``."""
+    from crm_models.exceptions import DataContractError
+
+    with pytest.raises(DataContractError) as info:
+        experiment_outcomes(_units().drop(columns="variant"), _log(), observation_end=END)
+    assert info.value.column == "variant" and info.value.rule == "required column"
+    with pytest.raises(DataContractError) as info:
+        experiment_outcomes(_units().assign(assigned_at=1), _log(), observation_end=END)
+    assert info.value.column == "assigned_at" and info.value.rule == "datetime dtype"
