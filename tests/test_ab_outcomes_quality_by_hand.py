@@ -112,3 +112,9 @@ def test_refused_assignment_tables_name_the_column_and_the_rule() -> None:
     with pytest.raises(DataContractError) as info:
         experiment_outcomes(_units().assign(assigned_at=1), _log(), observation_end=END)
     assert info.value.column == "assigned_at" and info.value.rule == "datetime dtype"
+    with pytest.raises(DataContractError) as info:
+        experiment_outcomes(_units(), _log().drop(columns="amount"), observation_end=END)
+    assert info.value.column == "amount" and info.value.rule == "required column"
+    with pytest.raises(DataContractError) as info:
+        experiment_outcomes(_units(), _log(), observation_end=END, coupon_cost="discount")
+    assert info.value.column == "discount" and info.value.rule == "required column"
