@@ -88,3 +88,26 @@ def test_a_holm_p_value_exactly_at_alpha_is_not_significant() -> None:
     assert table["p_holm"].tolist() == [0.05, 0.05]
     assert not table["significant"].any()
     assert add_adjusted_p_values(pd.DataFrame({"p_value": [0.0499]}), 0.05)["significant"].all()
+
+
+def _small() -> pd.DataFrame:
+    return pd.DataFrame({"unit_id": range(40), "variant": ["control"] * 20 + ["treatment"] * 20,
+                         "converted": [1, 0, 0, 0] * 5 + [1, 1, 0, 0] * 5,
+                         "enrolled": pd.date_range("2024-01-01", periods=40, freq="h")})
+
+
+def test_bayes_draws_reach_the_bayesian_read_out() -> None:
+    """With ``bayes_draws=7`` the Monte-Carlo shares are multiples of 1/7 (the default 100,000 draws would give
+    multiples of 1/100,000). Guards the ``draws=`` argument dropped."""
+    row = analyze_experiment(_small(), bayes_draws=7).table.iloc[0]
+    for column in ("prob_beat_control", "prob_best"):
+        assert row[column] * 7 == pytest.approx(round(row[column] * 7), abs=1e-9), column
+
+
+def test_a_missing_timestamp_column_is_named() -> None:
+    """The enrolment-time column that is not there is named as the column, with the rule."""
+    from crm_models.exceptions import DataContractError
+
+    with pytest.raises(DataContractError) as info:
+        analyze_experiment(_small(), timestamp="enrolled_at", bayes_draws=10)
+    assert info.value.column == "enrolled_at" and info.value.rule == "required column"
