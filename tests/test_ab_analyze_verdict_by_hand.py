@@ -111,3 +111,21 @@ def test_a_missing_timestamp_column_is_named() -> None:
     with pytest.raises(DataContractError) as info:
         analyze_experiment(_small(), timestamp="enrolled_at", bayes_draws=10)
     assert info.value.column == "enrolled_at" and info.value.rule == "required column"
+
+
+def test_cuped_relative_interval_by_the_delta_method_by_hand() -> None:
+    """A covariate orthogonal to the outcome (pooled): CUPED's slope is 0, nothing changes, and the relative
+    interval of the adjusted effect is the delta-method one of the raw means (Deng et al. 2018, with sample
+    variances, ddof = 1). Control 1, 2, 3, 4 (mean 2.5), treatment 3, 4, 5, 6 (mean 4.5), both variances
+    5/3, so var/n = 5/12 each: relative 4.5/2.5 - 1 = 0.8, se^2 = (5/12)/2.5^2 + 4.5^2 (5/12)/2.5^4 = 0.28267,
+    se = 0.53166, 95 % interval 0.8 -+ 1.95996 * 0.53166 = -0.24204 to 1.84204.
+    Guards ``ddof`` changed in the CUPED relative interval."""
+    data = pd.DataFrame({"unit_id": range(8), "variant": ["control"] * 4 + ["treatment"] * 4,
+                         "y": [1.0, 2, 3, 4, 3, 4, 5, 6], "x": [1.0, -1, -1, 1, 1, -1, -1, 1]})
+    row = analyze_experiment(data, outcomes=["y"], covariates="x").table.iloc[0]
+    assert row["primary"] == "cuped" and row["effect"] == pytest.approx(2.0)
+    assert row["variance_removed"] == pytest.approx(0.0, abs=1e-12)
+    assert row["cuped_rel_effect"] == pytest.approx(0.8)
+    assert row["cuped_rel_ci_low"] == pytest.approx(-0.24204, abs=1e-5)
+    assert row["cuped_rel_ci_high"] == pytest.approx(1.84204, abs=1e-5)
+    assert row["rel_ci_low"] == pytest.approx(-0.24204, abs=1e-5)
