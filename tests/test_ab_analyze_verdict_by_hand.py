@@ -17,7 +17,7 @@ from crm_models.ab import analyze_experiment
 from crm_models.ab._readout import add_adjusted_p_values
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture  # function scope: mutmut maps a test to the functions it calls, so each test must build its own
 def readout():
     """80 control and 70 treatment units.
 
@@ -45,6 +45,9 @@ def _line(readout, outcome: str) -> str:
 
 def test_conversion_line_is_in_percentage_points_with_the_published_interval(readout) -> None:
     """Newcombe (1998) Table II (a): +20.00 pp, 95 % CI +5.24 to +33.39 pp; relative 0.2 / 0.6 = +33.3 %."""
+    row = readout.table.set_index("outcome").loc["converted"]
+    assert (row["n_control"], row["n_arm"], row["mean_control"], row["mean_arm"]) == (80, 70, 0.6, 0.8)
+    assert (row["abs_ci_low"], row["abs_ci_high"]) == pytest.approx((0.0524, 0.3339), abs=5e-5)
     line = _line(readout, "converted")
     assert line.startswith("- **treatment** raised converted by +20.00 pp (95% CI +5.24 pp to +33.39 pp; "
                            "+33.3% relative); significant after Holm")

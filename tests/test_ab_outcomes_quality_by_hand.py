@@ -46,7 +46,7 @@ def _log() -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["customer_id", "timestamp", "amount"])
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture  # function scope: mutmut maps a test to the functions it calls, so each test must build its own
 def out():
     return experiment_outcomes(_units(), _log(), windows=(30,), observation_end=END)
 

@@ -40,7 +40,7 @@ def _log() -> pd.DataFrame:
                          "quantity": [r[3] for r in rows]})
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture  # function scope: mutmut maps a test to the functions it calls, so each test must build its own
 def rep():
     return repurchase_report(_experiment(), _log(), segment="tier", min_units=2, variant="arm")
 
