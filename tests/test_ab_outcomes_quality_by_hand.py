@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from crm_models.ab.outcomes import (
     REASON_AFTER_END,
@@ -118,3 +120,30 @@ def test_refused_assignment_tables_name_the_column_and_the_rule() -> None:
     with pytest.raises(DataContractError) as info:
         experiment_outcomes(_units(), _log(), observation_end=END, coupon_cost="discount")
     assert info.value.column == "discount" and info.value.rule == "required column"
+
+
+@settings(max_examples=8, deadline=None, derandomize=True)
+@given(st.lists(st.tuples(st.sampled_from(["u1", "u2", "zz", None]), st.integers(-100, 90),
+                          st.sampled_from([-5.0, 0.0, 2.5, 40.0])), min_size=1, max_size=12))
+def test_every_row_and_every_unit_of_money_is_kept_or_dropped_once(rows) -> None:
+    """Invariant of the quality report for any log around the assignment (ids known, unknown or missing; before,
+    inside and after the windows and the observation end; returns): rows in = rows kept + rows dropped, and
+    the money in = the money kept + the money dropped, each reason's money being the sum of its own rows.
+    Guards a reason counted or summed under the wrong condition."""
+    log = pd.DataFrame({"customer_id": [r[0] for r in rows],
+                        "timestamp": [T0 + pd.Timedelta(days=r[1]) for r in rows],
+                        "amount": [r[2] for r in rows]})
+    q = experiment_outcomes(_units(), log, windows=(30,), observation_end=END).quality
+    assert q.rows_in == len(log) and q.amount_in == pytest.approx(log["amount"].sum())
+    assert q.rows_kept + q.rows_dropped == q.rows_in
+    dropped_money = sum(d["amount"] for d in q.drops)
+    assert q.amount_kept + dropped_money == pytest.approx(q.amount_in)
+    known = log["customer_id"].isin(["u1", "u2"])
+    late = known & (log["timestamp"] >= BOUND)
+    before = known & ~late & (log["timestamp"] < T0)
+    returned = known & ~late & ~before & (log["amount"] < 0)
+    for reason, mask in ((REASON_AFTER_END, late), (REASON_BEFORE_ASSIGNMENT, before), (REASON_RETURN, returned),
+                         (REASON_MISSING_ID, log["customer_id"].isna()), (REASON_UNKNOWN_UNIT, log["customer_id"] == "zz")):
+        assert q.dropped(reason) == int(mask.sum()), reason
+        money = sum(d["amount"] for d in q.drops if d["reason"] == reason)
+        assert money == pytest.approx(log.loc[mask, "amount"].sum()), reason
