@@ -166,10 +166,13 @@ def chain_counts(enc: EncodedJourneys, order: int = 1) -> ChainCounts:
     n_paths = enc.n_paths
     block_tokens = max(BLOCK_TOKENS, n_keys // 8) if dense else BLOCK_TOKENS
 
-    start = np.zeros(n_codes)
-    conv = np.zeros(n_codes)
-    null = np.zeros(n_codes)
-    val = np.zeros(n_codes)
+    # per-code tables only on the dense path: the sparse path exists for state spaces too large to tabulate
+    # (base ** order codes; e.g. 3 ** 38 at the largest order 2 channels allow), and counts per state instead
+    size = n_codes if dense else 0
+    start = np.zeros(size)
+    conv = np.zeros(size)
+    null = np.zeros(size)
+    val = np.zeros(size)
     pairs = np.zeros(n_keys + 1) if dense else None
     sparse_keys: list[np.ndarray] = []
     sparse_weights: list[np.ndarray] = []
