@@ -1,0 +1,40 @@
+"""Journeys from touchpoints: the errors name the column, the rule and the offending rows (issue 21); each test
+names the mutation class (a wrong implementation) it guards against."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from crm_models.attribution import build_journeys
+from crm_models.exceptions import DataContractError
+
+
+def _touchpoints(**changes) -> pd.DataFrame:
+    frame = pd.DataFrame({
+        "customer_id": ["c1", "c1", "c2"],
+        "timestamp": ["2024-01-01 10:00", "2024-01-02 10:00", "2024-01-01 12:00"],
+        "channel": ["a", "b", "a"],
+        "conversion": [0, 1, 0],
+        "value": [0.0, 20.0, 0.0],
+    })
+    return frame.assign(**changes)
+
+
+@pytest.mark.parametrize(
+    ("changes", "column", "rule", "bad"),
+    [
+        ({"conversion": [0, 2, 0]}, "conversion", "conversion in {0, 1}", "2"),
+        ({"value": [0.0, -20.0, 0.0]}, "value", ">= 0", "-20"),
+        ({"channel": ["a", " ", "a"]}, "channel", "non-empty channel name", "c1"),
+    ],
+)
+def test_bad_touchpoints_name_the_column_the_rule_and_the_rows(changes, column, rule, bad):
+    """Guards the arguments of the engine-side row checks (a dropped ``rule=`` or ``column=``): the error names
+    the column and the rule, and its example rows are the offending ones only."""
+    with pytest.raises(DataContractError) as caught:
+        build_journeys(_touchpoints(**changes))
+    error = caught.value
+    assert error.column == column and error.rule == rule
+    assert len(error.examples) == 1
+    assert bad in error.examples.to_string()
