@@ -3,6 +3,7 @@ names the mutation class (a wrong implementation) it guards against."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -38,3 +39,19 @@ def test_bad_touchpoints_name_the_column_the_rule_and_the_rows(changes, column, 
     assert error.column == column and error.rule == rule
     assert len(error.examples) == 1
     assert bad in error.examples.to_string()
+
+
+def test_journeys_table_errors_name_the_rule_and_show_the_offending_rows():
+    """Guards the arguments of the journeys-table checks (``rule=`` set to ``None``, ``examples=`` dropped or
+    ``None``): a missing column names the rule, a count that is no number and a missing path show that row."""
+    from crm_models.attribution import encode_journeys
+
+    with pytest.raises(DataContractError) as caught:
+        encode_journeys(pd.DataFrame({"route": ["a"], "conversions": [1]}))
+    assert (caught.value.column, caught.value.rule) == ("path", "required column")
+    with pytest.raises(DataContractError) as caught:
+        encode_journeys(pd.DataFrame({"path": ["a", "b"], "conversions": [1.0, np.nan]}))
+    assert caught.value.column == "conversions" and caught.value.examples["path"].tolist() == ["b"]
+    with pytest.raises(DataContractError) as caught:
+        encode_journeys(pd.DataFrame({"path": ["a", None], "conversions": [1.0, 2.0]}))
+    assert caught.value.column == "path" and caught.value.examples["conversions"].tolist() == [2.0]
