@@ -55,3 +55,18 @@ def test_journeys_table_errors_name_the_rule_and_show_the_offending_rows():
     with pytest.raises(DataContractError) as caught:
         encode_journeys(pd.DataFrame({"path": ["a", None], "conversions": [1.0, 2.0]}))
     assert caught.value.column == "path" and caught.value.examples["conversions"].tolist() == [2.0]
+
+
+def test_an_engine_table_mixing_aware_and_naive_times_names_the_timestamp_column():
+    """Guards the column of the mixed time-zone error on engine tables (``column=`` set to ``None``): one value
+    with a UTC offset among naive values is refused, naming the column, the one-kind-per-table rule and both
+    kinds of rows (here 1 aware and 2 naive)."""
+    import ibis
+
+    frame = pd.DataFrame({"customer_id": ["c1", "c1", "c2"],
+                          "timestamp": ["2024-06-01 10:00:00+02:00", "2024-06-01 11:00:00", "2024-06-01 12:00:00"],
+                          "channel": ["a", "b", "a"], "conversion": [0, 1, 0]})
+    with pytest.raises(DataContractError, match=r"1 rows\) with naive values \(2 rows\)") as caught:
+        build_journeys(ibis.memtable(frame))
+    assert caught.value.column == "timestamp" and "one kind per table" in caught.value.rule
+    assert len(caught.value.examples) == 3
