@@ -70,3 +70,13 @@ def test_an_engine_table_mixing_aware_and_naive_times_names_the_timestamp_column
         build_journeys(ibis.memtable(frame))
     assert caught.value.column == "timestamp" and "one kind per table" in caught.value.rule
     assert len(caught.value.examples) == 3
+
+
+def test_integer_times_error_shows_at_most_five_rows():
+    """Guards the size of the example block of the integer-times error (``head(5)`` -> ``head(6)``): like every
+    other contract error it shows a few rows, at most five, not the table."""
+    frame = pd.DataFrame({"customer_id": [f"c{i}" for i in range(10)], "timestamp": range(1_718_000_000, 1_718_000_010),
+                          "channel": ["a"] * 10, "conversion": [0] * 10})
+    with pytest.raises(DataContractError, match="holds numbers") as caught:
+        build_journeys(frame)
+    assert caught.value.column == "timestamp" and len(caught.value.examples) == 5
