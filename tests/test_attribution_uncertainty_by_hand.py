@@ -53,3 +53,26 @@ def test_comparison_table_has_one_label_per_row():
     assert table.index.tolist() == list(range(4))
     assert table.loc[1, "method"] == "first_touch" and table.loc[1, "channel"] == "b"
     assert table.loc[1, "conversions"] == 1.0  # first touch: b only on the path "b"
+
+
+def test_max_channels_reaches_the_shapley_method(monkeypatch):
+    """Guards the ``max_channels`` option of the side-by-side table and of :func:`attribute` (its name changed in
+    the option filter, or the default used instead): with two channels that convert and ``max_channels=1`` the
+    exact sum over coalitions is not attempted; the simplified form (the same values, Zhao et al. 2018) is used.
+    The values alone cannot tell the two apart, so the method asked for is recorded."""
+    from crm_models.attribution import uncertainty
+
+    asked: list[str] = []
+    real = uncertainty.shapley_attribution
+
+    def spy(enc, method="exact", **kwargs):
+        asked.append(method)
+        return real(enc, method, **kwargs)
+
+    monkeypatch.setattr(uncertainty, "shapley_attribution", spy)
+    journeys = pd.DataFrame({"path": ["a > b", "b"], "conversions": [2.0, 1.0], "nulls": [1.0, 3.0]})
+    table = compare_attribution(journeys, methods=("shapley",), max_channels=1)
+    assert asked == ["simplified"]
+    assert table["conversions"].tolist() == pytest.approx([1.0, 2.0])
+    uncertainty.attribute(journeys, "shapley")
+    assert asked == ["simplified", "exact"]  # two channels are within the default limit of 20
