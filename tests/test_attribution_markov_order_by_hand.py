@@ -56,3 +56,19 @@ def test_order_table_keeps_the_mean_over_splits():
     # close to 0 but negative (smoothing), and far from the sum over ~25 held-out journeys
     assert -1.0 < table.loc[1, "heldout_loglik"] < 0.0
     assert np.isfinite(table.loc[1, "heldout_se"])
+
+
+def test_orders_whose_context_keys_overflow_are_refused():
+    """Regression (bug found by this mutation round): the held-out counts are keyed by ``context * (K + 2) +
+    outcome`` in int64 with contexts up to ``(K + 1) ** order``; with 20 channels that overflows from order 14 on
+    (21 ** 14 * 22 > 2 ** 63 > 21 ** 13 * 22), and 12% of the keys of this data decoded to another context, so
+    the order table was silently wrong. Such an order is now refused by name; order 13 still runs."""
+    assert 21**14 * 22 > 2**63 > 21**13 * 22
+    rng = np.random.default_rng(0)
+    channels = [f"c{i:02d}" for i in range(20)]
+    paths = [" > ".join(rng.choice(channels, rng.integers(1, 20))) for _ in range(300)]
+    journeys = pd.DataFrame({"path": paths, "conversions": rng.integers(0, 3, 300).astype(float), "nulls": 2.0})
+    with pytest.raises(ValueError, match="order 14 with 20 channels is too large"):
+        select_markov_order(journeys, orders=(1, 14), n_splits=2, seed=0)
+    table = select_markov_order(journeys, orders=(13,), n_splits=2, seed=0).table
+    assert np.isfinite(table.loc[13, "heldout_loglik"])

@@ -608,6 +608,10 @@ def select_markov_order(
     if not 0 < holdout < 1:
         raise ValueError(f"holdout must be in (0, 1), got {holdout}")
     enc = encode_journeys(journeys, path=path, conversions=conversions, nulls=nulls, value=value, sep=sep)
+    for k in orders:
+        # the counts are keyed by context * (channels + 2) + outcome in int64, contexts up to (channels + 1) ** k
+        if np.log(enc.n_channels + 1) * k + np.log(enc.n_channels + 2) >= np.log(2**63):
+            raise ValueError(f"order {k} with {enc.n_channels} channels is too large for the context codes")
     rng = np.random.default_rng(seed)
     conv_int = np.rint(enc.conversions).astype(np.int64)
     null_int = np.rint(enc.nulls).astype(np.int64)
