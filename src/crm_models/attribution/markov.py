@@ -166,10 +166,13 @@ def chain_counts(enc: EncodedJourneys, order: int = 1) -> ChainCounts:
     n_paths = enc.n_paths
     block_tokens = max(BLOCK_TOKENS, n_keys // 8) if dense else BLOCK_TOKENS
 
-    start = np.zeros(n_codes)
-    conv = np.zeros(n_codes)
-    null = np.zeros(n_codes)
-    val = np.zeros(n_codes)
+    # per-code tables only on the dense path: the sparse path exists for state spaces too large to tabulate
+    # (base ** order codes; e.g. 3 ** 38 at the largest order 2 channels allow), and counts per state instead
+    size = n_codes if dense else 0
+    start = np.zeros(size)
+    conv = np.zeros(size)
+    null = np.zeros(size)
+    val = np.zeros(size)
     pairs = np.zeros(n_keys + 1) if dense else None
     sparse_keys: list[np.ndarray] = []
     sparse_weights: list[np.ndarray] = []
@@ -605,6 +608,10 @@ def select_markov_order(
     if not 0 < holdout < 1:
         raise ValueError(f"holdout must be in (0, 1), got {holdout}")
     enc = encode_journeys(journeys, path=path, conversions=conversions, nulls=nulls, value=value, sep=sep)
+    for k in orders:
+        # the counts are keyed by context * (channels + 2) + outcome in int64, contexts up to (channels + 1) ** k
+        if np.log(enc.n_channels + 1) * k + np.log(enc.n_channels + 2) >= np.log(2**63):
+            raise ValueError(f"order {k} with {enc.n_channels} channels is too large for the context codes")
     rng = np.random.default_rng(seed)
     conv_int = np.rint(enc.conversions).astype(np.int64)
     null_int = np.rint(enc.nulls).astype(np.int64)
