@@ -76,3 +76,14 @@ def test_max_channels_reaches_the_shapley_method(monkeypatch):
     assert table["conversions"].tolist() == pytest.approx([1.0, 2.0])
     uncertainty.attribute(journeys, "shapley")
     assert asked == ["simplified", "exact"]  # two channels are within the default limit of 20
+
+
+def test_a_max_channels_above_the_default_reaches_the_exact_method():
+    """Regression (found in review): ``attribute(..., "shapley", max_channels=21)`` chose the exact method for 21
+    converting channels but called it with its own default limit of 20, which refused them. Each channel here
+    converts once on its own, so every Shapley value is 1 (v(S) = |S|)."""
+    from crm_models.attribution import attribute
+
+    journeys = pd.DataFrame({"path": [f"c{i:02d}" for i in range(21)], "conversions": 1.0, "nulls": 1.0})
+    credit = attribute(journeys, "shapley", max_channels=21)
+    assert credit["conversions"].tolist() == pytest.approx([1.0] * 21)

@@ -41,7 +41,9 @@ def attribute(journeys: pd.DataFrame | EncodedJourneys, method: str, **options: 
     if method == "shapley":
         players = np.unique(enc.codes[((enc.conversions > 0) | (enc.value > 0))[enc.path_index]]).size
         limit = options.get("max_channels", 20)
-        return shapley_attribution(enc, "exact" if players <= limit else "simplified").credit
+        if players <= limit:  # the caller's limit, which may exceed the exact method's default
+            return shapley_attribution(enc, "exact", max_channels=limit).credit
+        return shapley_attribution(enc, "simplified").credit
     if method == "shapley_ordered":
         return shapley_attribution(enc, "ordered").credit
     raise ValueError(f"unknown attribution method {method!r}; choose one of {ALL_METHODS}")
