@@ -622,8 +622,9 @@ def select_markov_order(
         null_test = rng.binomial(null_int, holdout)
         test = enc.reweighted(conv_test, null_test, np.zeros(enc.n_paths))
         train = enc.reweighted(conv_int - conv_test, null_int - null_test, np.zeros(enc.n_paths))
-        n_test = max(float((conv_test + null_test).sum()), 1.0)
-        n_train = max(float((conv_int + null_int).sum() - n_test), 1.0)
+        held_out = float((conv_test + null_test).sum())
+        n_test = max(held_out, 1.0)  # floors only guard the division: the journeys split as counted
+        n_train = max(float((conv_int + null_int).sum()) - held_out, 1.0)
         for k in orders:
             tr, te, n_ctx = _heldout_loglik(train, test, int(k), prior_strength)
             results[k].append((te / n_test, tr / n_train, n_ctx))
