@@ -9,22 +9,28 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from crm_models.attribution import encode_journeys, select_markov_order
-from crm_models.attribution.markov import _context_counts
+from crm_models.attribution import select_markov_order
 
 
-def test_contexts_of_a_three_touch_path_by_hand():
+def test_training_fit_of_a_three_touch_path_by_hand():
     """Guards the window of the next-touch contexts (``position >= j`` -> ``> j``, an off-by-one that pads the
-    oldest touch away). Path a > b > c, order 2, channels coded 1, 2, 3 and base 4 (0 pads the start):
-    a is predicted from (pad, pad) = 0, b from (pad, a) = 1, c from (a, b) = 1 * 4 + 2 = 6, and the end
-    (conversion, outcome 3, and null, outcome 4) from (b, c) = 2 * 4 + 3 = 11."""
-    enc = encode_journeys(pd.DataFrame({"path": ["a > b > c"], "conversions": [2.0], "nulls": [1.0]}))
-    contexts, outcomes, weights = _context_counts(enc, enc.conversions, enc.nulls, 2)
-    assert contexts.tolist() == [0, 1, 6, 11, 11]
-    assert outcomes.tolist() == [0, 1, 2, 3, 4]
-    assert weights.tolist() == [3.0, 3.0, 3.0, 2.0, 1.0]  # every touch by all 3 journeys; 2 convert, 1 does not
-    first, _, _ = _context_counts(enc, enc.conversions, enc.nulls, 1)
-    assert first.tolist() == [0, 1, 2, 3, 3]  # order 1: the previous touch only
+    oldest touch away, so that a and b share a context) and the per-journey scale of the training fit.
+
+    Path a > b > c, 2 conversions and 1 null, nothing held out (holdout 1e-12). Outcomes a, b, c, conversion,
+    null (5): the order-0 counts 3, 3, 3, 2, 1 (12) give add-one probabilities 4/17, 4/17, 4/17, 3/17, 2/17.
+    Every touch and the end have a context of their own (4 contexts at orders 1 and 2: the padded start, then
+    a, b, c before; or (pad, pad), (pad, a), (a, b), (b, c)), each seen by all 3 journeys, so with prior
+    strength 1 a touch scores (3 + p_lower) / 4 and the end (2 + p) / 4 and (1 + p) / 4:
+    order 1: 55/68 per touch, 37/68 conversion, 19/68 null; order 2: 259/272, 173/272, 87/272.
+    Per journey: (9 log p_touch + 2 log p_conversion + log p_null) / 3.
+    Regression (found in review): with nothing held out the training fit was divided by 2 journeys, not 3 (the
+    floor of one held-out journey was taken off the training count)."""
+    journeys = pd.DataFrame({"path": ["a > b > c"], "conversions": [2.0], "nulls": [1.0]})
+    table = select_markov_order(journeys, orders=(1, 2), holdout=1e-12, n_splits=2, seed=0).table
+    assert table["n_contexts"].tolist() == [4, 4]
+    order1 = (9 * math.log(55 / 68) + 2 * math.log(37 / 68) + math.log(19 / 68)) / 3
+    order2 = (9 * math.log(259 / 272) + 2 * math.log(173 / 272) + math.log(87 / 272)) / 3
+    assert table["train_loglik"].tolist() == pytest.approx([order1, order2])
 
 
 def test_one_held_out_journey_scores_two_log_one_third():
