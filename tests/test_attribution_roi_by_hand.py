@@ -19,8 +19,10 @@ def test_headline_ranks_channels_by_roas_not_by_conversions_per_unit():
     result = channel_roi(journeys, pd.Series({"a": 100.0, "b": 100.0}), methods=("last_touch",), n_boot=10, seed=0)
     assert result.metric == "roas"
     text = result.headline("last_touch")
-    assert text.startswith("Under last touch, a returns the most per spent (10.00 in value per unit) "
+    assert text.startswith("Under last touch, a returns the most per unit spent (10.00 in value per unit) "
                            "and b the least (4.00).")
+    assert result.headline("last_touch", currency="EUR").startswith("Under last touch, a returns the most per EUR "
+                                                                     "spent (10.00")
 
 
 def test_any_positive_conversion_value_makes_the_metric_roas():

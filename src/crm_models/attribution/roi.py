@@ -80,7 +80,7 @@ class ChannelROI:
         key = "roas" if self.metric == "roas" else "conversions_per_unit"
         best = rows.loc[rows[key].idxmax()]
         worst = rows.loc[rows[key].idxmin()]
-        unit = f"{currency} " if currency else ""
+        unit = f"{currency} " if currency else "unit "  # "per EUR spent" or "per unit spent", never "per spent"
         if self.metric == "roas":
             text = (f"Under {label}, {best['channel']} returns the most per {unit}spent ({best['roas']:.2f} in value "
                     f"per unit) and {worst['channel']} the least ({worst['roas']:.2f}).")
