@@ -61,6 +61,8 @@ def test_order_table_keeps_the_mean_over_splits():
     # every journey is a -> b -> conversion; the fitted probabilities tend to 1, so the per-journey fit is
     # close to 0 but negative (smoothing), and far from the sum over ~25 held-out journeys
     assert -1.0 < table.loc[1, "heldout_loglik"] < 0.0
+    # one path only: a held-out journey and a training journey score the same log-probability
+    assert table.loc[1, "heldout_loglik"] == pytest.approx(table.loc[1, "train_loglik"])
     assert np.isfinite(table.loc[1, "heldout_se"])
 
 
