@@ -51,6 +51,13 @@ def test_an_arm_column_not_named_variant_reaches_every_part(rep) -> None:
     assert rep.readout.control == "control"
     assert set(rep.readout.table["arm"]) == {"coupon"}
     assert rep.readout.table.set_index("outcome").loc["purchased_30d", "n_arm"] == 4
+    curve = rep.curves.table.set_index("days").loc[30.0]
+    assert (curve["arm"], curve["n_control"], curve["n_arm"]) == ("coupon", 4, 4)
+    assert (curve["mean_control"], curve["mean_arm"]) == pytest.approx((0.25, 0.75))  # u1 / u5, u6, u7
+    assert set(rep.ratios["arm"]) == {"coupon"}
+    # tier a: control u1 (day 5) and u3 (never), coupon u5 (day 1) and u7 (day 20)
+    tier_a = rep.segments.table.set_index(["segment", "outcome"]).loc[("a", "repurchase within 30 days")]
+    assert (tier_a["n_control"], tier_a["n_arm"], tier_a["mean_control"], tier_a["mean_arm"]) == (2, 2, 0.5, 1.0)
 
 
 def test_headline_says_not_significant_when_no_arm_is(rep) -> None:
