@@ -47,10 +47,10 @@ def test_without_a_report_date_the_headline_names_no_date(no_value_report) -> No
 
 def test_every_headline_sentence_ends_with_a_full_stop(no_value_report) -> None:
     """Guards the sentence endings of the headline (wording mutants of the closing phrases)."""
-    for lines in (ar.headline_sentences(no_value_report, description="the test brand"),):
-        assert len(lines) >= 4
-        for line in lines:
-            assert line.endswith("."), line
+    lines = ar.headline_sentences(no_value_report, description="the test brand")
+    assert len(lines) >= 4
+    for line in lines:
+        assert line.endswith("."), line
 
 
 def test_without_value_the_kpi_is_conversions_per_unit_spent_by_hand(no_value_report) -> None:
