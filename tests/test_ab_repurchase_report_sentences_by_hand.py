@@ -107,7 +107,8 @@ def test_segment_heading_names_the_adjustment(rep) -> None:
 def test_default_segments_use_the_seed_003_rules() -> None:
     """``segments_before`` labels customers with the seed-003 rules: every label is one of its four rules or its
     remainder (``needs attention``), never a name of the default RFM grid; u4, the only customer with a purchase
-    before the start, matches none of the four rules on its own (a lone customer is not in every top score)."""
+    before the start, matches none of the four rules: a lone customer sits at the 50th percentile of R, F
+    and M, neither >= 60 nor < 40."""
     seg = segments_before(_log(), START)
     allowed = {r.name for r in SEED_003_RULES} | {SEED_003_REMAINDER}
     assert list(seg.index) == ["u4"] and set(seg) <= allowed
