@@ -20,7 +20,7 @@ import pandas as pd
 from crm_models.attribution.heuristics import HEURISTIC_METHODS, heuristic_attribution
 from crm_models.attribution.journeys import EncodedJourneys, encode_journeys
 from crm_models.attribution.markov import markov_attribution
-from crm_models.attribution.shapley import shapley_attribution
+from crm_models.attribution.shapley import MAX_EXACT_CHANNELS, shapley_attribution
 
 ALL_METHODS = (*HEURISTIC_METHODS, "markov", "shapley", "shapley_ordered")
 DEFAULT_COMPARISON = ("first_touch", "last_touch", "linear", "time_decay", "position_based", "markov", "shapley")
@@ -40,7 +40,7 @@ def attribute(journeys: pd.DataFrame | EncodedJourneys, method: str, **options: 
         return markov_attribution(enc, order=options.get("order", 1), with_transitions=False).credit
     if method == "shapley":
         players = np.unique(enc.codes[((enc.conversions > 0) | (enc.value > 0))[enc.path_index]]).size
-        limit = options.get("max_channels", 20)
+        limit = options.get("max_channels", MAX_EXACT_CHANNELS)
         if players <= limit:  # the caller's limit, which may exceed the exact method's default
             return shapley_attribution(enc, "exact", max_channels=limit).credit
         return shapley_attribution(enc, "simplified").credit
