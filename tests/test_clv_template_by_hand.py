@@ -9,9 +9,12 @@ each parameter. Each test names the mutation class it guards against.
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from crm_models.clv import BetaGeoModel, ParetoNBDModel
 from crm_models.clv._base import FitData, expm1_ratio, group_rows, log1mexp
@@ -31,6 +34,22 @@ def test_log1mexp_equals_its_definition_on_both_branches(x):
     expected = math.log(-math.expm1(x))
     assert float(log1mexp(np.array([x]))[0]) == pytest.approx(expected, rel=1e-12)
     assert float(log1mexp(x)) == pytest.approx(expected, rel=1e-12)
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(st.floats(min_value=-700.0, max_value=-1e-300, allow_nan=False))
+def test_log1mexp_is_accurate_for_every_negative_argument(x):
+    """Invariant: exp(log1mexp(x)) + exp(x) = 1, accurate to double precision relative to 1 - exp(x)."""
+    expected = -math.expm1(x)
+    assert math.exp(float(log1mexp(x))) == pytest.approx(expected, rel=1e-13)
+
+
+def test_log1mexp_near_zero_warns_nothing():
+    """Regression: for x just below 0 the discarded branch evaluated log1p(-1) and emitted a RuntimeWarning
+    (divide by zero) although the returned value is right; model code must not warn on valid input."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert float(log1mexp(-1e-20)) == pytest.approx(math.log(1e-20), rel=1e-12)
 
 
 def test_expm1_ratio_and_its_limit():
