@@ -228,7 +228,8 @@ def group_rows(*columns: np.ndarray, weights: np.ndarray) -> tuple[list[np.ndarr
 def log1mexp(x: np.ndarray) -> np.ndarray:
     """``log(1 - exp(x))`` for ``x <= 0``, accurate near 0 and for very negative ``x``."""
     x = np.asarray(x, dtype=float)
-    return np.where(x > -0.6931471805599453, np.log(-np.expm1(x)), np.log1p(-np.exp(x)))
+    with np.errstate(divide="ignore"):  # np.where evaluates both branches: log1p(-1) for x near 0 is discarded
+        return np.where(x > -0.6931471805599453, np.log(-np.expm1(x)), np.log1p(-np.exp(x)))
 
 
 def expm1_ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
