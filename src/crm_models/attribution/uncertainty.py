@@ -94,6 +94,8 @@ def bootstrap_draws(
     journeys, shape ``(n_boot, n_channels)`` each; the same ``seed`` draws the same samples for every
     method (common random numbers, so methods can be compared sample by sample)."""
     rng = np.random.default_rng(seed)
+    # `out=` zeros is what gives paths without conversions a value of 0: without it `where=` leaves those entries
+    # uninitialised, and a NaN left in memory times their zero draw would be NaN (no test can force that memory)
     value_per_conversion = np.divide(enc.value, enc.conversions, out=np.zeros(enc.n_paths), where=enc.conversions > 0)
     draws_conv = np.empty((n_boot, enc.n_channels))
     draws_value = np.empty((n_boot, enc.n_channels))
