@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from crm_models.exceptions import ConfigurationError, NotFittedError
+from crm_models.exceptions import ConfigurationError, DataContractError, NotFittedError
 from crm_models.recommend import (
     ALSRecommender,
     EASERecommender,
@@ -212,3 +212,15 @@ def test_products_without_a_label_keep_their_id_as_written() -> None:
     assert product_names(("a1", "b2"), labels) == "Red mug and b2"
     assert product_names(("b2",)) == "b2"
     assert rule_label(("a1",), ("b2",), labels) == "Red mug \u2192 b2"
+
+
+def test_interactions_name_the_missing_column_and_the_rule() -> None:
+    """Guards: the error for lines without product ids losing its column or its rule (why the ids are needed),
+    and lines with returns only failing with an engine or type error instead of naming quantity."""
+    with pytest.raises(DataContractError) as error:
+        build_interactions(SMALL.drop(columns="product_id"))
+    assert error.value.column == "product_id" and "customer and product ids" in error.value.rule
+    with pytest.raises(DataContractError) as error:
+        PopularityRecommender().fit(SMALL.assign(quantity=-1.0))
+    assert error.value.column == "quantity" and "quantity > 0" in error.value.rule
+    assert "no purchase lines" in str(error.value)
