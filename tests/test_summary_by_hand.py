@@ -7,6 +7,7 @@ Each test names the class of wrong implementation it guards against.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -128,3 +129,26 @@ def test_calibration_end_on_the_observation_end_is_refused() -> None:
         customer_summary(TX, observation_end="2024-01-10", calibration_end="2024-01-10")
     later = customer_summary(TX, observation_end="2024-01-10", calibration_end="2024-01-09")
     assert later["duration_holdout"].iloc[0] == 1.0
+
+
+def test_a_backend_handed_in_runs_the_summary() -> None:
+    """Guards: ``backend`` not handed to the data contract (the frame then goes to a new connection instead)."""
+    from crm_models.data.engine import duckdb_backend
+
+    con = duckdb_backend()
+    assert con.con.sql("SHOW TABLES").fetchall() == []
+    summary = customer_summary(TX, observation_end="2024-01-10", backend=con)
+    assert len(con.con.sql("SHOW TABLES").fetchall()) >= 1, "the transactions were registered on this backend"
+    assert summary.loc["a", "frequency"] == 2
+
+
+def test_customers_come_back_sorted_by_id() -> None:
+    """Guards: the engine's order (a hash aggregation's, arbitrary) returned instead of the sorted ids."""
+    rng = np.random.default_rng(7)
+    ids = [f"c{i:04d}" for i in rng.permutation(400)]
+    tx = pd.DataFrame({"customer_id": ids * 2,
+                       "timestamp": pd.to_datetime(["2024-01-02"] * 400 + ["2024-01-05"] * 400),
+                       "amount": np.arange(800, dtype=float)})
+    summary = customer_summary(tx, observation_end="2024-01-10")
+    assert summary.index.tolist() == sorted(ids)
+    assert (summary["frequency"] == 1).all() and (summary["recency"] == 3.0).all()
