@@ -108,6 +108,7 @@ def test_no_purchases_at_all_is_a_named_error() -> None:
         with pytest.raises(DataContractError) as error:
             customer_summary(returns, observation_end=end)
         assert error.value.column == "amount" and error.value.rule == "at least one purchase"
+        assert "no purchases" in str(error.value)
 
 
 def test_an_end_before_every_purchase_names_the_parameter_without_ids() -> None:
