@@ -109,3 +109,52 @@ def test_table_forecast_of_another_day_names_the_column_and_rule() -> None:
     with pytest.raises(DataContractError) as error:
         forecast_points_from_table(ledger, table, redemption_share=0.5, point_value=0.01)
     assert error.value.column == "as_of" and error.value.rule == "table and ledger share the as-of date"
+
+
+def test_an_overdrawn_redemption_names_the_rule() -> None:
+    redemptions = pd.DataFrame({"customer_id": pd.array(["a"], dtype="string"),
+                                "timestamp": pd.to_datetime(["2024-02-01"]), "points": [11.0]})
+    with pytest.raises(DataContractError) as error:
+        build_ledger(history(("a", "2024-01-15", 10)), redemptions=redemptions, as_of="2024-03-01")
+    assert error.value.column == "points" and "never go negative" in error.value.rule
+    assert error.value.examples["points_held_before"].tolist() == [10.0]
+
+
+def test_the_top_tier_has_nothing_to_go_and_the_others_a_distance() -> None:
+    """c is gold (top): spend_to_next and orders_to_next are missing (NaN, float column), not a distance to
+    gold itself; a (member, 80 and 1 order) needs 20 and 2 more for silver. The index is the customer id."""
+    rules = LoyaltyRules.from_dict({"evaluation": ["2024-06-30"], "tiers": [
+        {"name": "member"}, {"name": "silver", "min_spend": 100, "min_orders": 3},
+        {"name": "gold", "min_spend": 300, "min_orders": 6}]})
+    current = run_programme(history(("a", "2024-06-01 10:00", 80), ("c", "2024-06-01 10:00", 350)), rules,
+                            as_of="2024-06-30").tiers.current
+    assert current.index.name == "customer_id"
+    assert current["orders_to_next"].dtype == "float64" and current["spend_to_next"].dtype == "float64"
+    assert current.loc["a", "spend_to_next"] == pytest.approx(20.0) and current.loc["a", "orders_to_next"] == 2.0
+    assert pd.isna(current.loc["c", "spend_to_next"]) and pd.isna(current.loc["c", "orders_to_next"])
+
+
+@pytest.mark.parametrize(("changes", "named", "shown"), [
+    ({"upgrade": "sometimes"}, "upgrade = 'sometimes'", "immediate"),
+    ({"evaluation": "weekly"}, "evaluation = 'weekly'", "quarterly"),
+    ({"evaluation": ["2024-03-31", "not a date"]}, "evaluation[1] = 'not a date'", "2024-03-31"),
+    ({"window_months": 1.5}, "window_months = 1.5", "whole number"),
+    ({"tiers": [{"name": "member"}, {"name": "silver", "min_spend": 100}, {"name": "gold", "min_spend": 50}]},
+     "tiers[2] =", "'min_spend': 50"),
+])
+def test_rule_errors_name_the_key_the_value_and_the_rule(changes: dict, named: str, shown: str) -> None:
+    """The error names the key and the value given (keys passed as None or garbled, values dropped), and the
+    rule or the allowed values."""
+    raw = {"tiers": [{"name": "member"}, {"name": "silver", "min_spend": 100}]}
+    raw.update(changes)
+    with pytest.raises(ConfigurationError) as error:
+        LoyaltyRules.from_dict(raw)
+    message = str(error.value)
+    assert message.startswith(f"loyalty rules: {named}")
+    assert shown in message
+
+
+def test_missing_column_error_names_the_column_and_the_remedy() -> None:
+    with pytest.raises(DataContractError, match="lack the column 'amount'") as error:
+        build_ledger(pd.DataFrame({"customer_id": ["a"], "timestamp": pd.to_datetime(["2024-01-01"])}))
+    assert error.value.column == "amount" and "read_transactions" in str(error.value)
