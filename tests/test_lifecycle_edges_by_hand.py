@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 
+import ibis
 import numpy as np
 import pandas as pd
 import pytest
@@ -186,3 +187,21 @@ def test_population_rhythm_by_hand() -> None:
     assert cycles["shrinkage_weight"].to_numpy() == pytest.approx([0.75, 0.6])
     assert np.log2(cycles["usual_interval"].to_numpy()) == pytest.approx([0.75 * 1.5 + 0.25 * 2.25,
                                                                           0.6 * 3 + 0.4 * 2.25])
+
+
+# --- the backend argument (keyword dropped: the default connection would run the query) ---------------------
+
+@pytest.mark.parametrize("run", [
+    lambda tx, con: cohort_table(tx, backend=con),
+    lambda tx, con: purchase_cycles(tx, backend=con),
+    lambda tx, con: seasonality_profile(tx, backend=con),
+    lambda tx, con: second_purchase_times(tx, backend=con),
+    lambda tx, con: funnel(EVENTS, ["view", "cart"], backend=con),
+], ids=["cohort_table", "purchase_cycles", "seasonality_profile", "second_purchase_times", "funnel"])
+def test_pandas_input_runs_on_the_backend_given(run) -> None:
+    """``backend=`` is where a pandas frame is registered and the aggregation runs: the frame must appear on
+    that connection (with the argument dropped it would go to a new default connection instead)."""
+    con = ibis.duckdb.connect()
+    run(TX, con)
+    tables = con.con.execute("select table_name from information_schema.tables").fetchall()
+    assert len(tables) == 1
