@@ -141,6 +141,9 @@ def test_the_top_tier_has_nothing_to_go_and_the_others_a_distance() -> None:
     ({"window_months": 1.5}, "window_months = 1.5", "whole number"),
     ({"tiers": [{"name": "member"}, {"name": "silver", "min_spend": 100}, {"name": "gold", "min_spend": 50}]},
      "tiers[2] =", "'min_spend': 50"),
+    ({"evaluation": []}, "evaluation = []", "quarterly"),
+    ({"tiers": [{"name": "member"}, {"name": "silver", "min_spend": 100}, {"name": "gold", "min_spend": 100}]},
+     "tiers[2] =", "'min_spend': 100"),
 ])
 def test_rule_errors_name_the_key_the_value_and_the_rule(changes: dict, named: str, shown: str) -> None:
     """The error names the key and the value given (keys passed as None or garbled, values dropped), and the
