@@ -45,6 +45,8 @@ EXTRA_TESTS: dict[str, list[str]] = {
     "reporting": ["tests/test_privacy_pseudonymize.py", "tests/test_safe_by_default.py"],
     # the summary checks (`clv/checks`) are tested through the workbench package; thresholds and liability use clv
     "clv": ["tests/test_default_thresholds.py", "tests/test_workbench_package.py", "tests/test_loyalty_liability.py"],
+    "lifecycle": ["tests/test_ab_repurchase.py", "tests/test_ab_repurchase_values.py", "tests/test_customers_enrich.py"],
+    "loyalty": ["tests/test_lifecycle_loyalty_report.py", "tests/test_customers_enrich.py"],
 }
 
 # tests that check the import structure with a tool run from the project root (no `.importlinter` in the scratch
