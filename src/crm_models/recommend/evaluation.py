@@ -174,6 +174,14 @@ class EvaluationResult:
     cutoff: pd.Timestamp
     window_end: pd.Timestamp
     models: dict
+    baseline: str = "popularity"  # the row the ``*_vs_baseline`` ratios divide by
+
+    def baseline_is_popularity(self) -> bool:
+        """True when the baseline row is a :class:`~crm_models.recommend.PopularityRecommender` (reports then
+        call it "recommending the most popular products")."""
+        from crm_models.recommend.popularity import PopularityRecommender
+
+        return isinstance(self.models.get(self.baseline), PopularityRecommender)
 
     def best_model(self, metric: str = "precision") -> str:
         """The name of the model with the highest ``metric``."""
@@ -235,4 +243,4 @@ def evaluate_recommenders(
     for metric in list(METRIC_LABELS):
         base = table.loc[baseline, metric]
         table[f"{metric}_vs_baseline"] = table[metric] / base if base > 0 else np.nan
-    return EvaluationResult(table, int(k), len(customers), split.cutoff, split.window_end, fitted)
+    return EvaluationResult(table, int(k), len(customers), split.cutoff, split.window_end, fitted, baseline)
