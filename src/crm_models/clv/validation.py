@@ -87,6 +87,23 @@ def _purchase_days(transactions: pd.DataFrame, customer_col: str, timestamp_col:
     return days.drop_duplicates()
 
 
+def _period_edges(start: pd.Timestamp, end: pd.Timestamp, period: str) -> pd.DatetimeIndex:
+    """The first day after each whole or partial ``period`` from ``start`` to ``end`` (exclusive bounds).
+
+    pandas anchors some frequencies on the *last* day of their period (``"W"`` = weeks ending Sunday, ``"ME"``,
+    ``"QE"``, ``"YE"``: the convention of ``pd.Period``) and others on the first (``"MS"``, ``"QS"``, ``"D"``):
+    a period that ends on an anchor day includes it, so its bound is the next day.
+    """
+    offset = pd.tseries.frequencies.to_offset(period)
+    ends_on_anchor = (isinstance(offset, pd.offsets.Week) and offset.weekday is not None) or type(
+        offset).__name__.endswith("End")
+    if ends_on_anchor:
+        edges = pd.date_range(start, end, freq=period) + pd.Timedelta(days=1)
+    else:
+        edges = pd.date_range(start, end + pd.Timedelta(days=1), freq=period)
+    return edges[(edges > start) & (edges <= end + pd.Timedelta(days=1))]
+
+
 def tracking_comparison(
     model: PurchaseModel,
     transactions: pd.DataFrame,
@@ -106,8 +123,9 @@ def tracking_comparison(
     ``tau`` is ``sum_i E[X(tau - s_i)]`` over customers with first purchase ``s_i``, using the model's
     unconditional ``expected_purchases_new_customer`` (FHL 2005, eq. 9) in ``time_unit``.
 
-    Returns one row per period (``period`` is a pandas frequency such as ``"W"`` or ``"MS"``) with
-    ``actual``, ``expected``, their cumulative sums and ``holdout`` (True after ``calibration_end``).
+    Returns one row per period (``period`` is a pandas frequency such as ``"W"``, weeks ending Sunday, or
+    ``"MS"``), indexed by the period's last day, with ``actual``, ``expected``, their cumulative sums and
+    ``holdout`` (True after ``calibration_end``).
     """
     cal_end = pd.Timestamp(calibration_end).normalize()
     days = _purchase_days(transactions, customer_col, timestamp_col, amount_col)
@@ -118,8 +136,7 @@ def tracking_comparison(
     days = days[days["day"] <= end]
     repeats = days[days["day"] > days["first"]]
     start = days["first"].min()
-    edges = pd.date_range(start, end + pd.Timedelta(days=1), freq=period)
-    edges = edges[(edges > start) & (edges <= end + pd.Timedelta(days=1))]
+    edges = _period_edges(start, end, period)
     if len(edges) == 0 or edges[-1] < end + pd.Timedelta(days=1):
         edges = edges.append(pd.DatetimeIndex([end + pd.Timedelta(days=1)]))
     # actual repeat purchase days per period (period = [previous edge, edge))
