@@ -165,7 +165,21 @@ def test_holdout_comparison_refuses_bad_holdout_naming_the_column():
     assert "one value per customer" in str(info.value)
     with pytest.raises(DataContractError) as info:
         holdout_comparison(BG, [1.0, 0.0], [1.0, 0.0], [5.0, 5.0], [1.0, -1.0], 5.0)
-    assert info.value.column == "frequency_holdout"
+    assert info.value.column == "frequency_holdout" and list(info.value.examples.index) == [1]
+
+
+@pytest.mark.parametrize(("args", "column"), [
+    (([1.0, 0.0], [1.0, 0.0], [5.0, 5.0], [1.0, 0.0], [5.0, -1.0]), "duration_holdout"),
+    (([1.0, 0.0], [1.0, 0.0], [5.0, 5.0], [1.0, 0.0], [5.0, 5.0, 5.0]), "duration_holdout"),
+    (([1.0, 0.0], [1.0, 0.0], [5.0], [1.0, 0.0], 5.0), None),  # recency and T of unequal lengths
+    (([1.0, 0.0], [1.0, 0.0], [5.0, 5.0], [np.nan, 0.0], 5.0), "frequency_holdout"),
+])
+def test_holdout_comparison_names_the_bad_input(args, column):
+    """Regression: a negative holdout duration was reported as a bad ``frequency_holdout``, and durations, recency
+    or T of the wrong length (and NaN holdout counts) failed with numpy errors, not a contract error."""
+    with pytest.raises(DataContractError) as info:
+        holdout_comparison(BG, *args)
+    assert info.value.column == column
 
 
 def _fitted_bg():

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from crm_models.clv._base import PurchaseModel
+from crm_models.clv._base import PurchaseModel, check_summary_arrays
 from crm_models.clv.gamma_gamma import GammaGammaModel
 from crm_models.clv.value import customer_lifetime_value, unit_in_days
 from crm_models.exceptions import DataContractError
@@ -44,21 +44,30 @@ def holdout_comparison(
     Returns one row per group with ``customers``, ``actual``, ``expected`` and ``difference``, plus a
     final ``"all"`` row.
     """
-    x = np.asarray(frequency, dtype=float)
+    x, tx, big_t, _ = check_summary_arrays(frequency, recency, T, require_repeaters=False)
     actual = np.asarray(frequency_holdout, dtype=float)
-    duration = np.broadcast_to(np.asarray(duration_holdout, dtype=float), x.shape)
     if actual.shape != x.shape:
         raise DataContractError("frequency_holdout needs one value per customer", column="frequency_holdout",
                                 rule="equal lengths")
-    if np.any(actual < 0) or np.any(duration < 0):
-        raise DataContractError("holdout purchases and duration must be >= 0", column="frequency_holdout",
-                                rule="frequency_holdout >= 0")
+    bad = ~(actual >= 0)
+    if bad.any():
+        raise DataContractError("holdout purchases must be >= 0", column="frequency_holdout",
+                                rule="frequency_holdout >= 0",
+                                examples=pd.DataFrame({"frequency_holdout": actual[bad][:5]},
+                                                      index=pd.Index(np.flatnonzero(bad)[:5], name="row")))
+    given = np.asarray(duration_holdout, dtype=float)
+    if given.ndim > 1 or (given.ndim == 1 and given.shape != x.shape):
+        raise DataContractError("duration_holdout must be one number or one value per customer",
+                                column="duration_holdout", rule="equal lengths")
+    duration = np.broadcast_to(given, x.shape)
+    if not np.all(duration >= 0):
+        raise DataContractError("the holdout duration must be >= 0", column="duration_holdout",
+                                rule="duration_holdout >= 0")
     expected = np.empty_like(x)
     # one call per distinct duration (usually one)
     for d in np.unique(duration):
         sel = duration == d
-        expected[sel] = np.asarray(model.expected_purchases(d, x[sel], np.asarray(recency, dtype=float)[sel],
-                                                            np.asarray(T, dtype=float)[sel]), dtype=float)
+        expected[sel] = np.asarray(model.expected_purchases(d, x[sel], tx[sel], big_t[sel]), dtype=float)
     capped = np.minimum(x, max_frequency).astype(int)
     labels = [str(i) for i in range(max_frequency)] + [f"{max_frequency}+"]
     frame = pd.DataFrame({"group": pd.Categorical.from_codes(capped, labels), "actual": actual,
