@@ -207,3 +207,18 @@ def test_a_cutoff_with_a_time_of_day_names_its_own_day() -> None:
     result = evaluate_recommenders({"p3 first": FixedOrder(("p3", "p2", "p1"))}, LINES,
                                    cutoff="2024-01-31 12:00", horizon_days=10, k=1)
     assert "up to 31 January 2024" in describe_evaluation(result)
+
+
+def test_integer_ids_are_scored_like_text_ids() -> None:
+    """Regression: recommendations carry text ids, so with integer customer and product ids in the lines no
+    recommended product ever matched a relevant one and every model scored 0."""
+    numeric = LINES.assign(customer_id=LINES["customer_id"].str[1:].astype(int),
+                           product_id=LINES["product_id"].str[1:].astype(int))
+    as_text = LINES.assign(customer_id=LINES["customer_id"].str[1:], product_id=LINES["product_id"].str[1:])
+    models = {"p3 first": FixedOrder(("3", "2", "1"))}
+    kwargs = {"cutoff": "2024-01-31", "horizon_days": 10, "k": 1}
+    table = evaluate_recommenders(models, numeric, **kwargs).table
+    assert table.loc["p3 first", "precision"] == pytest.approx(1.0)
+    pd.testing.assert_frame_equal(table, evaluate_recommenders(models, as_text, **kwargs).table)
+    assert temporal_split(numeric, "2024-01-31", horizon_days=10).relevant.to_dict() == {"1": {"3"}, "2": {"3"},
+                                                                                         "3": {"3"}}
