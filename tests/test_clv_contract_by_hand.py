@@ -103,6 +103,21 @@ def test_spend_refusals_name_the_column_and_rows():
     assert _refusal(gg.expected_spend, [1, 2], [10.0]).rule == "equal lengths"
 
 
+@pytest.mark.parametrize(("weights", "rule", "rows"), [
+    ([1.0], "equal lengths", None),
+    ([1.0, -5.0, 1.0], "weights >= 0", [1]),
+    ([1.0, np.nan, 1.0], "weights >= 0", [1]),
+    ([5.0, 0.0, 0.0], "sum of weights > 0", None),  # the only weighted row is not a repeat buyer
+])
+def test_spend_weights_are_checked_naming_weights(weights, rule, rows):
+    """Regression: Gamma-Gamma weights were not checked: a negative weight was fitted as it is, and a list of the
+    wrong length failed with a numpy IndexError."""
+    error = _refusal(GammaGammaModel().fit, [0, 2, 3], [0.0, 20.0, 15.0], weights=weights)
+    assert error.column == "weights" and error.rule == rule
+    if rows is not None:
+        assert list(error.examples.index) == rows
+
+
 def test_tenure_refusals_name_the_column_and_rows():
     """sBG inputs: guards the example rows of the tenure check and the weights check."""
     error = _refusal(ShiftedBetaGeoModel().fit, [1, -1, 2], [1, 0, 0])

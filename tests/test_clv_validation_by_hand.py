@@ -36,29 +36,54 @@ def _transactions() -> pd.DataFrame:
 
 
 def test_tracking_comparison_by_hand_in_days():
-    """Weekly periods (pandas "W" = weeks ending Sunday) from the first purchase to 2020-01-12: edges (first day
-    of the next period) 01-05, 01-12 and 01-13 (one day after the observation end). Actual repeat purchase
-    days: 01-03 in [.., 01-05), 01-10 in [01-05, 01-12). Expected at an edge = E[X(age)] with age = days from
-    the end of the first purchase day: 4-1=3, 11-1=10, 12-1=11, i.e. 3, 7, 1 per period.
+    """Weekly periods (pandas "W" = weeks ending Sunday, the days of ``pd.Period``) from the first purchase to
+    2020-01-12: periods end on Sundays 01-05 and 01-12, so the edges (first day of the next period) are 01-06 and
+    01-13. Actual repeat purchase days: 01-03 in [.., 01-06), 01-10 in [01-06, 01-13). Expected at an edge =
+    E[X(age)] with age = days from the end of the first purchase day: 5-1=4 and 12-1=11, i.e. 4 and 7 per period.
 
     Guards the ``- 1.0`` day offset of the age (mutated to ``- 2.0``), the bin count of actual purchases, the
     time unit (``time_unit`` dropped or wrong), the cumulative-to-period difference and the holdout flag."""
     out = tracking_comparison(_OnePerDay(), _transactions(), calibration_end="2020-01-05",
                               observation_end="2020-01-12", time_unit="D")
-    assert list(out.index) == list(pd.to_datetime(["2020-01-04", "2020-01-11", "2020-01-12"]))
-    np.testing.assert_allclose(out["actual"], [1.0, 1.0, 0.0])
-    np.testing.assert_allclose(out["expected"], [3.0, 7.0, 1.0])
-    np.testing.assert_allclose(out["actual_cumulative"], [1.0, 2.0, 2.0])
-    np.testing.assert_allclose(out["expected_cumulative"], [3.0, 10.0, 11.0])
-    assert out["holdout"].tolist() == [False, True, True]
+    assert list(out.index) == list(pd.to_datetime(["2020-01-05", "2020-01-12"]))
+    np.testing.assert_allclose(out["actual"], [1.0, 1.0])
+    np.testing.assert_allclose(out["expected"], [4.0, 7.0])
+    np.testing.assert_allclose(out["actual_cumulative"], [1.0, 2.0])
+    np.testing.assert_allclose(out["expected_cumulative"], [4.0, 11.0])
+    assert out["holdout"].tolist() == [False, True]
+    # a partial last period: observation to Wednesday 01-08 adds the edge 01-09 (age 7), 3 expected in it
+    short = tracking_comparison(_OnePerDay(), _transactions(), calibration_end="2020-01-05",
+                                observation_end="2020-01-08", time_unit="D")
+    assert list(short.index) == list(pd.to_datetime(["2020-01-05", "2020-01-08"]))
+    np.testing.assert_allclose(short["expected"], [4.0, 3.0])
+    np.testing.assert_allclose(short["actual"], [1.0, 0.0])
+
+
+def test_tracking_periods_include_their_anchor_day():
+    """Regression: the anchors of end-anchored frequencies were taken as the first day of the next period, so
+    weeks ran Sunday to Saturday and month ends ("ME") fell into the next month: a purchase on the calibration
+    end (Friday 31 January) was counted in a period flagged ``holdout``, labelled 28 February. Month ends and
+    month starts now give the same calendar months."""
+    tx = pd.DataFrame({"customer_id": ["A", "A", "A"],
+                       "timestamp": pd.to_datetime(["2020-01-01", "2020-01-31", "2020-02-29"]),
+                       "amount": [1.0, 1.0, 1.0]})
+    kwargs = {"calibration_end": "2020-01-31", "observation_end": "2020-03-31", "time_unit": "D"}
+    ends = tracking_comparison(_OnePerDay(), tx, period="ME", **kwargs)
+    assert list(ends.index) == list(pd.to_datetime(["2020-01-31", "2020-02-29", "2020-03-31"]))
+    assert ends["actual"].tolist() == [1.0, 1.0, 0.0] and ends["holdout"].tolist() == [False, True, True]
+    np.testing.assert_allclose(ends["expected_cumulative"], [30.0, 59.0, 90.0])
+    pd.testing.assert_frame_equal(ends, tracking_comparison(_OnePerDay(), tx, period="MS", **kwargs))
+    sunday = tracking_comparison(_OnePerDay(), tx.assign(timestamp=tx["timestamp"].where(
+        tx["timestamp"] != "2020-01-31", pd.Timestamp("2020-01-05"))), period="W", **kwargs)
+    assert sunday.loc["2020-01-05", "actual"] == 1.0, "Sunday 5 January is in the week ending that Sunday"
 
 
 def test_tracking_comparison_time_unit_scales_the_age():
-    """The same data with the model in weeks: ages 3, 10, 11 days are 3/7, 10/7, 11/7 weeks (guards the
-    division by the unit's length in days)."""
+    """The same data with the model in weeks: ages 4 and 11 days are 4/7 and 11/7 weeks (guards the division by
+    the unit's length in days)."""
     out = tracking_comparison(_OnePerDay(), _transactions(), calibration_end="2020-01-05",
                               observation_end="2020-01-12", time_unit="W")
-    np.testing.assert_allclose(out["expected_cumulative"], np.array([3.0, 10.0, 11.0]) / 7)
+    np.testing.assert_allclose(out["expected_cumulative"], np.array([4.0, 11.0]) / 7)
 
 
 def test_tracking_comparison_ignores_returns():
@@ -140,7 +165,21 @@ def test_holdout_comparison_refuses_bad_holdout_naming_the_column():
     assert "one value per customer" in str(info.value)
     with pytest.raises(DataContractError) as info:
         holdout_comparison(BG, [1.0, 0.0], [1.0, 0.0], [5.0, 5.0], [1.0, -1.0], 5.0)
-    assert info.value.column == "frequency_holdout"
+    assert info.value.column == "frequency_holdout" and list(info.value.examples.index) == [1]
+
+
+@pytest.mark.parametrize(("args", "column"), [
+    (([1.0, 0.0], [1.0, 0.0], [5.0, 5.0], [1.0, 0.0], [5.0, -1.0]), "duration_holdout"),
+    (([1.0, 0.0], [1.0, 0.0], [5.0, 5.0], [1.0, 0.0], [5.0, 5.0, 5.0]), "duration_holdout"),
+    (([1.0, 0.0], [1.0, 0.0], [5.0], [1.0, 0.0], 5.0), None),  # recency and T of unequal lengths
+    (([1.0, 0.0], [1.0, 0.0], [5.0, 5.0], [np.nan, 0.0], 5.0), "frequency_holdout"),
+])
+def test_holdout_comparison_names_the_bad_input(args, column):
+    """Regression: a negative holdout duration was reported as a bad ``frequency_holdout``, and durations, recency
+    or T of the wrong length (and NaN holdout counts) failed with numpy errors, not a contract error."""
+    with pytest.raises(DataContractError) as info:
+        holdout_comparison(BG, *args)
+    assert info.value.column == column
 
 
 def _fitted_bg():

@@ -176,9 +176,49 @@ def test_evaluation_table_and_sentence_by_hand() -> None:
     table = evaluation_table(result)
     assert list(table.index) == ["p3 first", "p2 first"], "best precision first"
     assert list(table.columns) == ["Precision@1", "Recall@1", "MAP@1", "NDCG@1", "Hit rate@1",
-                                   "Catalogue coverage@1", "Precision vs popularity (x)"]
+                                   "Catalogue coverage@1", "Precision vs p2 first (x)"]
     assert table.iloc[:, 0].tolist() == pytest.approx([1.0, 1 / 3])
-    assert table["Precision vs popularity (x)"].tolist() == pytest.approx([3.0, 1.0])
-    text = describe_evaluation(result, baseline="p2 first")
+    assert table["Precision vs p2 first (x)"].tolist() == pytest.approx([3.0, 1.0])
+    text = describe_evaluation(result)
     assert "chose **p3 first**" in text and "3.0 times" in text and "100.0% of its top 1" in text
     assert "3 customers" in text and "next 10 days" in text and "31 January 2024" in text
+    assert "p2 first" in text.split("3.0 times", 1)[1] and "most popular" not in text, "the baseline is named"
+    assert describe_evaluation(result, baseline="p2 first") == text
+
+
+def test_the_report_names_the_baseline_the_evaluation_used() -> None:
+    """Regression: the table's ratio column read "vs popularity" and the sentence "recommending the most popular
+    products" whatever the baseline was, and ``describe_evaluation(result)`` after a non-popularity baseline
+    failed with a KeyError on "popularity". With the default baseline both still say popularity."""
+    models = {"p3 first": FixedOrder(("p3", "p2", "p1"))}
+    given = evaluate_recommenders(models, LINES, cutoff="2024-01-31", horizon_days=10, k=1, baseline="p3 first")
+    assert list(given.table.index) == ["p3 first"], "no popularity row is added"
+    assert evaluation_table(given).columns[-1] == "Precision vs p3 first (x)"
+    assert "no model beat the baseline **p3 first**" in describe_evaluation(given)
+    assert given.baseline == "p3 first"
+    default = evaluate_recommenders(models, LINES, cutoff="2024-01-31", horizon_days=10, k=1)
+    assert default.baseline == "popularity" and evaluation_table(default).columns[-1] == "Precision vs popularity (x)"
+    assert "more than the 0.000 of recommending the most popular products" in describe_evaluation(default)
+
+
+def test_a_cutoff_with_a_time_of_day_names_its_own_day() -> None:
+    """Regression: the sentence named the day before the cutoff bound minus one day, so a cutoff at 31 January
+    12:00 (training includes that instant) read "up to 30 January 2024"."""
+    result = evaluate_recommenders({"p3 first": FixedOrder(("p3", "p2", "p1"))}, LINES,
+                                   cutoff="2024-01-31 12:00", horizon_days=10, k=1)
+    assert "up to 31 January 2024" in describe_evaluation(result)
+
+
+def test_integer_ids_are_scored_like_text_ids() -> None:
+    """Regression: recommendations carry text ids, so with integer customer and product ids in the lines no
+    recommended product ever matched a relevant one and every model scored 0."""
+    numeric = LINES.assign(customer_id=LINES["customer_id"].str[1:].astype(int),
+                           product_id=LINES["product_id"].str[1:].astype(int))
+    as_text = LINES.assign(customer_id=LINES["customer_id"].str[1:], product_id=LINES["product_id"].str[1:])
+    models = {"p3 first": FixedOrder(("3", "2", "1"))}
+    kwargs = {"cutoff": "2024-01-31", "horizon_days": 10, "k": 1}
+    table = evaluate_recommenders(models, numeric, **kwargs).table
+    assert table.loc["p3 first", "precision"] == pytest.approx(1.0)
+    pd.testing.assert_frame_equal(table, evaluate_recommenders(models, as_text, **kwargs).table)
+    assert temporal_split(numeric, "2024-01-31", horizon_days=10).relevant.to_dict() == {"1": {"3"}, "2": {"3"},
+                                                                                         "3": {"3"}}

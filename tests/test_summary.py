@@ -139,7 +139,7 @@ def test_observation_end_date_means_the_whole_day(end) -> None:
 def test_observation_end_with_a_time_includes_that_instant_only() -> None:
     summary = customer_summary(BOUNDARY_TX, observation_end="2024-01-10 12:00", period="H")
     assert summary.loc["a", "frequency"] == 1, "the purchase exactly at 12:00 is in, 23:59:59 is out"
-    assert summary.loc["a", "T"] == pytest.approx(9 - 8 / 24), "T counts from 1 Jan 08:00 to the end's day"
+    assert summary.loc["a", "T"] == pytest.approx(9 + 4 / 24), "T counts from 1 Jan 08:00 to the end's hour"
 
 
 @pytest.mark.parametrize("end", WHOLE_DAY_ENDS, ids=["string", "midnight-timestamp", "date"])

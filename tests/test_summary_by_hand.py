@@ -48,6 +48,30 @@ def test_hourly_periods_in_either_case(period) -> None:
     assert summary.loc["a", "frequency"] == 3
     assert summary.loc["a", "monetary_value"] == pytest.approx(65 / 3)
     assert summary.loc["a", "recency"] == pytest.approx(7 - 10 / 24)
+    assert summary.loc["a", "T"] == pytest.approx(9 + 13 / 24), "1 Jan 10:00 to 10 Jan 23:00, the last hour"
+
+
+def test_hourly_purchases_late_on_the_end_day_keep_recency_within_t() -> None:
+    """Regression: with hourly periods T was measured to the end day's midnight, so a purchase later that day
+    had recency > T (here 9 5/24 > 8 14/24) and the CLV models refused the summary ("recency <= T"). T now runs
+    to the start of the window's last hour (23:00 of a whole end day; the hour of an end with a time)."""
+    from crm_models.clv import BetaGeoModel
+
+    tx = pd.DataFrame({"customer_id": ["a", "a", "b", "b"],
+                       "timestamp": pd.to_datetime(["2024-01-01 10:00", "2024-01-10 15:00", "2024-01-02 00:00",
+                                                    "2024-01-05 00:00"]),
+                       "amount": [1.0, 2.0, 3.0, 4.0]})
+    for end in ("2024-01-10", None):  # a whole day given, or the day of the last purchase by default
+        summary = customer_summary(tx, observation_end=end, period="H")
+        assert summary.loc["a", "recency"] == pytest.approx(9 + 5 / 24)
+        assert summary.loc["a", "T"] == pytest.approx(9 + 13 / 24)
+        assert summary.loc["b", "T"] == pytest.approx(8 + 23 / 24)
+        assert (summary["recency"] <= summary["T"]).all()
+        BetaGeoModel().fit_from_summary(summary)  # the contract check passes
+    timed = customer_summary(tx, observation_end="2024-01-10 15:00", period="H")
+    assert timed.loc["a", "T"] == pytest.approx(timed.loc["a", "recency"]), "a purchase in the last hour: T"
+    holdout = customer_summary(tx, observation_end="2024-01-12", calibration_end="2024-01-10", period="H")
+    assert holdout.loc["a", "T"] == pytest.approx(9 + 13 / 24) and holdout["duration_holdout"].tolist() == [2.0, 2.0]
 
 
 @pytest.mark.parametrize("period", ["w", "W"])
@@ -96,7 +120,8 @@ def test_engine_settings_reach_duckdb(tmp_path) -> None:
     spill = tmp_path / "spill"
     summary = customer_summary(TX, observation_end="2024-01-10", memory_limit="256MB", temp_directory=spill)
     assert spill.is_dir() and summary.loc["a", "frequency"] == 2
-    with pytest.raises(Exception, match="(?i)memory"):
+    duckdb = pytest.importorskip("duckdb")
+    with pytest.raises(duckdb.Error, match="(?i)memory"):
         customer_summary(TX, observation_end="2024-01-10", memory_limit="lots")
 
 

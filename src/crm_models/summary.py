@@ -101,10 +101,10 @@ def customer_summary(
         cal_literal = ibis.literal(as_engine_bound(cal_bound))
         calibration = per_period(purchases.filter(purchases.timestamp < cal_literal))
         holdout_rows = per_period(purchases.filter(purchases.timestamp >= cal_literal))
-        reference_day = cal_day
+        reference = _last_period_start(cal_bound, cal_day, truncate)
     else:
         calibration = per_period(purchases)
-        reference_day = end_day
+        reference = _last_period_start(end_bound, end_day, truncate)
 
     # One pass, no window: the first period's amount is the amount at the minimum period (arg_min), and the
     # repeat value is the total less that first amount.
@@ -117,13 +117,13 @@ def customer_summary(
     )
     frequency = stats.frequency.cast("int64")
     repeat_value = stats.total_value - stats.first_value
-    reference = ibis.literal(reference_day.to_pydatetime())
+    reference_literal = ibis.literal(reference.to_pydatetime())
     result = stats.select(
         customer_id=stats.customer_id,
         frequency=frequency,
         recency=((stats.last_purchase.epoch_seconds() - stats.first_purchase.epoch_seconds()) / unit_seconds)
         .cast("float64"),
-        T=((reference.epoch_seconds() - stats.first_purchase.epoch_seconds()) / unit_seconds).cast("float64"),
+        T=((reference_literal.epoch_seconds() - stats.first_purchase.epoch_seconds()) / unit_seconds).cast("float64"),
         monetary_value=ibis.ifelse(frequency > 0, repeat_value / frequency, 0.0).cast("float64"),
         first_purchase=stats.first_purchase,
     )
@@ -136,7 +136,7 @@ def customer_summary(
         )
         joined = result.left_join(holdout, "customer_id")
         count = joined.holdout_count.fill_null(0).cast("int64")
-        duration = (end_day - reference_day).days / time_unit_days(time_unit)
+        duration = (end_day - cal_day).days / time_unit_days(time_unit)
         result = joined.select(
             "customer_id", *columns,
             frequency_holdout=count,
@@ -155,6 +155,19 @@ def customer_summary(
     frame["customer_id"] = frame["customer_id"].astype("string")
     frame = frame.set_index("customer_id")
     return frame[columns]
+
+
+def _last_period_start(bound: pd.Timestamp, day: pd.Timestamp, truncate: str) -> pd.Timestamp:
+    """The time ``T`` is measured to: the start of the last period in which a purchase of the window (which
+    ends just before ``bound``) can fall, so that a purchase in that period has ``recency == T``, never more.
+
+    For days this is the window's last day; for weeks the last day too (a week's start is never later). For
+    hours it is the hour of the last instant the window includes (23:00 for a whole-day end): measuring to
+    the day's midnight put purchases made later on the end day at ``recency > T``, which the CLV models refuse.
+    """
+    if truncate == "h":
+        return (bound - pd.Timedelta(1, "ns")).floor("h")
+    return day
 
 
 def _resolve_end(purchases: Any, observation_end: str | pd.Timestamp | None) -> tuple[pd.Timestamp, pd.Timestamp]:

@@ -48,6 +48,12 @@ def _check_spend(frequency: Any, monetary_value: Any, weights: Any = None, *, fi
         raise DataContractError("frequency must be a non-negative whole number", column="frequency",
                                 rule="frequency is an integer >= 0", examples=_offending(bad, **cols))
     w = np.ones_like(x) if weights is None else _as_float_array(weights, "weights")
+    if len(w) != len(x):
+        raise DataContractError("weights must have one value per customer", column="weights", rule="equal lengths")
+    bad = ~np.isfinite(w) | (w < 0)
+    if bad.any():
+        raise DataContractError("weights must be finite and >= 0", column="weights", rule="weights >= 0",
+                                examples=_offending(bad, weights=w, **cols))
     if fitting:
         keep = x > 0
         if not keep.any():
@@ -58,6 +64,9 @@ def _check_spend(frequency: Any, monetary_value: Any, weights: Any = None, *, fi
             raise DataContractError("repeat buyers must have a positive mean spend (drop returns-only customers)",
                                     column="monetary_value", rule="monetary_value > 0 when frequency > 0",
                                     examples=_offending(bad, **cols))
+        if w[keep].sum() <= 0:
+            raise DataContractError("the repeat buyers' weights sum to zero", column="weights",
+                                    rule="sum of weights > 0")
         return x[keep], m[keep], w[keep]
     bad = (x > 0) & (m <= 0)
     if bad.any():

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from crm_models.clv._base import PurchaseModel
+from crm_models.clv._base import PurchaseModel, check_summary_arrays
 from crm_models.clv.gamma_gamma import GammaGammaModel
 from crm_models.clv.value import customer_lifetime_value, unit_in_days
 from crm_models.exceptions import DataContractError
@@ -44,21 +44,30 @@ def holdout_comparison(
     Returns one row per group with ``customers``, ``actual``, ``expected`` and ``difference``, plus a
     final ``"all"`` row.
     """
-    x = np.asarray(frequency, dtype=float)
+    x, tx, big_t, _ = check_summary_arrays(frequency, recency, T, require_repeaters=False)
     actual = np.asarray(frequency_holdout, dtype=float)
-    duration = np.broadcast_to(np.asarray(duration_holdout, dtype=float), x.shape)
     if actual.shape != x.shape:
         raise DataContractError("frequency_holdout needs one value per customer", column="frequency_holdout",
                                 rule="equal lengths")
-    if np.any(actual < 0) or np.any(duration < 0):
-        raise DataContractError("holdout purchases and duration must be >= 0", column="frequency_holdout",
-                                rule="frequency_holdout >= 0")
+    bad = ~(actual >= 0)
+    if bad.any():
+        raise DataContractError("holdout purchases must be >= 0", column="frequency_holdout",
+                                rule="frequency_holdout >= 0",
+                                examples=pd.DataFrame({"frequency_holdout": actual[bad][:5]},
+                                                      index=pd.Index(np.flatnonzero(bad)[:5], name="row")))
+    given = np.asarray(duration_holdout, dtype=float)
+    if given.ndim > 1 or (given.ndim == 1 and given.shape != x.shape):
+        raise DataContractError("duration_holdout must be one number or one value per customer",
+                                column="duration_holdout", rule="equal lengths")
+    duration = np.broadcast_to(given, x.shape)
+    if not np.all(duration >= 0):
+        raise DataContractError("the holdout duration must be >= 0", column="duration_holdout",
+                                rule="duration_holdout >= 0")
     expected = np.empty_like(x)
     # one call per distinct duration (usually one)
     for d in np.unique(duration):
         sel = duration == d
-        expected[sel] = np.asarray(model.expected_purchases(d, x[sel], np.asarray(recency, dtype=float)[sel],
-                                                            np.asarray(T, dtype=float)[sel]), dtype=float)
+        expected[sel] = np.asarray(model.expected_purchases(d, x[sel], tx[sel], big_t[sel]), dtype=float)
     capped = np.minimum(x, max_frequency).astype(int)
     labels = [str(i) for i in range(max_frequency)] + [f"{max_frequency}+"]
     frame = pd.DataFrame({"group": pd.Categorical.from_codes(capped, labels), "actual": actual,
@@ -87,6 +96,23 @@ def _purchase_days(transactions: pd.DataFrame, customer_col: str, timestamp_col:
     return days.drop_duplicates()
 
 
+def _period_edges(start: pd.Timestamp, end: pd.Timestamp, period: str) -> pd.DatetimeIndex:
+    """The first day after each whole or partial ``period`` from ``start`` to ``end`` (exclusive bounds).
+
+    pandas anchors some frequencies on the *last* day of their period (``"W"`` = weeks ending Sunday, ``"ME"``,
+    ``"QE"``, ``"YE"``: the convention of ``pd.Period``) and others on the first (``"MS"``, ``"QS"``, ``"D"``):
+    a period that ends on an anchor day includes it, so its bound is the next day.
+    """
+    offset = pd.tseries.frequencies.to_offset(period)
+    ends_on_anchor = (isinstance(offset, pd.offsets.Week) and offset.weekday is not None) or type(
+        offset).__name__.endswith("End")
+    if ends_on_anchor:
+        edges = pd.date_range(start, end, freq=period) + pd.Timedelta(days=1)
+    else:
+        edges = pd.date_range(start, end + pd.Timedelta(days=1), freq=period)
+    return edges[(edges > start) & (edges <= end + pd.Timedelta(days=1))]
+
+
 def tracking_comparison(
     model: PurchaseModel,
     transactions: pd.DataFrame,
@@ -106,8 +132,9 @@ def tracking_comparison(
     ``tau`` is ``sum_i E[X(tau - s_i)]`` over customers with first purchase ``s_i``, using the model's
     unconditional ``expected_purchases_new_customer`` (FHL 2005, eq. 9) in ``time_unit``.
 
-    Returns one row per period (``period`` is a pandas frequency such as ``"W"`` or ``"MS"``) with
-    ``actual``, ``expected``, their cumulative sums and ``holdout`` (True after ``calibration_end``).
+    Returns one row per period (``period`` is a pandas frequency such as ``"W"``, weeks ending Sunday, or
+    ``"MS"``), indexed by the period's last day, with ``actual``, ``expected``, their cumulative sums and
+    ``holdout`` (True after ``calibration_end``).
     """
     cal_end = pd.Timestamp(calibration_end).normalize()
     days = _purchase_days(transactions, customer_col, timestamp_col, amount_col)
@@ -118,8 +145,7 @@ def tracking_comparison(
     days = days[days["day"] <= end]
     repeats = days[days["day"] > days["first"]]
     start = days["first"].min()
-    edges = pd.date_range(start, end + pd.Timedelta(days=1), freq=period)
-    edges = edges[(edges > start) & (edges <= end + pd.Timedelta(days=1))]
+    edges = _period_edges(start, end, period)
     if len(edges) == 0 or edges[-1] < end + pd.Timedelta(days=1):
         edges = edges.append(pd.DatetimeIndex([end + pd.Timedelta(days=1)]))
     # actual repeat purchase days per period (period = [previous edge, edge))

@@ -138,7 +138,8 @@ class TemporalSplit:
 def temporal_split(lines: pd.DataFrame, cutoff: Any, horizon_days: int = 90) -> TemporalSplit:
     """Split order lines at ``cutoff`` (a date means the whole day: training includes it) into training lines
     and, for customers seen in training, the products they bought in the next ``horizon_days`` days that they
-    had not bought before (new products only). Only purchase lines (positive quantity) count.
+    had not bought before (new products only). Only purchase lines (positive quantity) count. Customer and
+    product ids are compared as text (as :meth:`BaseRecommender.recommend` does).
     """
     for column in ("customer_id", "product_id", "timestamp"):
         if column not in lines.columns:
@@ -146,6 +147,9 @@ def temporal_split(lines: pd.DataFrame, cutoff: Any, horizon_days: int = 90) -> 
     if isinstance(horizon_days, bool) or int(horizon_days) != horizon_days or horizon_days < 1:
         raise ConfigurationError(f"horizon_days must be a positive whole number of days, got {horizon_days!r}")
     frame = naive_utc_column(lines)
+    # ids as text, as the recommenders read them: integer ids would never equal the recommended (text) ids
+    frame = frame.assign(customer_id=frame["customer_id"].astype("string"),
+                         product_id=frame["product_id"].astype("string"))
     if "quantity" in frame.columns:
         frame = frame.loc[frame["quantity"] > 0]
     bound = end_exclusive(cutoff, "cutoff")
@@ -160,7 +164,10 @@ def temporal_split(lines: pd.DataFrame, cutoff: Any, horizon_days: int = 90) -> 
     pairs = pairs.loc[pairs["customer_id"].isin(bought_before["customer_id"])]
     seen = pairs.merge(bought_before, how="left", on=["customer_id", "product_id"], indicator=True)["_merge"]
     pairs = pairs.loc[seen.eq("left_only").to_numpy()]
-    relevant = pairs.groupby("customer_id", sort=True)["product_id"].agg(lambda s: set(s))
+    grouped = pairs.groupby("customer_id", sort=True)["product_id"].agg(list)
+    # built by hand: on text columns pandas turns sets returned by agg or map back into (arrow) lists
+    relevant = pd.Series([set(products) for products in grouped], index=grouped.index, dtype=object,
+                         name="product_id")
     return TemporalSplit(train, relevant, bound, window_end, int(test["customer_id"].nunique()))
 
 
@@ -174,6 +181,14 @@ class EvaluationResult:
     cutoff: pd.Timestamp
     window_end: pd.Timestamp
     models: dict
+    baseline: str = "popularity"  # the row the ``*_vs_baseline`` ratios divide by
+
+    def baseline_is_popularity(self) -> bool:
+        """True when the baseline row is a :class:`~crm_models.recommend.PopularityRecommender` (reports then
+        call it "recommending the most popular products")."""
+        from crm_models.recommend.popularity import PopularityRecommender
+
+        return isinstance(self.models.get(self.baseline), PopularityRecommender)
 
     def best_model(self, metric: str = "precision") -> str:
         """The name of the model with the highest ``metric``."""
@@ -235,4 +250,4 @@ def evaluate_recommenders(
     for metric in list(METRIC_LABELS):
         base = table.loc[baseline, metric]
         table[f"{metric}_vs_baseline"] = table[metric] / base if base > 0 else np.nan
-    return EvaluationResult(table, int(k), len(customers), split.cutoff, split.window_end, fitted)
+    return EvaluationResult(table, int(k), len(customers), split.cutoff, split.window_end, fitted, baseline)

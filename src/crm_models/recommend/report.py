@@ -10,6 +10,7 @@ import pandas as pd
 
 from crm_models.recommend.affinity import product_names
 from crm_models.recommend.evaluation import EvaluationResult
+from crm_models.recommend.popularity import PopularityRecommender
 
 
 def _times(lift: float) -> str:
@@ -27,33 +28,43 @@ def top_pair_sentence(rules: pd.DataFrame, labels: Any = None) -> str:
 
 
 def evaluation_table(result: EvaluationResult) -> pd.DataFrame:
-    """The evaluation table for a report: the six metrics and precision against the baseline, best model first."""
+    """The evaluation table for a report: the six metrics and precision against the baseline (named in the column
+    label: "popularity" for a popularity baseline, else its label), best model first."""
     columns = ["precision", "recall", "map", "ndcg", "hit_rate", "coverage", "precision_vs_baseline"]
     table = result.table[columns].sort_values("precision", ascending=False, kind="stable")
     k = result.k
     names = {"precision": f"Precision@{k}", "recall": f"Recall@{k}", "map": f"MAP@{k}", "ndcg": f"NDCG@{k}",
              "hit_rate": f"Hit rate@{k}", "coverage": f"Catalogue coverage@{k}",
-             "precision_vs_baseline": "Precision vs popularity (x)"}
+             "precision_vs_baseline": f"Precision vs {_baseline_label(result)} (x)"}
     return table.rename(columns=names)
 
 
-def describe_evaluation(result: EvaluationResult, *, metric: str = "precision", baseline: str = "popularity",
+def _baseline_label(result: EvaluationResult) -> str:
+    return "popularity" if result.baseline_is_popularity() else result.baseline
+
+
+def describe_evaluation(result: EvaluationResult, *, metric: str = "precision", baseline: str | None = None,
                         horizon_days: int | None = None) -> str:
     """One sentence naming the model the temporal evaluation chose (highest ``metric``) and how it compares
-    with ``baseline``, with the cutoff, the window and the number of customers it was measured on."""
+    with the baseline (``result.baseline`` unless ``baseline`` names another row), with the cutoff, the window
+    and the number of customers it was measured on."""
     table, k = result.table, result.k
+    baseline = result.baseline if baseline is None else baseline
     best = result.best_model(metric)
     days = horizon_days if horizon_days is not None else (result.window_end - result.cutoff).days
     value, base = float(table.loc[best, metric]), float(table.loc[baseline, metric])
-    measured = (f"trained on the orders up to {result.cutoff - pd.Timedelta(days=1):%d %B %Y} and scored on the "
+    popular = isinstance(result.models.get(baseline), PopularityRecommender)
+    baseline_words = "recommending the most popular products" if popular else f"the baseline **{baseline}**"
+    # the cutoff is the first instant after the training period: its last included instant names the day
+    last_trained = result.cutoff - pd.Timedelta(1, "ns")
+    measured = (f"trained on the orders up to {last_trained:%d %B %Y} and scored on the "
                 f"products {result.n_customers:,} customers bought for the first time in the next {days} days")
     if best == baseline:
-        return (f"The temporal evaluation chose **{best}**: no model beat recommending the most popular products "
+        return (f"The temporal evaluation chose **{best}**: no model beat {baseline_words} "
                 f"({metric} at {k} {value:.3f}; {measured}).")
     ratio = f"{value / base:.1f} times" if base > 0 else "more than"
     return (f"The temporal evaluation chose **{best}**: {value:.1%} of its top {k} products were bought "
-            f"({metric} at {k} {value:.3f}), {ratio} the {base:.3f} of recommending the most popular products "
-            f"({measured}).")
+            f"({metric} at {k} {value:.3f}), {ratio} the {base:.3f} of {baseline_words} ({measured}).")
 
 
 def one_rule_per_itemset(rules: pd.DataFrame) -> pd.DataFrame:
