@@ -1,0 +1,92 @@
+"""Campaign-plan solvers on problems small enough to solve by hand: the Lagrangian method without a budget, the
+plan's summary and gap, and the dispatch of ``plan_campaign``.
+
+Each test names the mutation class it guards against (issue 21, mutation score of the ``plan`` family)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from crm_models.plan import NO_ACTION, Action, build_problem, plan_campaign, solve_exact, solve_lagrangian
+from crm_models.plan.solve import CampaignPlan
+
+EMAIL = Action("mail", "email", contact_cost=1.0)
+CALL = Action("call", "phone", contact_cost=2.0)
+
+
+def capped_problem():
+    """Five customers, e-mail (cost 1) and phone (cost 2); at most 2 e-mails and 1 call, no budget.
+
+    Net values (value - cost): e-mail 5, 4, 3, 2, -1 and call 1, 6, 0.5, -2, 9. By hand the best plan calls c4 (9)
+    and e-mails two of c0, c1, c2 while c1 might take the call: calling c4 (9) + e-mailing c0 (5) and c1 (4) = 18
+    beats every plan that calls c1 (6 + 5 + 3 = 14)."""
+    net = np.array([[5.0, 1.0], [4.0, 6.0], [3.0, 0.5], [2.0, -2.0], [-1.0, 9.0]])
+    cost = np.array([[1.0, 2.0]] * 5)
+    customers = pd.Index([f"c{i}" for i in range(5)], name="customer_id")
+    return build_problem(customers, (EMAIL, CALL), net + cost, cost=cost, budget=None,
+                         capacities={"email": 2, "phone": 1})
+
+
+def test_lagrangian_without_a_budget_prices_only_the_capacities() -> None:
+    """The hand optimum 18 (c4 called, c0 and c1 e-mailed); no budget to price. Guards: the budget's multiplier
+    or its scale used when there is no budget (``lam * None``, ``float(None)``)."""
+    problem = capped_problem()
+    plan = solve_lagrangian(problem, iterations=80)
+    assert plan.expected_profit == pytest.approx(18.0)
+    assert plan.assignments["action"].tolist() == ["mail", "mail", NO_ACTION, NO_ACTION, "call"]
+    assert plan.upper_bound >= 18.0 - 1e-9 and plan.budget is None
+    assert solve_exact(problem).expected_profit == pytest.approx(18.0)
+
+
+def test_lagrangian_without_any_limit_takes_every_profitable_action() -> None:
+    """No budget, no capacities: each customer takes their best positive action (5, 6, 3, 2, 9 = 25) and the
+    bound is the same 25 (complementary slackness at zero prices). Guards: limits priced that do not exist."""
+    problem = capped_problem()
+    free = build_problem(problem.customers, problem.actions, problem.value, cost=problem.cost)
+    plan = solve_lagrangian(free)
+    assert plan.expected_profit == pytest.approx(25.0)
+    assert plan.upper_bound == pytest.approx(25.0) and plan.gap == pytest.approx(0.0)
+    assert plan.assignments["action"].tolist() == ["mail", "call", "mail", "mail", "call"]
+    assert plan.spend == pytest.approx(1 + 2 + 1 + 1 + 2)
+
+
+def test_lagrangian_with_a_budget_only() -> None:
+    """Budget 3, no capacities, all actions cost 1 (one channel): the three largest nets 9, 6, 5 = 20."""
+    net = np.array([[5.0], [6.0], [3.0], [2.0], [9.0]])
+    cost = np.ones((5, 1))
+    problem = build_problem(pd.Index(list("abcde")), (EMAIL,), net + cost, cost=cost, budget=3.0)
+    for plan in (solve_lagrangian(problem), solve_exact(problem)):
+        assert plan.expected_profit == pytest.approx(20.0)
+        assert plan.spend == pytest.approx(3.0)
+        assert plan.assignments["action"].tolist() == ["mail", "mail", NO_ACTION, NO_ACTION, "mail"]
+        assert any(b.startswith("budget") for b in plan.binding)
+
+
+def test_summary_by_hand() -> None:
+    """Keys and values of the headline figures. Guards: a key renamed, treated counted from the wrong rows."""
+    plan = solve_exact(capped_problem())
+    summary = plan.summary()
+    assert list(summary.index) == ["customers", "treated", "spend", "expected_profit", "upper_bound", "gap",
+                                   "method"]
+    assert summary["customers"] == 5 and summary["treated"] == 3
+    assert summary["spend"] == pytest.approx(1 + 1 + 2)
+    assert summary["expected_profit"] == pytest.approx(18.0)
+    assert summary["method"] == "exact"
+    assert summary["gap"] == pytest.approx(0.0, abs=1e-9)
+
+
+def test_gap_is_relative_to_the_bound() -> None:
+    """(bound - profit) / bound = (10 - 8) / 10; a bound of 0 gives 0. Guards: the formula's terms swapped."""
+    frame = pd.DataFrame({"action": [NO_ACTION]})
+    assert CampaignPlan(frame, 8.0, 10.0, "lagrangian", 0.0, None).gap == pytest.approx(0.2)
+    assert CampaignPlan(frame, 0.0, 0.0, "lagrangian", 0.0, None).gap == 0.0
+
+
+def test_plan_campaign_dispatches_by_method() -> None:
+    """Guards: the method names compared wrongly."""
+    problem = capped_problem()
+    assert plan_campaign(problem, method="exact").method == "exact"
+    assert plan_campaign(problem, method="lagrangian").method == "lagrangian"
+    assert plan_campaign(problem).method == "exact"  # 8 profitable pairs, well under the exact solver's limit
