@@ -90,3 +90,34 @@ def test_plan_campaign_dispatches_by_method() -> None:
     assert plan_campaign(problem, method="exact").method == "exact"
     assert plan_campaign(problem, method="lagrangian").method == "lagrangian"
     assert plan_campaign(problem).method == "exact"  # 8 profitable pairs, well under the exact solver's limit
+
+
+def test_the_time_limit_reaches_the_exact_solver() -> None:
+    """A time limit far too short for HiGHS to find any plan: ``auto`` falls back to the Lagrangian method and
+    ``exact`` says it found no plan; with the default limit the same problem is solved exactly. Guards: the
+    time limit dropped on its way to the exact solver."""
+    rng = np.random.default_rng(0)
+    n = 300
+    actions = (Action("a", "email", contact_cost=1.0), Action("b", "sms", contact_cost=1.5))
+    problem = build_problem(pd.Index([f"c{i}" for i in range(n)]), actions, rng.normal(3, 2, size=(n, 2)),
+                            cost=rng.uniform(0.5, 2.0, size=(n, 2)), budget=150.0, capacities={"email": 80})
+    assert plan_campaign(problem, time_limit=1e-9).method == "lagrangian"
+    with pytest.raises(RuntimeError, match="no plan"):
+        plan_campaign(problem, method="exact", time_limit=1e-9)
+    assert plan_campaign(problem).method == "exact"
+
+
+def test_bad_values_and_costs_are_named_by_column() -> None:
+    """Guards: the column named in the error dropped or changed."""
+    from crm_models.exceptions import DataContractError
+
+    customers = pd.Index(["a", "b"])
+    with pytest.raises(DataContractError) as infinite:
+        build_problem(customers, (EMAIL, CALL), np.array([[np.inf, 1.0], [1.0, 1.0]]))
+    assert infinite.value.column == "value/cost" and "'a'" in str(infinite.value)
+    with pytest.raises(DataContractError) as negative:
+        build_problem(customers, (EMAIL, CALL), np.ones((2, 2)), cost=np.array([[1.0, -0.5], [1.0, 1.0]]))
+    assert negative.value.column == "cost"
+    with pytest.raises(DataContractError) as shape:
+        build_problem(customers, (EMAIL, CALL), np.ones((2, 3)))
+    assert shape.value.column == "value"
