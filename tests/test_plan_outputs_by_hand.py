@@ -77,10 +77,11 @@ def test_remaining_contacts_errors_name_the_parameter_or_column() -> None:
         remaining_contacts(customers, HISTORY, limit=-1, period_days=30, as_of="2024-05-31")
     with pytest.raises(ConfigurationError, match="period"):
         remaining_contacts(customers, HISTORY, limit=1, period_days=0, as_of="2024-05-31")
+    long = pd.DataFrame({"customer_id": [f"c{i}" for i in range(8)]})
     with pytest.raises(DataContractError) as missing:
-        remaining_contacts(customers, HISTORY.drop(columns="timestamp"), limit=1, period_days=30, as_of="2024-05-31")
+        remaining_contacts(customers, long, limit=1, period_days=30, as_of="2024-05-31")
     assert missing.value.column == "timestamp"
-    assert len(missing.value.examples) == 3 and "example rows" in str(missing.value)
+    assert len(missing.value.examples) == 3 and "example rows" in str(missing.value)  # a few rows, not all 8
     with pytest.raises(ConfigurationError, match="as_of"):
         remaining_contacts(customers, HISTORY, limit=1, period_days=30, as_of="not a date")
 
