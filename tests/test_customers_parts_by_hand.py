@@ -245,3 +245,42 @@ def test_customer_revenue_sums_purchases_only() -> None:
 def test_loyalty_columns_keep_their_names() -> None:
     """Guards: a loyalty column renamed."""
     assert list(LOYALTY_COLUMNS) == ["tier", "points_outstanding", "points_expiring_soon"]
+
+
+def _full_table(metadata: dict) -> CustomerTable:
+    """Two customers with every column of the table (numbers 0/1, text 'x'), as a build would leave them."""
+    from crm_models.customers import COLUMNS
+    from crm_models.customers.build import TEXT_COLUMNS
+
+    data = {c: (["x", "y"] if c in TEXT_COLUMNS else [1.0, 2.0]) for c in COLUMNS}
+    data["priority"] = [2, 1]
+    frame = pd.DataFrame(data, index=pd.Index(["c1", "c2"], name="customer_id"))
+    for column in TEXT_COLUMNS:
+        frame[column] = frame[column].astype("str")
+    settings = CustomerTableSettings(horizon=26.0)
+    return CustomerTable(frame, AS_OF, settings, notes=["a note"],
+                         metadata={"as_of": "2025-03-01", "settings": settings.to_dict(), "notes": ["a note"],
+                                   **metadata})
+
+
+def test_write_and_read_back_a_table_whose_metadata_holds_a_date(tmp_path) -> None:
+    """Metadata a notebook added (e.g. when a model was fitted) may hold a timestamp: the schema stores it as text
+    and the table reads back with its settings, notes and metadata. Guards: the JSON fallback for such values
+    dropped, the metadata or notes not read back, the returned path wrong."""
+    import json
+
+    from crm_models.customers import read_customer_table, write_customer_table
+    from crm_models.customers.store import SCHEMA_FILE
+
+    table = _full_table({"fitted_at": pd.Timestamp("2025-02-01 12:00")})
+    path = write_customer_table(table, tmp_path)
+    assert path == tmp_path / "customers.parquet" and path.exists()
+    schema = json.loads((tmp_path / SCHEMA_FILE).read_text(encoding="utf-8"))
+    assert schema["metadata"]["fitted_at"] == "2025-02-01 12:00:00"
+    assert schema["columns"]["customer_id"].startswith("customer identifier")
+    back = read_customer_table(tmp_path)
+    assert back.frame.index.name == "customer_id" and back.frame.index.tolist() == ["c1", "c2"]
+    assert back.settings.horizon == 26.0 and back.notes == ["a note"] and back.as_of == AS_OF
+    assert back.metadata["fitted_at"] == "2025-02-01 12:00:00"
+    activation = pd.read_csv(tmp_path / "activation.csv")
+    assert activation["customer_id"].tolist() == ["c2", "c1"], "activation rows in priority order"
