@@ -272,15 +272,31 @@ def test_write_and_read_back_a_table_whose_metadata_holds_a_date(tmp_path) -> No
     from crm_models.customers import read_customer_table, write_customer_table
     from crm_models.customers.store import SCHEMA_FILE
 
-    table = _full_table({"fitted_at": pd.Timestamp("2025-02-01 12:00")})
+    table = _full_table({"fitted_at": pd.Timestamp("2025-02-01 12:00"), "added_columns": {"extra": "a note column"}})
+    table.frame["extra"] = [0.5, 0.25]
     path = write_customer_table(table, tmp_path)
     assert path == tmp_path / "customers.parquet" and path.exists()
     schema = json.loads((tmp_path / SCHEMA_FILE).read_text(encoding="utf-8"))
     assert schema["metadata"]["fitted_at"] == "2025-02-01 12:00:00"
     assert schema["columns"]["customer_id"].startswith("customer identifier")
+    assert schema["columns"]["extra"] == "a note column", "added columns are described in the schema"
     back = read_customer_table(tmp_path)
     assert back.frame.index.name == "customer_id" and back.frame.index.tolist() == ["c1", "c2"]
     assert back.settings.horizon == 26.0 and back.notes == ["a note"] and back.as_of == AS_OF
     assert back.metadata["fitted_at"] == "2025-02-01 12:00:00"
     activation = pd.read_csv(tmp_path / "activation.csv")
     assert activation["customer_id"].tolist() == ["c2", "c1"], "activation rows in priority order"
+
+
+def test_churn_scores_without_a_model_are_empty_with_a_note() -> None:
+    """Three customers over two months cannot train a churn model: the scores are empty frames (not ``None``),
+    the note says why and the snapshot dates are still reported. Guards: ``None`` returned for an empty part."""
+    from crm_models.customers.risk import score_churn
+
+    tx = pd.DataFrame({"customer_id": ["a", "b", "c"], "amount": [10.0, 20.0, 30.0],
+                       "timestamp": pd.to_datetime(["2024-11-01", "2024-11-15", "2024-12-01"])})
+    scores = score_churn(tx, data_end=pd.Timestamp("2025-01-01"), settings=CustomerTableSettings())
+    assert scores.model is None and scores.note.startswith("no churn model")
+    assert scores.probability.empty and isinstance(scores.features, pd.DataFrame) and scores.features.empty
+    assert isinstance(scores.reasons, pd.DataFrame) and scores.reasons.empty
+    assert scores.training_cutoffs[-1] == pd.Timestamp("2024-10-02"), "held out one horizon before 31 Dec"
