@@ -39,3 +39,13 @@ def test_load_run_reads_a_file_through_the_column_mapping(source, tmp_path) -> N
     assert set(run.table.frame.index) == set(kept.loc[kept["amount"] > 0, "customer_id"].astype(str))
     assert (folder / TABLE_FILE).exists(), "the table is written into the run's folder"
     assert run.currency == "EUR" and run.table.settings.n_estimators == 20
+    frame = run.table.frame
+    assert run.table.metadata["purchase_model"] == "BetaGeoModel", "the metadata names the fitted purchase model"
+    # segment_change says in words how previous_segment and segment relate (guards: the column left unset)
+    new = frame["segment_change"] == "new customer"
+    same = frame["segment_change"] == "unchanged"
+    assert frame.loc[new, "previous_segment"].isna().all() and frame.loc[~new, "previous_segment"].notna().all()
+    assert (frame.loc[same, "previous_segment"] == frame.loc[same, "segment"]).all()
+    moved = frame[~new & ~same]
+    assert (moved["segment_change"] == moved["previous_segment"] + " -> " + moved["segment"]).all()
+    assert new.any() and same.any() and len(moved) > 0
