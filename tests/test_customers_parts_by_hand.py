@@ -300,3 +300,14 @@ def test_churn_scores_without_a_model_are_empty_with_a_note() -> None:
     assert scores.probability.empty and isinstance(scores.features, pd.DataFrame) and scores.features.empty
     assert isinstance(scores.reasons, pd.DataFrame) and scores.reasons.empty
     assert scores.training_cutoffs[-1] == pd.Timestamp("2024-10-02"), "held out one horizon before 31 Dec"
+
+
+def test_a_table_written_without_notes_reads_back_with_none(tmp_path) -> None:
+    """Metadata without a ``notes`` entry (a table assembled by hand, not by the build) reads back with an empty
+    list of notes. Guards: the default of the ``notes`` lookup dropped (``list(None)`` fails)."""
+    from crm_models.customers import read_customer_table, write_customer_table
+
+    table = _full_table({})
+    del table.metadata["notes"]
+    write_customer_table(table, tmp_path)
+    assert read_customer_table(tmp_path).notes == []
