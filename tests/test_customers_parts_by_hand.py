@@ -311,3 +311,21 @@ def test_a_table_written_without_notes_reads_back_with_none(tmp_path) -> None:
     del table.metadata["notes"]
     write_customer_table(table, tmp_path)
     assert read_customer_table(tmp_path).notes == []
+
+
+def test_value_measures_each_customer_up_to_the_as_of_date() -> None:
+    """Purchases end on 2024-06-15, the table's as-of date is 2024-06-30: every customer's age ``T`` (weeks) runs
+    from their first purchase day to the as-of date, (2024-06-30 - first day) / 7, not to the last purchase in
+    the data. Guards: the as-of date not handed to the summary (a quiet fortnight before the report would shorten
+    every customer's age and raise their P(alive))."""
+    from crm_models.customers.value import value_customers
+    from crm_models.datasets.sources import load_transactions_source
+
+    loaded = load_transactions_source("demo", n_customers=300, seed=7, returns="keep")
+    tx = loaded.transactions[loaded.transactions["timestamp"] < pd.Timestamp("2024-06-16")]
+    values = value_customers(tx, observation_end=pd.Timestamp("2024-06-30"), settings=CustomerTableSettings())
+    first_day = tx[tx["amount"] > 0].groupby("customer_id")["timestamp"].min().dt.normalize()
+    expected = (pd.Timestamp("2024-06-30") - first_day).dt.days / 7.0
+    pd.testing.assert_series_equal(values.summary["T"].sort_index(), expected.sort_index(), check_names=False,
+                                   check_index_type=False)
+    assert values.values.index.equals(values.summary.index)
