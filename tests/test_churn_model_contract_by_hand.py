@@ -84,3 +84,16 @@ def test_a_huge_l2_penalty_flattens_the_trees() -> None:
     flat = _small(reg_lambda=1e9, early_stopping_rounds=1000).fit(X, y)
     assert np.ptp(free.decision_function(X)) > 1.0
     assert np.ptp(flat.decision_function(X)) < 1e-3
+
+
+def test_documented_defaults() -> None:
+    """Guards a changed default (``reg_lambda=1.0`` -> ``2.0`` and the like): the defaults are the ones the class
+    docstring reports as the backtest winners (shallow trees, ``min_child_weight=20``), balanced class weights,
+    automatic calibration on half of the held-out quarter, one thread and seed 0. A changed default must change
+    this test on purpose (issue 21: "default thresholds nobody asserts")."""
+    assert ChurnModel().get_params() == {
+        "n_estimators": 500, "learning_rate": 0.05, "max_depth": 2, "min_child_weight": 20.0, "subsample": 0.8,
+        "colsample_bytree": 0.8, "reg_lambda": 1.0, "early_stopping_rounds": 30, "class_weight": "balanced",
+        "calibration": "auto", "validation_fraction": 0.25, "calibration_fraction": 0.5, "purge": None,
+        "min_churners": 20, "n_jobs": 1, "random_state": 0, "prior": "auto",
+    }
