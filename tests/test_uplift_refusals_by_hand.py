@@ -66,3 +66,20 @@ def test_a_control_label_numpy_cannot_compare_is_refused_as_a_missing_control() 
         check_treatment(np.array([0, 1, 0, 1, 1]), control=[0, 1])
     assert err.value.column == "treatment" and err.value.rule == "control label present"
     assert "control=" in str(err.value)
+
+
+def test_all_control_is_refused_naming_the_treatment_column() -> None:
+    """Guards ``column=name`` -> ``column=None`` in the "every unit is in the control group" refusal."""
+    with pytest.raises(DataContractError) as err:
+        check_treatment(np.array([0, 0, 0]), control=0)
+    assert err.value.column == "treatment" and err.value.rule == "at least one treated unit"
+    with pytest.raises(DataContractError) as err:
+        check_treatment(np.array(["c", "c"]), control="c", name="arm")
+    assert err.value.column == "arm"
+
+
+def test_arms_with_labels_of_mixed_types_are_sorted_by_type_then_value() -> None:
+    """Guards the sort key ``(str(type(v)), v)`` -> ``None``: labels of mixed types (an object column holding
+    numbers and text) cannot be compared with each other, so the arms are ordered by type name, then value."""
+    _, arms = check_treatment(np.array([0, "b", 2, 0, "a", 1], dtype=object), control=0)
+    assert arms == [1, 2, "a", "b"]
