@@ -205,3 +205,16 @@ def test_pandas_input_runs_on_the_backend_given(run) -> None:
     run(TX, con)
     tables = con.con.execute("select table_name from information_schema.tables").fetchall()
     assert len(tables) == 1
+
+
+def test_a_window_with_a_fraction_of_a_second_is_not_cut_to_whole_seconds() -> None:
+    """Regression: the window was cut to whole seconds, so "1500ms" acted as 1 s and "500ms" as 0 s. a pays
+    1.2 s after the view, b 0.4 s after it."""
+    events = pd.DataFrame({
+        "customer_id": ["a", "a", "b", "b"], "event": ["view", "pay", "view", "pay"],
+        "timestamp": pd.to_datetime(["2024-01-01 10:00:00", "2024-01-01 10:00:01.200",
+                                     "2024-01-01 10:00:00", "2024-01-01 10:00:00.400"], format="ISO8601"),
+    })
+    assert funnel(events, ["view", "pay"], window="1500ms")["customers"].tolist() == [2, 2]
+    assert funnel(events, ["view", "pay"], window="500ms")["customers"].tolist() == [2, 1]
+    assert funnel(events, ["view", "pay"], window="1s")["customers"].tolist() == [2, 1]
