@@ -161,3 +161,24 @@ def test_missing_column_error_names_the_column_and_the_remedy() -> None:
     with pytest.raises(DataContractError, match="lack the column 'amount'") as error:
         build_ledger(pd.DataFrame({"customer_id": ["a"], "timestamp": pd.to_datetime(["2024-01-01"])}))
     assert error.value.column == "amount" and "read_transactions" in str(error.value)
+
+
+@pytest.mark.parametrize("as_of", ["2024-06-30", "2024-06-30 12:00", pd.Timestamp("2024-06-30 23:59:59")])
+def test_an_as_of_with_a_time_of_day_is_still_that_day(as_of) -> None:
+    """Regression: the last day was taken as the end bound minus one day, which for an as_of with a time of day
+    (bound one nanosecond after it) is the day before: the quarter-end evaluation on June 30 was skipped (x,
+    120 in the window, stayed member under evaluation-only upgrades) and the ledger said June 29, so a customer
+    table as of June 30 was refused."""
+    rules = LoyaltyRules.from_dict({"upgrade": "evaluation", "tiers": [{"name": "member"},
+                                                                       {"name": "silver", "min_spend": 100}]})
+    run = run_programme(HISTORY, rules, as_of=as_of)
+    assert run.tiers.evaluation_dates == [pd.Timestamp("2024-03-31"), pd.Timestamp("2024-06-30")]
+    assert run.tiers.current["tier"].astype(str).to_dict() == {"x": "silver", "y": "silver", "z": "member"}
+    assert run.as_of == run.ledger.as_of == pd.Timestamp("2024-06-30")
+    table = SimpleNamespace(frame=pd.DataFrame({"expected_purchases": [1.0, 1.0, 1.0],
+                                                "probability_alive": [0.5, 0.5, 0.5]},
+                                               index=pd.Index(["x", "y", "z"], name="customer_id")),
+                            settings=CustomerTableSettings(horizon=52, time_unit="W"),
+                            as_of=pd.Timestamp("2024-06-30"))
+    forecast = forecast_points_from_table(run.ledger, table, redemption_share=0.5, point_value=0.01)
+    assert forecast.totals["points_outstanding"] == run.ledger.totals()["outstanding"]

@@ -182,7 +182,12 @@ def _closed(rows: Any, n_stages: int, window: pd.Timedelta | None) -> Any:
         joined = stage_rows.join(current, "customer_id")
         conditions = [joined.timestamp >= joined.prev]
         if window is not None:
-            conditions.append(joined.timestamp <= joined.t0 + ibis.interval(seconds=int(window.total_seconds())))
+            # in microseconds (the engine's resolution) when the window has a fraction of a second: whole
+            # seconds would cut "1500ms" to 1 s
+            micro = int(window // pd.Timedelta(1, "us"))
+            limit = ibis.interval(seconds=micro // 1_000_000) if micro % 1_000_000 == 0 else \
+                ibis.interval(microseconds=micro)
+            conditions.append(joined.timestamp <= joined.t0 + limit)
         joined = joined.filter(conditions)
         step = joined.group_by(["customer_id", "t0", "prev"]).aggregate(reached=joined.timestamp.min())
         step = step.select(

@@ -291,5 +291,6 @@ def ledger_from_points(
         "customer_id": pd.array(customers[lot_code[holding]], dtype="string"),
         "earned_on": lot_day[holding], "expires_on": lot_expiry[holding], "points": remaining[holding],
     })
-    return PointsLedger(customers=table, lots=lots, as_of=end - pd.Timedelta(days=1),
+    # the day of the last instant counted: an as_of with a time of day ends one nanosecond after it, not at midnight
+    return PointsLedger(customers=table, lots=lots, as_of=(end - pd.Timedelta(1, "ns")).normalize(),
                         expiring_within_days=int(expiring_within_days), quality=report)

@@ -190,7 +190,9 @@ def replay_tiers(transactions: Any, rules: LoyaltyRules, *, as_of: Any = None) -
     if len(purchases.code) == 0:
         raise DataContractError("there are no purchases (rows with a positive amount) up to as_of",
                                 column="amount", rule="at least one purchase to replay")
-    as_of_day = purchases.end - pd.Timedelta(days=1)
+    # the day of the last instant counted (end - 1 day would be the day before for an as_of with a time of day,
+    # and skip an evaluation on the as_of day itself)
+    as_of_day = (purchases.end - pd.Timedelta(1, "ns")).normalize()
     first = purchases.first_purchase()
     dates = rules.evaluation_dates(pd.Timestamp(first.min()), as_of_day)
     bounds = np.array([(d + pd.Timedelta(days=1)).to_datetime64() for d in dates], dtype="datetime64[ns]")
