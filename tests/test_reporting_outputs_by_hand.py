@@ -94,3 +94,71 @@ def test_the_fingerprint_of_a_notebook_covers_its_listed_data(tmp_path) -> None:
     assert before == data_fingerprint(data)
     data.write_text("customer_id,amount\nc1,2\n")
     assert _fingerprint(_data_paths(spec)) != before
+
+
+# --------------------------------------------------------------------------- executive summary
+def test_the_executive_summary_is_the_first_markdown_output_without_its_heading() -> None:
+    """Guards against the heading filter or the Markdown rendering being skipped (no test gave a notebook with a
+    summary): the box shows the prose, bold kept, the "### Executive summary" heading dropped."""
+    from nbformat.v4 import new_code_cell, new_notebook, new_output
+
+    from crm_models.reporting.export import executive_summary
+
+    output = new_output("display_data", data={"text/markdown": "### Executive summary\nRevenue rose **5 %**."})
+    nb = new_notebook(cells=[new_code_cell("", outputs=[output])])
+    html = executive_summary(nb)
+    assert "<strong>5 %</strong>" in html and "Revenue rose" in html
+    assert "Executive summary" not in html
+
+
+def test_a_corrupt_pq_file_is_named(tmp_path) -> None:
+    """Guards against a changed suffix set for Parquet: ``.pq`` files are checked for the PAR1 markers too."""
+    path = tmp_path / "tx.pq"
+    path.write_bytes(b"not parquet at all")
+    problems = check_data_files([path])
+    assert len(problems) == 1 and "Parquet" in problems[0].reason
+
+
+# --------------------------------------------------------------------------- models on the landing page
+def test_the_models_of_a_run_say_which_version_is_champion(tmp_path, monkeypatch) -> None:
+    """Guards against the registry query losing the run id, an inverted "not yet compared" test, and a champion
+    flag that is true for any version once a champion exists: v1 (AUC 0.70) is promoted and then beaten by v2
+    (0.75); a third, never-compared version v3 of the run falls back to a fresh comparison with the champion."""
+    import mlflow
+    from mlflow.tracking import MlflowClient
+
+    from crm_models.clv import BetaGeoModel
+    from crm_models.reporting.runner import _models_of_run
+    from crm_models.tracking import active_run, log_clv_model, log_metrics, track_champion
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    monkeypatch.delenv("MLFLOW_RUN_ID", raising=False)
+    while mlflow.active_run() is not None:
+        mlflow.end_run()
+    model = BetaGeoModel().with_params(r=0.25, alpha=4.0, a=0.8, b=2.5)
+    name = "crm_test_models_of_run"
+    runs = {}
+    for key, auc, tracked in (("v1", 0.70, True), ("v2", 0.75, True), ("v3", 0.60, False)):
+        with active_run(f"run-{key}"):
+            log_metrics({"auc": auc})
+            info = log_clv_model(model, 10.0, horizon=52, time_unit="W", discount_rate=0.1,
+                                 registered_model_name=name)
+        version = str(info.registered_model_version)
+        if tracked:
+            track_champion(name, version, {"auc": auc}, primary="auc")
+        runs[key] = (info.run_id, version)
+    client = MlflowClient(uri)
+
+    [first] = _models_of_run(client, runs["v1"][0], {"auc": 0.70}, uri)
+    assert (first["version"], first["champion_version"], first["is_champion"]) == (runs["v1"][1], runs["v2"][1],
+                                                                                  False)
+    [second] = _models_of_run(client, runs["v2"][0], {}, uri)
+    assert second["is_champion"] is True
+    # the comparison recorded when v2 was tracked: AUC 0.75 against the champion of that moment, v1 at 0.70
+    assert [(row["metric"], row["current"], row["champion"]) for row in second["comparison"]] == [
+        ("auc", 0.75, 0.70)]
+    [third] = _models_of_run(client, runs["v3"][0], {"auc": 0.60}, uri)
+    assert third["is_champion"] is False
+    assert [(row["metric"], row["current"], row["champion"]) for row in third["comparison"]] == [
+        ("auc", 0.60, 0.75)]
