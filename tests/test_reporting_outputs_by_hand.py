@@ -162,3 +162,50 @@ def test_the_models_of_a_run_say_which_version_is_champion(tmp_path, monkeypatch
     assert third["is_champion"] is False
     assert [(row["metric"], row["current"], row["champion"]) for row in third["comparison"]] == [
         ("auc", 0.60, 0.75)]
+
+
+# --------------------------------------------------------------------------- what the runner tells a notebook
+def _run(folder, notebook_code: str, parameters: str, as_of: str | None = None, data: str = "") -> dict:
+    """Run a one-notebook suite with the ``crm`` command (``data``: the suite's ``data_path`` parameter); return
+    its run.json."""
+    import json
+
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    from crm_models.cli import main
+
+    cell = new_code_cell(parameters)
+    cell.metadata["tags"] = ["parameters"]
+    nb = new_notebook(cells=[cell, new_code_cell(notebook_code)],
+                      metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
+    nbformat.write(nb, folder / "probe.ipynb")
+    settings = f"    parameters: {{data_path: {data}}}\n" if data else ""
+    (folder / "case.yaml").write_text(f"name: case\nnotebooks:\n  - path: {folder / 'probe.ipynb'}\n{settings}",
+                                      encoding="utf-8")
+    args = ["run", str(folder / "case.yaml"), "--reports-dir", str(folder / "reports"), "--no-progress",
+            "--tracking-uri", f"sqlite:///{folder / 'mlflow.db'}"]
+    main([*args, "--as-of", as_of] if as_of else args)
+    return json.loads(next((folder / "reports").glob("*/run.json")).read_text())
+
+
+def test_a_missing_file_and_a_broken_file_are_named_as_different_errors(tmp_path) -> None:
+    """Guards against every pre-flight failure being called a broken file: a file that does not exist is a
+    ``DataMissingError`` (the report says so), an empty one a ``DataFileError``; both exit with 3."""
+    missing = _run(tmp_path, "x = 1", "data_path = ''", data=str(tmp_path / "nowhere.csv"))
+    assert missing["exit_code"] == 3 and missing["notebooks"][0]["error_name"] == "DataMissingError"
+    (tmp_path / "empty.csv").write_bytes(b"")
+    second = tmp_path / "second"
+    second.mkdir()
+    broken = _run(second, "x = 1", "data_path = ''", data=str(tmp_path / "empty.csv"))
+    assert broken["exit_code"] == 3 and broken["notebooks"][0]["error_name"] == "DataFileError"
+
+
+def test_the_kernel_is_told_the_report_date(tmp_path) -> None:
+    """Guards against ``CRM_REPORT_AS_OF`` being emptied: with ``--as-of 2024-06-30`` the notebook's environment
+    carries that date."""
+    probe = tmp_path / "as_of.txt"
+    code = f"import os, pathlib\npathlib.Path({str(probe)!r}).write_text(os.environ.get('CRM_REPORT_AS_OF', '?'))"
+    manifest = _run(tmp_path, code, "report_as_of = None", as_of="2024-06-30")
+    assert manifest["exit_code"] == 0, manifest["notebooks"][0]["error_message"]
+    assert probe.read_text() == "2024-06-30"
