@@ -164,10 +164,10 @@ def test_the_models_of_a_run_say_which_version_is_champion(tmp_path, monkeypatch
         ("auc", 0.60, 0.75)]
 
 
-# --------------------------------------------------------------------------- what the runner tells a notebook
-def _run(folder, notebook_code: str, parameters: str, as_of: str | None = None, data: str = "") -> dict:
-    """Run a one-notebook suite with the ``crm`` command (``data``: the suite's ``data_path`` parameter); return
-    its run.json."""
+# --------------------------------------------------------------------------- what the runner records
+def _run(folder, notebook_code: str, parameters: str, as_of: str | None = None, suite_parameters: str = "") -> dict:
+    """Run a one-notebook suite with the ``crm`` command (``suite_parameters``: the YAML mapping of the suite's
+    parameters for it); return its run.json."""
     import json
 
     import nbformat
@@ -180,7 +180,7 @@ def _run(folder, notebook_code: str, parameters: str, as_of: str | None = None, 
     nb = new_notebook(cells=[cell, new_code_cell(notebook_code)],
                       metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
     nbformat.write(nb, folder / "probe.ipynb")
-    settings = f"    parameters: {{data_path: {data}}}\n" if data else ""
+    settings = f"    parameters: {suite_parameters}\n" if suite_parameters else ""
     (folder / "case.yaml").write_text(f"name: case\nnotebooks:\n  - path: {folder / 'probe.ipynb'}\n{settings}",
                                       encoding="utf-8")
     args = ["run", str(folder / "case.yaml"), "--reports-dir", str(folder / "reports"), "--no-progress",
@@ -189,23 +189,60 @@ def _run(folder, notebook_code: str, parameters: str, as_of: str | None = None, 
     return json.loads(next((folder / "reports").glob("*/run.json")).read_text())
 
 
+def _mlflow_run(folder, manifest: dict):
+    from mlflow.tracking import MlflowClient
+
+    return MlflowClient(f"sqlite:///{folder / 'mlflow.db'}").get_run(manifest["notebooks"][0]["mlflow_run_id"])
+
+
 def test_a_missing_file_and_a_broken_file_are_named_as_different_errors(tmp_path) -> None:
     """Guards against every pre-flight failure being called a broken file: a file that does not exist is a
-    ``DataMissingError`` (the report says so), an empty one a ``DataFileError``; both exit with 3."""
-    missing = _run(tmp_path, "x = 1", "data_path = ''", data=str(tmp_path / "nowhere.csv"))
-    assert missing["exit_code"] == 3 and missing["notebooks"][0]["error_name"] == "DataMissingError"
+    ``DataMissingError``, an empty one a ``DataFileError`` (both exit with 3), and the MLflow run carries the
+    error as its ``crm_error`` tag. Also guards the data window's fallback end (the notebook's
+    ``observation_end``, else its ``report_as_of`` parameter) and the empty default currency."""
+    parameters = "data_path = ''\nobservation_end = None\nreport_as_of = None"
+    missing = _run(tmp_path, "x = 1", parameters,
+                   suite_parameters=f"{{data_path: {tmp_path / 'nowhere.csv'}, observation_end: 2024-05-31}}")
+    entry = missing["notebooks"][0]
+    assert missing["exit_code"] == 3 and entry["error_name"] == "DataMissingError"
+    assert entry["data_window"] == {"data_end": "2024-05-31"} and entry["currency"] == ""
+    assert _mlflow_run(tmp_path, missing).data.tags["crm_error"].startswith("DataMissingError: data not found")
+
     (tmp_path / "empty.csv").write_bytes(b"")
     second = tmp_path / "second"
     second.mkdir()
-    broken = _run(second, "x = 1", "data_path = ''", data=str(tmp_path / "empty.csv"))
-    assert broken["exit_code"] == 3 and broken["notebooks"][0]["error_name"] == "DataFileError"
+    broken = _run(second, "x = 1", parameters,
+                  suite_parameters=f"{{data_path: {tmp_path / 'empty.csv'}, report_as_of: 2024-04-30}}")
+    entry = broken["notebooks"][0]
+    assert broken["exit_code"] == 3 and entry["error_name"] == "DataFileError"
+    assert entry["data_window"] == {"data_end": "2024-04-30"}
 
 
-def test_the_kernel_is_told_the_report_date(tmp_path) -> None:
-    """Guards against ``CRM_REPORT_AS_OF`` being emptied: with ``--as-of 2024-06-30`` the notebook's environment
-    carries that date."""
+def test_the_kernel_is_told_the_report_date_and_the_run_is_timed(tmp_path) -> None:
+    """Guards against ``CRM_REPORT_AS_OF`` being emptied (with ``--as-of 2024-06-30`` the notebook's environment
+    carries that date) and against a renamed duration metric on the notebook's MLflow run."""
     probe = tmp_path / "as_of.txt"
     code = f"import os, pathlib\npathlib.Path({str(probe)!r}).write_text(os.environ.get('CRM_REPORT_AS_OF', '?'))"
     manifest = _run(tmp_path, code, "report_as_of = None", as_of="2024-06-30")
     assert manifest["exit_code"] == 0, manifest["notebooks"][0]["error_message"]
     assert probe.read_text() == "2024-06-30"
+    metrics = _mlflow_run(tmp_path, manifest).data.metrics
+    assert metrics["crm_duration_seconds"] > 0
+
+
+def test_runs_a_killed_suite_run_left_running_are_marked_killed(tmp_path) -> None:
+    """Guards against the search for left-over runs losing its experiment (it had no test reaching it): only the
+    RUNNING run tagged with the dead suite run is marked KILLED."""
+    from mlflow.tracking import MlflowClient
+
+    from crm_models.reporting.runner import mark_killed_runs
+
+    client = MlflowClient(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    experiment = client.create_experiment("crm-test")
+    dead = client.create_run(experiment, tags={"crm_suite_run": "dead-run"}).info.run_id
+    other = client.create_run(experiment, tags={"crm_suite_run": "live-run"}).info.run_id
+    assert mark_killed_runs(client, experiment, {"pid": 1, "run_id": "dead-run"}) == [dead]
+    assert client.get_run(dead).info.status == "KILLED"
+    assert client.get_run(dead).data.tags["crm_status"] == "killed"
+    assert client.get_run(other).info.status == "RUNNING"
+    assert mark_killed_runs(client, experiment, None) == []
