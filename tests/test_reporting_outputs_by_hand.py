@@ -246,3 +246,32 @@ def test_runs_a_killed_suite_run_left_running_are_marked_killed(tmp_path) -> Non
     assert client.get_run(dead).data.tags["crm_status"] == "killed"
     assert client.get_run(other).info.status == "RUNNING"
     assert mark_killed_runs(client, experiment, None) == []
+
+
+# --------------------------------------------------------------------------- data paths and retention
+def test_a_relative_data_path_with_a_folder_is_checked() -> None:
+    """Guards against requiring a data path to be absolute *and* contain a folder: ``data/tx.csv`` (relative to
+    the notebook) is data, as is an absolute path; a bare name under an unnamed parameter is not."""
+    from pathlib import Path
+
+    from crm_models.reporting.preflight import data_paths_in_parameters
+
+    found = data_paths_in_parameters({"source": "data/tx.csv", "other": "/srv/tx.parquet", "label": "tx.csv"})
+    assert found == [Path("data/tx.csv"), Path("/srv/tx.parquet")]
+
+
+def test_retention_removes_only_the_oldest_runs_of_the_suite(tmp_path) -> None:
+    """Guards against retention reading the wrong key (no run matched and nothing was removed): of three runs of
+    suite ``a`` the newest is kept, the run of suite ``b`` stays, and a crashed run's staging folder goes."""
+    import json
+
+    from crm_models.reporting.store import apply_retention
+
+    for run_id, suite, started in (("r1", "a", "2024-01-01"), ("r2", "a", "2024-01-02"), ("r3", "a", "2024-01-03"),
+                                   ("r0", "b", "2023-12-31")):
+        (tmp_path / run_id).mkdir()
+        (tmp_path / run_id / "run.json").write_text(json.dumps({"run_id": run_id, "suite": suite,
+                                                                "started": started}))
+    (tmp_path / ".staging-r4").mkdir()
+    assert sorted(apply_retention(tmp_path, "a", keep=1)) == ["r1", "r2"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r0", "r3"]
