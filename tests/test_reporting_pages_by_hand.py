@@ -88,3 +88,57 @@ def test_papermill_error_markers_are_left_out_of_the_report() -> None:
     nb = new_notebook(cells=[new_markdown_cell("# Report"), marker, new_markdown_cell("Kept prose here.")])
     html = render_html(nb, {"title": "Report", "failed": True, "error_summary": "ValueError: boom"})
     assert "MARKER-TEXT" not in html and "Kept prose here." in html
+
+
+def test_landing_page_compares_with_the_previous_run_in_mlflow(tmp_path) -> None:
+    """Guards against the MLflow look-up losing the notebook name (it then failed and fell back to the manifests
+    on disk) or the experiment (it then searched the default one and found nothing): MLflow holds 800 for the
+    previous run while its manifest on disk says 900, so the change must read +25.0 % against 800."""
+    from mlflow.tracking import MlflowClient
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    client = MlflowClient(uri)
+    experiment = client.create_experiment("weekly-exp", artifact_location=(tmp_path / "artifacts").as_uri())
+    for suite_run, start, value in ((OLD, 1_704_067_200_000, 800.0), (NEW, 1_704_672_000_000, 1000.0)):
+        run = client.create_run(experiment, start_time=start, tags={
+            "crm_suite": "weekly", "crm_notebook": "rfm", "crm_suite_run": suite_run, "crm_status": "ok"})
+        client.log_metric(run.info.run_id, "kpi_active_customers", value)
+        client.set_terminated(run.info.run_id, "FINISHED")
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    _publish(reports, _manifest(OLD, "2024-01-01T00:00:00+00:00", [_notebook("rfm", "ok", {"kpi_active_customers": 900.0})]))
+    _publish(reports, _manifest(NEW, "2024-01-08T00:00:00+00:00", [_notebook("rfm", "ok", {"kpi_active_customers": 1000.0})]))
+    page = write_index(reports, tracking_uri=uri, experiment="weekly-exp").read_text()
+    assert "\u25b2 +25.0 % vs previous run (800)" in page
+
+
+def test_a_second_run_after_a_killed_one_says_so_and_applies_retention(tmp_path) -> None:
+    """Guards against retention being applied to no suite (old run folders were never removed) and against the
+    message about a killed run losing that run's id: run 1 publishes; a killed run leaves its lock record and a
+    RUNNING MLflow run; run 2 (keep=1) marks that run KILLED, says which run it was, and removes run 1's folder."""
+    import io
+
+    import nbformat
+    from mlflow.tracking import MlflowClient
+
+    from crm_models.reporting.runner import run_suite
+
+    cell = new_code_cell("report_as_of = None")
+    cell.metadata["tags"] = ["parameters"]
+    nbformat.write(new_notebook(cells=[cell, new_code_cell("x = 1")],
+                                metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                                         "language": "python"}}), tmp_path / "tiny.ipynb")
+    (tmp_path / "tiny.yaml").write_text(f"name: tiny\nnotebooks:\n  - path: {tmp_path / 'tiny.ipynb'}\n", encoding="utf-8")
+    reports, uri = tmp_path / "reports", f"sqlite:///{tmp_path / 'mlflow.db'}"
+    first = run_suite(tmp_path / "tiny.yaml", reports_dir=reports, tracking_uri=uri, progress=False,
+                      stream=io.StringIO())
+    client = MlflowClient(uri)
+    experiment = client.get_run(first.notebooks[0].mlflow_run_id).info.experiment_id
+    left = client.create_run(experiment, tags={"crm_suite_run": "dead-run"}).info.run_id
+    (reports / ".crm-run.lock").write_text(json.dumps({"pid": 1, "run_id": "dead-run"}))
+    out = io.StringIO()
+    second = run_suite(tmp_path / "tiny.yaml", reports_dir=reports, tracking_uri=uri, progress=False, keep=1,
+                       stream=out)
+    assert "the previous run dead-run was killed; marked 1" in out.getvalue()
+    assert client.get_run(left).info.status == "KILLED"
+    assert sorted(p.name for p in reports.iterdir() if p.is_dir() and not p.name.startswith(".")) == [second.run_id]
