@@ -58,6 +58,16 @@ def test_prose_that_only_looks_like_a_header_is_left_alone() -> None:
     assert redact_text_tables(text, token) == text
 
 
+def test_a_frame_printed_without_index_after_a_blank_line_is_redacted() -> None:
+    """Guards against the header test reading its rows from the wrong line (a frame printed without its index,
+    after a blank line or at the very start of an output ending in a newline, then has no rows and is skipped)."""
+    frame = pd.DataFrame({"first_name": ["Alice", "Bob"], "amount": [10.5, 3.0]})
+    for text in (frame.to_string(index=False) + "\n", "Top buyers:\n\n" + frame.to_string(index=False) + "\n"):
+        out = redact_text_tables(text, token)
+        assert "Alice" not in out and "Bob" not in out
+        assert out.count(REMOVED) == 2 and "10.5" in out
+
+
 # --------------------------------------------------------------------------- KPI changes
 def test_a_share_that_was_below_minus_one_changes_in_percent_not_points() -> None:
     """Guards against widening the share band for the previous value (-1 <= before): a lift of -1.5 (below -100 %)
