@@ -306,20 +306,35 @@ def _parse_timestamps(frame: pd.DataFrame, column: str, timestamp_format: str | 
         kwargs["format"] = timestamp_format
     if aware.any():
         kwargs["utc"] = True
-    if dayfirst is not None:
-        kwargs["dayfirst"] = dayfirst
-    parsed = pd.to_datetime(raw, **kwargs)
-    retry = parsed.isna() & raw.notna()
-    if timestamp_format is None and retry.any():
-        # pandas infers one format from the first value; rows written differently get a second, per-value pass.
-        reparsed = pd.to_datetime(raw[retry], format="mixed", errors="coerce", utc=bool(aware.any()),
-                                  dayfirst=bool(dayfirst))
-        parsed = parsed.copy()
-        parsed[retry] = reparsed
+    if timestamp_format is None and dayfirst is not None:
+        # dayfirst is about dates written day/month/year ("02/06/2024"); a year-first date ("2024-06-02") has one
+        # reading, and pandas given dayfirst=True would read it as year-day-month (2 -> month, 6 -> day).
+        values = raw.reset_index(drop=True)  # positions, so that a repeated index label cannot mix rows up
+        ordered = values.astype("string").str.match(_DAY_MONTH_PATTERN, na=False).astype(bool)
+        parts = [_to_datetime(values[ordered], {**kwargs, "dayfirst": dayfirst}),
+                 _to_datetime(values[~ordered], kwargs)]
+        kept = [part for part in parts if len(part)]
+        parsed = pd.concat(kept).sort_index() if kept else _to_datetime(values, kwargs)
+        parsed.index = raw.index
+    else:
+        parsed = _to_datetime(raw, kwargs)
     if timestamp_format is None and dayfirst is not None:
         wrong = _wrong_day_month(raw, parsed, dayfirst)
         if wrong.any():  # reported as unparseable by the caller
             parsed = parsed.mask(wrong)
+    return parsed
+
+
+def _to_datetime(raw: pd.Series, kwargs: dict[str, Any]) -> pd.Series:
+    """``pd.to_datetime(raw, **kwargs)``; without a ``format``, rows that do not fit the format pandas inferred
+    from the first value get a second, per-value pass (with the same ``utc`` and ``dayfirst``)."""
+    parsed = pd.to_datetime(raw, **kwargs)
+    retry = parsed.isna() & raw.notna()
+    if "format" not in kwargs and retry.any():
+        reparsed = pd.to_datetime(raw[retry], format="mixed", errors="coerce", utc=bool(kwargs.get("utc")),
+                                  dayfirst=bool(kwargs.get("dayfirst")))
+        parsed = parsed.copy()
+        parsed[retry] = reparsed
     return parsed
 
 
@@ -454,7 +469,8 @@ def read_transactions(
     dayfirst
         For dates like ``"02/06/2024"``: ``True`` reads 2 June, ``False`` 6 February. Such dates are refused
         unless ``dayfirst`` or ``timestamp_format`` is given; with ``dayfirst`` a value that cannot follow the
-        order (``"13/06/2024"`` with ``dayfirst=False``) is reported, never silently swapped.
+        order (``"13/06/2024"`` with ``dayfirst=False``) is reported, never silently swapped. Year-first dates
+        (``"2024-06-02"``) are always year-month-day, whatever ``dayfirst`` says.
 
     Returns
     -------
