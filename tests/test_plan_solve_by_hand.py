@@ -206,3 +206,16 @@ def test_missing_costs_of_ineligible_pairs_do_not_break_the_lagrangian_bound() -
         assert plan.upper_bound >= optimum - 1e-6
         assert plan.upper_bound == pytest.approx(reference.upper_bound)
         assert plan.expected_profit == pytest.approx(reference.expected_profit)
+
+
+def test_an_eligibility_frame_without_a_customer_is_an_error_naming_it() -> None:
+    """A customer missing from an eligibility frame (or a missing flag) must not silently become eligible.
+    Regression (review rev4): the reindexed NaN turned True under ``astype(bool)``, so a customer no rule listed
+    was eligible for every action."""
+    from crm_models.exceptions import DataContractError
+
+    customers = pd.Index(["x", "y"])
+    rules = pd.DataFrame({"mail": [True], "call": [False]}, index=["x"])
+    with pytest.raises(DataContractError, match="eligible") as missing:
+        build_problem(customers, (EMAIL, CALL), np.full((2, 2), 5.0), eligible=rules)
+    assert missing.value.column == "mail" and "y" in str(missing.value)
