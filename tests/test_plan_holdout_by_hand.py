@@ -50,8 +50,23 @@ def test_profit_interval_without_holdout_counts_every_planned_customer() -> None
     assert profit_interval(no_holdout, DRAWS, level=0.5) == pytest.approx((119.0, 131.0))
 
 
-def test_profit_interval_of_no_draws_is_zero() -> None:
-    assert profit_interval(ASSIGNMENTS, {}) == (0.0, 0.0)
+def test_profit_interval_of_a_plan_that_sends_nothing_is_zero() -> None:
+    nothing = ASSIGNMENTS.assign(action=NO_ACTION)
+    assert profit_interval(nothing, {}) == (0.0, 0.0)
+    assert profit_interval(ASSIGNMENTS.assign(holdout=True), {}) == (0.0, 0.0)
+
+
+def test_profit_interval_refuses_a_sent_action_without_draws() -> None:
+    """Regression (review rev4): a sent action missing from ``value_draws`` was left out of the totals, so the
+    interval covered part of the plan only (and no draws at all gave (0, 0) for a plan earning 7)."""
+    with pytest.raises(DataContractError) as partial:
+        profit_interval(ASSIGNMENTS, {"a": DRAWS["a"]})
+    assert partial.value.column == "action" and "b" in str(partial.value)
+    with pytest.raises(DataContractError):
+        profit_interval(ASSIGNMENTS, {})
+    with pytest.raises(DataContractError) as shape:
+        profit_interval(ASSIGNMENTS, {"a": DRAWS["a"][:, :3], "b": DRAWS["b"]})
+    assert shape.value.column == "a"
 
 
 def test_sent_profit_leaves_out_held_out_customers() -> None:
