@@ -117,3 +117,12 @@ def test_readout_errors_name_the_column() -> None:
     with pytest.raises(DataContractError) as unknown:
         readout_table(ASSIGNMENTS, pd.DataFrame(index=ASSIGNMENTS.index), "zzz")
     assert unknown.value.column == "action" and "zzz" in str(unknown.value)
+
+
+def test_readout_table_matches_numeric_outcome_ids_to_the_plan() -> None:
+    """Outcomes read back from a file often carry numeric ids while the plan's are text. Regression (review rev4):
+    the outcomes were reindexed by the raw ids, so every outcome came out missing."""
+    plan = ASSIGNMENTS.set_axis(pd.Index(["10", "11", "12", "13"], name="customer_id"))
+    outcomes = pd.DataFrame({"revenue": [5.0, 0.0, 7.0, 1.0]}, index=[10, 11, 12, 13])
+    table = readout_table(plan, outcomes, "a")
+    assert table["unit_id"].tolist() == ["10", "11"] and table["revenue"].tolist() == [5.0, 0.0]

@@ -53,8 +53,8 @@ def readout_table(assignments: pd.DataFrame, outcomes: pd.DataFrame, action: str
                                 rule="an action of the plan", examples=sorted(assignments["action"].unique())[:5])
     frame = pd.DataFrame({"unit_id": members.index.astype(str),
                           "variant": np.where(members["holdout"], "control", action)})
-    return pd.concat([frame.reset_index(drop=True), outcomes.reindex(members.index).reset_index(drop=True)],
-                       axis=1)
+    observed = outcomes.set_axis(outcomes.index.astype(str)).reindex(frame["unit_id"])  # ids compared as text
+    return pd.concat([frame.reset_index(drop=True), observed.reset_index(drop=True)], axis=1)
 
 
 def profit_interval(assignments: pd.DataFrame, value_draws: dict[str, np.ndarray], *,
