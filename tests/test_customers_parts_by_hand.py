@@ -117,9 +117,8 @@ def test_check_table_folder_empty_means_none() -> None:
 
 
 def test_empty_optional_columns_keep_their_types() -> None:
-    """Data without repeat buyers and a loyalty rule file that cannot be read: the columns are there, empty, with
-    their documented types (a date, a flag, text, numbers), and each group has a note. Guards: the type of an
-    empty column lost (the date column would be numbers)."""
+    """Data without repeat buyers: the lifecycle columns are there, empty, with their documented types (a date, a
+    flag, numbers), and described. Guards: the type of an empty column lost (the date column would be numbers)."""
     history = pd.DataFrame({"customer_id": ["A", "B"], "timestamp": pd.to_datetime(["2024-01-01", "2024-02-01"]),
                             "amount": [10.0, 20.0]})
     settings = CustomerTableSettings(lifecycle_columns=True)
@@ -130,6 +129,7 @@ def test_empty_optional_columns_keep_their_types() -> None:
     assert str(columns["overdue"].dtype) == "boolean"
     assert columns["usual_interval_days"].dtype == "float64" and columns.isna().all().all()
     assert set(out.descriptions) == set(LIFECYCLE_COLUMNS)
+    assert len(out.notes) == 1 and "rhythm" in out.notes[0], "the note says which group is empty"
 
 
 def test_lifecycle_columns_are_judged_at_the_as_of_date() -> None:
@@ -240,6 +240,17 @@ def test_customer_revenue_sums_purchases_only() -> None:
     tx = pd.DataFrame({"customer_id": ["c1", "c1", "c3", "c2"], "amount": [30.0, -5.0, 10.0, -7.0],
                        "timestamp": pd.to_datetime(["2024-01-01"] * 4)})
     assert customer_revenue(table, tx).tolist() == [30.0, 0.0, 10.0, 0.0]
+
+
+def test_customer_revenue_compares_ids_as_text() -> None:
+    """Numeric ids in the transactions (as a CSV gives them) against the table's text ids. Regression (review
+    rev4): grouped by the raw ids, every customer's revenue came out 0."""
+    table = _overview_table()
+    tx = pd.DataFrame({"customer_id": [1, 1, 3], "amount": [30.0, 5.0, 10.0],
+                       "timestamp": pd.to_datetime(["2024-01-01"] * 3)})
+    numeric = _table(table.frame.set_axis(pd.Index(["1", "2", "3", "4"], name="customer_id")))
+    revenue = customer_revenue(numeric, tx)
+    assert revenue.tolist() == [35.0, 0.0, 10.0, 0.0] and revenue.index.equals(numeric.frame.index)
 
 
 def test_loyalty_columns_keep_their_names() -> None:

@@ -49,3 +49,23 @@ def test_load_run_reads_a_file_through_the_column_mapping(source, tmp_path) -> N
     moved = frame[~new & ~same]
     assert (moved["segment_change"] == moved["previous_segment"] + " -> " + moved["segment"]).all()
     assert new.any() and same.any() and len(moved) > 0
+
+
+def test_age_and_days_since_last_purchase_count_days_alike(source) -> None:
+    """With date-only timestamps (midnight, as most exports have them) a customer's age is the days from the first
+    purchase day to the as-of day, the same count as ``days_since_last_purchase`` (so they are equal for a
+    one-time buyer). Regression (review rev4): the age ran to the exclusive end (the day after the as-of date),
+    one day too many for a midnight timestamp, so a customer who first bought 89 days ago was not 'new'."""
+    from crm_models.customers import CustomerTableSettings, build_customer_table
+
+    _, original = source
+    tx = original.assign(timestamp=original["timestamp"].dt.normalize())
+    tx = tx[tx["timestamp"] < pd.Timestamp("2024-07-01")]
+    table = build_customer_table(tx, observation_end="2024-06-30",
+                                 settings=CustomerTableSettings(n_estimators=20, capacity=20, n_training_cutoffs=1))
+    frame = table.frame
+    first_day = tx[tx["amount"] > 0].groupby(tx["customer_id"].astype(str))["timestamp"].min()
+    expected = (pd.Timestamp("2024-06-30") - first_day.reindex(frame.index.astype(str))).dt.days.astype(float)
+    assert frame["age_days"].tolist() == expected.tolist()
+    once = frame[frame["frequency"] == 0]
+    assert len(once) > 0 and (once["age_days"] == once["days_since_last_purchase"]).all()

@@ -50,8 +50,23 @@ def test_profit_interval_without_holdout_counts_every_planned_customer() -> None
     assert profit_interval(no_holdout, DRAWS, level=0.5) == pytest.approx((119.0, 131.0))
 
 
-def test_profit_interval_of_no_draws_is_zero() -> None:
-    assert profit_interval(ASSIGNMENTS, {}) == (0.0, 0.0)
+def test_profit_interval_of_a_plan_that_sends_nothing_is_zero() -> None:
+    nothing = ASSIGNMENTS.assign(action=NO_ACTION)
+    assert profit_interval(nothing, {}) == (0.0, 0.0)
+    assert profit_interval(ASSIGNMENTS.assign(holdout=True), {}) == (0.0, 0.0)
+
+
+def test_profit_interval_refuses_a_sent_action_without_draws() -> None:
+    """Regression (review rev4): a sent action missing from ``value_draws`` was left out of the totals, so the
+    interval covered part of the plan only (and no draws at all gave (0, 0) for a plan earning 7)."""
+    with pytest.raises(DataContractError) as partial:
+        profit_interval(ASSIGNMENTS, {"a": DRAWS["a"]})
+    assert partial.value.column == "action" and "b" in str(partial.value)
+    with pytest.raises(DataContractError):
+        profit_interval(ASSIGNMENTS, {})
+    with pytest.raises(DataContractError) as shape:
+        profit_interval(ASSIGNMENTS, {"a": DRAWS["a"][:, :3], "b": DRAWS["b"]})
+    assert shape.value.column == "a"
 
 
 def test_sent_profit_leaves_out_held_out_customers() -> None:
@@ -102,3 +117,12 @@ def test_readout_errors_name_the_column() -> None:
     with pytest.raises(DataContractError) as unknown:
         readout_table(ASSIGNMENTS, pd.DataFrame(index=ASSIGNMENTS.index), "zzz")
     assert unknown.value.column == "action" and "zzz" in str(unknown.value)
+
+
+def test_readout_table_matches_numeric_outcome_ids_to_the_plan() -> None:
+    """Outcomes read back from a file often carry numeric ids while the plan's are text. Regression (review rev4):
+    the outcomes were reindexed by the raw ids, so every outcome came out missing."""
+    plan = ASSIGNMENTS.set_axis(pd.Index(["10", "11", "12", "13"], name="customer_id"))
+    outcomes = pd.DataFrame({"revenue": [5.0, 0.0, 7.0, 1.0]}, index=[10, 11, 12, 13])
+    table = readout_table(plan, outcomes, "a")
+    assert table["unit_id"].tolist() == ["10", "11"] and table["revenue"].tolist() == [5.0, 0.0]

@@ -81,7 +81,7 @@ def test_remaining_contacts_errors_name_the_parameter_or_column() -> None:
     with pytest.raises(DataContractError) as missing:
         remaining_contacts(customers, long, limit=1, period_days=30, as_of="2024-05-31")
     assert missing.value.column == "timestamp"
-    assert len(missing.value.examples) == 3 and "example rows" in str(missing.value)  # a few rows, not all 8
+    assert 0 < len(missing.value.examples) <= 5 and "example rows" in str(missing.value)  # a few rows, not all 8
     with pytest.raises(ConfigurationError, match=r"^as_of="):
         remaining_contacts(customers, HISTORY, limit=1, period_days=30, as_of="not a date")  # names as_of itself
 
@@ -94,11 +94,11 @@ def test_remaining_contacts_reads_an_aware_history_in_utc() -> None:
     assert remaining_contacts(pd.Index(["a"]), history, limit=2, period_days=7, as_of="2024-05-31").tolist() == [1]
 
 
-@pytest.mark.parametrize("bad", [{"period_days": 0}, {"mean_recent": -1.0}, {"mean_older": -0.5},
-                                 {"service_share": 1.5}])
-def test_simulated_history_refuses_bad_settings_by_name(bad) -> None:
-    """Guards: the message lost or changed (it names the parameters)."""
-    with pytest.raises(ConfigurationError, match="period_days"):
+@pytest.mark.parametrize(("bad", "named"), [({"period_days": 0}, "period_days"), ({"mean_recent": -1.0}, "mean"),
+                                             ({"mean_older": -0.5}, "mean"), ({"service_share": 1.5}, "service_share")])
+def test_simulated_history_refuses_bad_settings_by_name(bad, named) -> None:
+    """Guards: a check dropped or the message lost (it must name the setting that is wrong)."""
+    with pytest.raises(ConfigurationError, match=named):
         simulate_contact_history(["a"], "2024-06-30", **bad)
 
 

@@ -183,3 +183,39 @@ def test_negative_costs_name_the_rule() -> None:
     with pytest.raises(DataContractError) as negative:
         build_problem(pd.Index(["a"]), (EMAIL,), np.ones((1, 1)), cost=np.array([[-1.0]]))
     assert negative.value.column == "cost" and "cost" in negative.value.rule and ">= 0" in negative.value.rule
+
+
+def test_missing_costs_of_ineligible_pairs_do_not_break_the_lagrangian_bound() -> None:
+    """Only eligible pairs must have finite costs, so a NaN cost where an action is forbidden is valid input. It
+    must change nothing: the same plan and bound as with cost 0 there, and the bound never below the optimum.
+    Regression (review rev4): the NaN priced as ``-inf - lam * NaN`` won ``argmax``, the customer dropped out of
+    the dual value, and the plan reported a gap of 0 with a 'bound' below the exact optimum."""
+    rng = np.random.default_rng(1)
+    actions = (Action("a", "email"), Action("b", "sms"))
+    for _ in range(40):
+        value, cost = rng.uniform(0, 10, (6, 2)), rng.uniform(0, 8, (6, 2))
+        eligible = rng.random((6, 2)) < 0.8
+        budget = float(rng.uniform(5, 15))
+        customers = pd.Index([f"c{i}" for i in range(6)])
+        with_nan = build_problem(customers, actions, value, cost=np.where(eligible, cost, np.nan),
+                                 eligible=eligible, budget=budget, capacities={"email": 2})
+        with_zero = build_problem(customers, actions, value, cost=np.where(eligible, cost, 0.0),
+                                  eligible=eligible, budget=budget, capacities={"email": 2})
+        plan, reference = solve_lagrangian(with_nan), solve_lagrangian(with_zero)
+        optimum = solve_exact(with_zero).expected_profit
+        assert plan.upper_bound >= optimum - 1e-6
+        assert plan.upper_bound == pytest.approx(reference.upper_bound)
+        assert plan.expected_profit == pytest.approx(reference.expected_profit)
+
+
+def test_an_eligibility_frame_without_a_customer_is_an_error_naming_it() -> None:
+    """A customer missing from an eligibility frame (or a missing flag) must not silently become eligible.
+    Regression (review rev4): the reindexed NaN turned True under ``astype(bool)``, so a customer no rule listed
+    was eligible for every action."""
+    from crm_models.exceptions import DataContractError
+
+    customers = pd.Index(["x", "y"])
+    rules = pd.DataFrame({"mail": [True], "call": [False]}, index=["x"])
+    with pytest.raises(DataContractError, match="eligible") as missing:
+        build_problem(customers, (EMAIL, CALL), np.full((2, 2), 5.0), eligible=rules)
+    assert missing.value.column == "mail" and "y" in str(missing.value)

@@ -106,8 +106,10 @@ def build_customer_table(
     frame["previous_segment"] = _previous_segments(purchases, as_of, settings, segment_rules).reindex(frame.index)
     frame["segment_change"] = _segment_change(frame["previous_segment"], frame["segment"])
     frame["value_loyalty"] = value_loyalty_matrix(scores).reindex(frame.index).astype(str)
-    first_purchase = purchases.groupby("customer_id")["timestamp"].min()
-    frame["age_days"] = (data_end - first_purchase.reindex(frame.index)).dt.days.astype(float)
+    first_purchase = purchases.groupby(purchases["customer_id"].astype(str))["timestamp"].min()  # ids as text
+    # day to day, like days_since_last_purchase (a first purchase on the as-of day is 0 days old, at any time)
+    first_day = first_purchase.reindex(frame.index.astype(str)).dt.normalize().to_numpy()
+    frame["age_days"] = (as_of - pd.DatetimeIndex(first_day)).days.astype(float)
     frame["days_since_last_purchase"] = frame.pop("recency_days").astype(float)
 
     high_value_cut = float(frame["clv"].quantile(settings.high_value_quantile)) if len(frame) else 0.0

@@ -20,8 +20,9 @@ def customer_revenue(table: CustomerTable, transactions: pd.DataFrame) -> pd.Ser
     """Each table customer's revenue to date: the sum of positive amounts in ``transactions`` (the run's
     transactions, already cut at the table's as-of date), 0 for none, on the table's index."""
     purchases = purchases_only(transactions)
-    revenue = purchases.groupby("customer_id")["amount"].sum()
-    return revenue.reindex(table.frame.index, fill_value=0.0).rename("revenue")
+    revenue = purchases.groupby(purchases["customer_id"].astype(str))["amount"].sum()  # ids compared as text
+    keys = table.frame.index.astype(str)
+    return pd.Series(revenue.reindex(keys, fill_value=0.0).to_numpy(), index=table.frame.index, name="revenue")
 
 
 def segment_overview(table: CustomerTable, *, rules: Any = None, revenue: pd.Series | None = None) -> pd.DataFrame:

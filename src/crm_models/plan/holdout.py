@@ -53,16 +53,27 @@ def readout_table(assignments: pd.DataFrame, outcomes: pd.DataFrame, action: str
                                 rule="an action of the plan", examples=sorted(assignments["action"].unique())[:5])
     frame = pd.DataFrame({"unit_id": members.index.astype(str),
                           "variant": np.where(members["holdout"], "control", action)})
-    return pd.concat([frame.reset_index(drop=True), outcomes.reindex(members.index).reset_index(drop=True)],
-                       axis=1)
+    observed = outcomes.set_axis(outcomes.index.astype(str)).reindex(frame["unit_id"])  # ids compared as text
+    return pd.concat([frame.reset_index(drop=True), observed.reset_index(drop=True)], axis=1)
 
 
 def profit_interval(assignments: pd.DataFrame, value_draws: dict[str, np.ndarray], *,
                     level: float = 0.9) -> tuple[float, float]:
     """Percentile interval of the sent plan's profit over draws of the per-customer values (e.g. from
     bootstrap refits of the uplift models): ``value_draws[action]`` has shape ``(draws, customers)`` in the
-    order of ``assignments``. Costs are taken as known."""
+    order of ``assignments``. Costs are taken as known. Every action that is sent needs its draws (a plan that
+    sends nothing has the interval (0, 0))."""
     sent = ((assignments["action"] != NO_ACTION) & ~assignments.get("holdout", False)).to_numpy()
+    lacking = sorted(set(assignments.loc[sent, "action"]) - set(value_draws))
+    if lacking:
+        raise DataContractError("value draws are missing for actions the plan sends", column="action",
+                                rule="draws for every action sent", examples=lacking[:5])
+    for action, draws in value_draws.items():
+        if np.ndim(draws) != 2 or np.shape(draws)[1] != len(assignments):
+            raise DataContractError("value draws need one column per customer of the plan", column=action,
+                                    rule=f"shape (draws, {len(assignments)})", examples=[np.shape(draws)])
+    if not sent.any():
+        return (0.0, 0.0)
     totals = None
     for action, draws in value_draws.items():
         rows = sent & (assignments["action"] == action).to_numpy()

@@ -151,7 +151,14 @@ def build_problem(
             if missing:
                 raise DataContractError(f"{label} lacks a column per action", column=missing[0],
                                         rule="one column per action", examples=list(data.columns)[:5])
-            return data.reindex(customers)[names].to_numpy()
+            frame = data.reindex(customers)[names]
+            if label == "eligible" and frame.isna().any().any():
+                # a missing flag would turn True under astype(bool): the customer would be eligible for everything
+                column = next(n for n in names if frame[n].isna().any())
+                raise DataContractError("eligible lacks a flag for some customers", column=column,
+                                        rule="one True/False per customer and action",
+                                        examples=[str(c) for c in frame.index[frame[column].isna()][:5]])
+            return frame.to_numpy()
         return np.asarray(data)
 
     value_m = as_matrix(value, "value").astype(float)

@@ -130,8 +130,12 @@ def solve_exact(problem: PlanningProblem, *, time_limit: float = 60.0) -> Campai
 
 def _priced_choice(problem: PlanningProblem, net: np.ndarray, lam: float, mu: np.ndarray,
                    usage: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Each customer's best action at prices ``lam`` (per unit of cost) and ``mu`` (per channel slot)."""
-    priced = net - lam * problem.cost - (mu @ usage)[None, :] if len(mu) else net - lam * problem.cost
+    """Each customer's best action at prices ``lam`` (per unit of cost) and ``mu`` (per channel slot).
+
+    Costs of ineligible pairs may be missing (only eligible pairs must be finite), so they are priced as 0: their
+    ``net`` is ``-inf`` already, and a NaN there would win ``argmax`` and drop the customer from the bound."""
+    cost = np.where(problem.eligible, problem.cost, 0.0)
+    priced = net - lam * cost - (mu @ usage)[None, :] if len(mu) else net - lam * cost
     best = np.argmax(priced, axis=1)
     top = priced[np.arange(len(best)), best]
     return np.where(top > 0, best, -1), np.where(top > 0, top, 0.0)
@@ -238,7 +242,7 @@ def solve_lagrangian(problem: PlanningProblem, *, iterations: int = 150) -> Camp
         lam = max(0.0, lam * b_scale - step * g_lam_n) / b_scale if budget is not None else 0.0
         mu = np.maximum(0.0, mu * c_scale - step * g_mu_n) / c_scale
     lam, mu = best_prices
-    priced = net - lam * problem.cost - ((mu @ usage)[None, :] if len(mu) else 0.0)
+    priced = net - lam * np.where(problem.eligible, problem.cost, 0.0) - ((mu @ usage)[None, :] if len(mu) else 0.0)
     primal = _greedy(problem, priced)
     if _profit(net, primal) >= best_profit:
         best_plan = primal
