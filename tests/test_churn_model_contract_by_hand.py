@@ -58,20 +58,28 @@ def test_too_few_churners_names_the_first_rows_by_their_index() -> None:
 def test_training_snapshots_of_one_class_fall_back_to_a_random_split() -> None:
     """Guards ``0 < yt.sum() < len(yt)`` -> ``<=`` on the *training* side of the time split: when every training
     row churned the time split cannot train, so without a purge the split falls back to the stratified random
-    split (and with a purge it is refused)."""
+    split (and with a purge it is refused). Checked on the fitted model's documented row attributes
+    (``validation_strategy_``, ``train_rows_``, ``early_stopping_rows_``, ``calibration_rows_``)."""
     time = np.repeat([1.0, 2.0, 3.0], 4)
     y = np.array([1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 0, 1])  # the two training snapshots: churners only
-    _, valid, how = ChurnModel(validation_fraction=0.25)._split(y, time)
-    assert how == "random"
-    assert len(valid) == 3 and y[valid].sum() == 2  # round(10 * 0.25) = 2 churners, max(1, round(0.5)) = 1 stayer
+    X = np.arange(24, dtype=float).reshape(12, 2)
+    tiny = {"n_estimators": 3, "min_churners": 1, "min_child_weight": 1.0, "calibration": None}
+    model = ChurnModel(validation_fraction=0.25, **tiny).fit(X, y, time=time)
+    held_out = np.r_[model.early_stopping_rows_, model.calibration_rows_]
+    assert model.validation_strategy_ == "random"
+    # round(10 * 0.25) = 2 churners, max(1, round(2 * 0.25)) = 1 stayer
+    assert len(held_out) == 3 and y[held_out].sum() == 2
+    assert sorted(np.r_[model.train_rows_, held_out]) == list(range(12))
     with pytest.raises(DataContractError) as err:
-        ChurnModel(purge=1.0)._split(y, time)
-    assert err.value.column == "time"
-    # one stayer among the training rows is enough for the time split
+        ChurnModel(purge=1.0, **tiny).fit(X, y, time=time)
+    assert err.value.column == "time" and "purge" in err.value.rule
+    # one stayer among the training rows is enough for the time split: the latest snapshot is held out
     y_ok = y.copy()
     y_ok[0] = 0
-    _, valid, how = ChurnModel()._split(y_ok, time)
-    assert how == "time" and valid.tolist() == [8, 9, 10, 11]
+    model = ChurnModel(**tiny).fit(X, y_ok, time=time)
+    assert model.validation_strategy_ == "time"
+    assert sorted(np.r_[model.early_stopping_rows_, model.calibration_rows_]) == [8, 9, 10, 11]
+    assert sorted(model.train_rows_) == list(range(8))
 
 
 def test_a_huge_l2_penalty_flattens_the_trees() -> None:

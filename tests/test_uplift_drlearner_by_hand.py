@@ -4,8 +4,9 @@ mutation run of ``uplift/drlearner`` left these mutants alive).
 
 With outcome models that predict 0 everywhere the pseudo-outcome is ``phi = T Y / e - (1 - T) Y / (1 - e)``, the
 same for every fold, so its mean and standard error follow by hand from the clipped propensity ``e``. (With
-constant *fold-mean* outcome models and equal folds the residual terms cancel over the folds, which is why the
-clip test in ``test_uplift_learner_hand.py`` cannot see the clip.)
+constant *fold-mean* outcome models and equal folds the residual terms cancel over the folds, so the mean
+pseudo-outcome cannot show ``e``; ``test_uplift_learner_hand.py`` therefore checks a linear effect fit on every
+pseudo-outcome instead.)
 """
 
 from __future__ import annotations

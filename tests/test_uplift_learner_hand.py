@@ -296,20 +296,39 @@ def _dr_phi(X, t, y, n_folds, seed, e_of):
 
 def test_dr_learner_with_an_estimated_and_clipped_propensity():
     """Guards the DR-learner's propensity-model path: fitted on the training folds, clipped to
-    ``[clip, 1 - clip]`` (80 % treated -> 0.8, clipped to 0.75 with clip 0.25)."""
+    ``[clip, 1 - clip]`` (about 80 % treated -> 0.8, clipped to 0.75 with clip 0.25).
+
+    The mean pseudo-outcome cannot show the propensity here: with mean outcome models the residual terms
+    ``sum T (Y - mu_1)`` of the folds nearly cancel (exactly, with equal folds), so any ``e`` gives (almost) the
+    same mean. The effect model is therefore a linear regression on ``x``, whose fit depends on every unit's
+    pseudo-outcome, and the clipped and unclipped fits must differ."""
     rng = np.random.default_rng(8)
-    n = 60
-    t = np.r_[np.ones(48), np.zeros(12)].astype(int)
+    t = np.r_[np.ones(49), np.zeros(12)].astype(int)  # unequal folds: 17/4, 16/4, 16/4
+    n = t.size
     X = rng.normal(size=(n, 1))
-    y = rng.normal(size=n) + t
-    model = DRLearner(DummyRegressor(), DummyRegressor(), propensity_estimator=DummyClassifier(strategy="prior"),
-                      n_folds=3, propensity_clip=0.25, random_state=4).fit(X, t, y)
-    phi = _dr_phi(X, t, y, 3, 4, lambda tt: min(max(tt.mean(), 0.25), 0.75))
-    assert model.pseudo_outcome_mean_[1] == pytest.approx(phi.mean(), rel=1e-12)
-    unclipped = DRLearner(DummyRegressor(), DummyRegressor(), propensity_estimator=DummyClassifier(strategy="prior"),
-                          n_folds=3, random_state=4).fit(X, t, y)
-    phi = _dr_phi(X, t, y, 3, 4, lambda tt: tt.mean())
-    assert unclipped.pseudo_outcome_mean_[1] == pytest.approx(phi.mean(), rel=1e-12)
+    y = rng.normal(size=n) + t + 2.0 * X[:, 0] * t
+    grid = np.array([[-1.0], [0.0], [1.5]])
+
+    def fit(**kw):
+        return DRLearner(DummyRegressor(), LinearRegression(), propensity_estimator=DummyClassifier(strategy="prior"),
+                         n_folds=3, random_state=4, **kw).fit(X, t, y)
+
+    def by_hand(e_of):
+        phi = _dr_phi(X, t, y, 3, 4, e_of)
+        return phi, LinearRegression().fit(X, phi).predict(grid)
+
+    clipped = fit(propensity_clip=0.25)
+    phi_c, want_c = by_hand(lambda tt: min(max(tt.mean(), 0.25), 0.75))
+    assert clipped.predict(grid) == pytest.approx(want_c, rel=1e-9)
+    assert clipped.pseudo_outcome_mean_[1] == pytest.approx(phi_c.mean(), rel=1e-12)
+    unclipped = fit()  # default clip 0.01 leaves the training folds' shares (~0.8) alone
+    _, want_u = by_hand(lambda tt: tt.mean())
+    assert unclipped.predict(grid) == pytest.approx(want_u, rel=1e-9)
+    # the design share of the whole sample (49 / 61) is not the training folds' share
+    _, want_design = by_hand(lambda tt: 49 / 61)
+    assert not np.allclose(want_u, want_design, rtol=1e-6)
+    # the clip is visible: a wrong or missing clip would give the unclipped fit
+    assert not np.allclose(want_c, want_u, rtol=1e-3)
 
 
 def test_dr_learner_summary_by_hand():

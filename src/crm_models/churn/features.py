@@ -31,7 +31,7 @@ from crm_models.churn._input import (
     to_days,
     to_epoch,
 )
-from crm_models.data.timestamps import end_exclusive, is_whole_day, utc_day, utc_naive
+from crm_models.data.timestamps import end_exclusive, is_whole_day, utc_naive
 from crm_models.exceptions import DataContractError
 from crm_models.units import DAYS_PER_WEEK, SECONDS_PER_DAY
 
@@ -199,10 +199,18 @@ def cutoff_bound(cutoff: Any, parameter: str = "cutoff") -> tuple[pd.Timestamp, 
     The bound follows the one rule for end dates (:func:`crm_models.data.timestamps.end_exclusive`): the next
     midnight for a date, the instant just after a cutoff with a time of day. A value that is not a date raises
     ``ConfigurationError`` naming ``parameter``.
+
+    The returned timestamp is a cutoff that gives the same bound again (the backtest passes it back to
+    :func:`make_churn_dataset` and subtracts horizons from it): the day itself for a date whose bound is a UTC
+    midnight; for an aware midnight in a zone off UTC (the whole *local* day, which ends at its next local
+    midnight, e.g. 22:00 UTC for Berlin in summer) no naive-UTC day names that bound, so it is the last
+    microsecond the day includes, an instant (its UTC day, not the day before, is the one it ends in).
     """
     bound = end_exclusive(cutoff, parameter)
     if is_whole_day(cutoff):
-        return utc_day(cutoff), to_epoch(bound)
+        if bound == bound.normalize():
+            return bound - pd.Timedelta(days=1), to_epoch(bound)
+        return bound - pd.Timedelta(1, "us"), to_epoch(bound)
     # an instant: the bound is one nanosecond later, which float epoch seconds (~2e-7 s apart today) cannot
     # hold; half a microsecond keeps the instant itself inside and the next microsecond (the contract's
     # resolution) outside
