@@ -112,23 +112,29 @@ def test_landing_page_compares_with_the_previous_run_in_mlflow(tmp_path) -> None
     assert "\u25b2 +25.0 % vs previous run (800)" in page
 
 
+def _tiny_suite(folder) -> None:
+    """Write ``tiny.yaml``: a suite of one notebook that only sets ``x``."""
+    import nbformat
+
+    cell = new_code_cell("report_as_of = None")
+    cell.metadata["tags"] = ["parameters"]
+    nbformat.write(new_notebook(cells=[cell, new_code_cell("x = 1")],
+                                metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                                         "language": "python"}}), folder / "tiny.ipynb")
+    (folder / "tiny.yaml").write_text(f"name: tiny\nnotebooks:\n  - path: {folder / 'tiny.ipynb'}\n", encoding="utf-8")
+
+
 def test_a_second_run_after_a_killed_one_says_so_and_applies_retention(tmp_path) -> None:
     """Guards against retention being applied to no suite (old run folders were never removed) and against the
     message about a killed run losing that run's id: run 1 publishes; a killed run leaves its lock record and a
     RUNNING MLflow run; run 2 (keep=1) marks that run KILLED, says which run it was, and removes run 1's folder."""
     import io
 
-    import nbformat
     from mlflow.tracking import MlflowClient
 
     from crm_models.reporting.runner import run_suite
 
-    cell = new_code_cell("report_as_of = None")
-    cell.metadata["tags"] = ["parameters"]
-    nbformat.write(new_notebook(cells=[cell, new_code_cell("x = 1")],
-                                metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
-                                                         "language": "python"}}), tmp_path / "tiny.ipynb")
-    (tmp_path / "tiny.yaml").write_text(f"name: tiny\nnotebooks:\n  - path: {tmp_path / 'tiny.ipynb'}\n", encoding="utf-8")
+    _tiny_suite(tmp_path)
     reports, uri = tmp_path / "reports", f"sqlite:///{tmp_path / 'mlflow.db'}"
     first = run_suite(tmp_path / "tiny.yaml", reports_dir=reports, tracking_uri=uri, progress=False,
                       stream=io.StringIO())
@@ -142,3 +148,25 @@ def test_a_second_run_after_a_killed_one_says_so_and_applies_retention(tmp_path)
     assert "the previous run dead-run was killed; marked 1" in out.getvalue()
     assert client.get_run(left).info.status == "KILLED"
     assert sorted(p.name for p in reports.iterdir() if p.is_dir() and not p.name.startswith(".")) == [second.run_id]
+
+
+def test_the_wait_for_a_busy_lock_is_told_on_the_runs_stream(tmp_path, capsys) -> None:
+    """Guards against ``run_suite`` not passing its ``stream`` to the lock (the "waiting" message then went to
+    stderr, where a caller that gave a stream does not look): while another holder keeps the reports folder, a
+    run that may wait 0.2 s says on its stream that it waits, names the lock, and then gives up (no notebook runs).
+    """
+    import io
+
+    import pytest
+
+    from crm_models.reporting.lock import LockBusyError, RunLock
+    from crm_models.reporting.runner import run_suite
+
+    _tiny_suite(tmp_path)
+    reports, out = tmp_path / "reports", io.StringIO()
+    with RunLock(reports, label="other"), pytest.raises(LockBusyError):
+        run_suite(tmp_path / "tiny.yaml", reports_dir=reports, tracking_uri=f"sqlite:///{tmp_path / 'mlflow.db'}",
+                  progress=False, wait=0.2, stream=out)
+    assert "waiting" in out.getvalue() and ".crm-run.lock" in out.getvalue() and "'other'" in out.getvalue()
+    assert "waiting" not in capsys.readouterr().err
+    assert not [p for p in reports.iterdir() if p.is_dir()]
