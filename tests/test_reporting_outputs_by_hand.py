@@ -6,13 +6,34 @@ Expected outputs are written by hand; each test names the mutation class it guar
 
 from __future__ import annotations
 
+import shutil
+
 import pandas as pd
+import pytest
 
 from crm_models.reporting.index import format_delta
 from crm_models.reporting.output_redaction import REMOVED, redact_html_tables, redact_text_tables
 from crm_models.reporting.preflight import check_data_files
 
 TOKEN = "c_abababab"
+
+
+@pytest.fixture(scope="module")
+def _migrated_store(tmp_path_factory):
+    """An MLflow sqlite database with its tables created: the schema migrations take seconds, so the tests below
+    copy this file instead of each building its own (every test still has a store of its own)."""
+    from mlflow.tracking import MlflowClient
+
+    path = tmp_path_factory.mktemp("mlflow-template") / "mlflow.db"
+    MlflowClient(f"sqlite:///{path}").search_experiments()
+    return path
+
+
+@pytest.fixture
+def mlflow_db(tmp_path, _migrated_store):
+    """``tmp_path / "mlflow.db"``: a fresh copy of the migrated store."""
+    shutil.copyfile(_migrated_store, tmp_path / "mlflow.db")
+    return tmp_path / "mlflow.db"
 
 
 def token(value: str) -> str:
@@ -130,7 +151,7 @@ def test_a_corrupt_pq_file_is_named(tmp_path) -> None:
 
 
 # --------------------------------------------------------------------------- models on the landing page
-def test_the_models_of_a_run_say_which_version_is_champion(tmp_path, monkeypatch) -> None:
+def test_the_models_of_a_run_say_which_version_is_champion(tmp_path, monkeypatch, mlflow_db) -> None:
     """Guards against the registry query losing the run id, an inverted "not yet compared" test, and a champion
     flag that is true for any version once a champion exists: v1 (AUC 0.70) is promoted and then beaten by v2
     (0.75); a third, never-compared version v3 of the run falls back to a fresh comparison with the champion."""
@@ -175,9 +196,11 @@ def test_the_models_of_a_run_say_which_version_is_champion(tmp_path, monkeypatch
 
 
 # --------------------------------------------------------------------------- what the runner records
-def _run(folder, notebook_code: str, parameters: str, as_of: str | None = None, suite_parameters: str = "") -> dict:
+def _run(folder, notebook_code: str, parameters: str, as_of: str | None = None, suite_parameters: str = "",
+         store=None) -> dict:
     """Run a one-notebook suite with the ``crm`` command (``suite_parameters``: the YAML mapping of the suite's
-    parameters for it); return its run.json."""
+    parameters for it; ``store``: the folder of the MLflow database, ``folder`` unless given, so that two runs can
+    share one and pay for its creation once); return its run.json."""
     import json
 
     import nbformat
@@ -194,7 +217,7 @@ def _run(folder, notebook_code: str, parameters: str, as_of: str | None = None, 
     (folder / "case.yaml").write_text(f"name: case\nnotebooks:\n  - path: {folder / 'probe.ipynb'}\n{settings}",
                                       encoding="utf-8")
     args = ["run", str(folder / "case.yaml"), "--reports-dir", str(folder / "reports"), "--no-progress",
-            "--tracking-uri", f"sqlite:///{folder / 'mlflow.db'}"]
+            "--tracking-uri", f"sqlite:///{(store or folder) / 'mlflow.db'}"]
     main([*args, "--as-of", as_of] if as_of else args)
     return json.loads(next((folder / "reports").glob("*/run.json")).read_text())
 
@@ -205,7 +228,7 @@ def _mlflow_run(folder, manifest: dict):
     return MlflowClient(f"sqlite:///{folder / 'mlflow.db'}").get_run(manifest["notebooks"][0]["mlflow_run_id"])
 
 
-def test_a_missing_file_and_a_broken_file_are_named_as_different_errors(tmp_path) -> None:
+def test_a_missing_file_and_a_broken_file_are_named_as_different_errors(tmp_path, mlflow_db) -> None:
     """Guards against every pre-flight failure being called a broken file: a file that does not exist is a
     ``DataMissingError``, an empty one a ``DataFileError`` (both exit with 3), and the MLflow run carries the
     error as its ``crm_error`` tag. Also guards the data window's fallback end (the notebook's
@@ -222,13 +245,15 @@ def test_a_missing_file_and_a_broken_file_are_named_as_different_errors(tmp_path
     second = tmp_path / "second"
     second.mkdir()
     broken = _run(second, "x = 1", parameters,
-                  suite_parameters=f"{{data_path: {tmp_path / 'empty.csv'}, report_as_of: 2024-04-30}}")
+                  suite_parameters=f"{{data_path: {tmp_path / 'empty.csv'}, report_as_of: 2024-04-30}}",
+                  store=tmp_path)
     entry = broken["notebooks"][0]
     assert broken["exit_code"] == 3 and entry["error_name"] == "DataFileError"
     assert entry["data_window"] == {"data_end": "2024-04-30"}
+    assert _mlflow_run(tmp_path, broken).data.tags["crm_error"].startswith("DataFileError")
 
 
-def test_the_kernel_is_told_the_report_date_and_the_run_is_timed(tmp_path) -> None:
+def test_the_kernel_is_told_the_report_date_and_the_run_is_timed(tmp_path, mlflow_db) -> None:
     """Guards against ``CRM_REPORT_AS_OF`` being emptied (with ``--as-of 2024-06-30`` the notebook's environment
     carries that date) and against a renamed duration metric on the notebook's MLflow run."""
     probe = tmp_path / "as_of.txt"
@@ -240,7 +265,7 @@ def test_the_kernel_is_told_the_report_date_and_the_run_is_timed(tmp_path) -> No
     assert metrics["crm_duration_seconds"] > 0
 
 
-def test_runs_a_killed_suite_run_left_running_are_marked_killed(tmp_path) -> None:
+def test_runs_a_killed_suite_run_left_running_are_marked_killed(tmp_path, mlflow_db) -> None:
     """Guards against the search for left-over runs losing its experiment (it had no test reaching it): only the
     RUNNING run tagged with the dead suite run is marked KILLED."""
     from mlflow.tracking import MlflowClient
