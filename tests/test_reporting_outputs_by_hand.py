@@ -97,6 +97,17 @@ def test_a_share_that_was_below_minus_one_changes_in_percent_not_points() -> Non
     assert format_delta("kpi_lift", 0.5, -1.0) == ("up", "\u25b2 +150.0 points vs previous run (-100.0 %)")
 
 
+def test_a_kpi_without_a_number_gets_no_arrow() -> None:
+    """Regression (review rev5): a KPI that is NaN now or was NaN before (MLflow stores NaN metrics) was shown
+    as a fall, "\u25bc +nan % vs previous run"; an infinite one as "+inf %" or "+nan %"."""
+    nan, inf = float("nan"), float("inf")
+    for current, previous in ((nan, 5.0), (5.0, nan), (0.2, nan), (inf, 5.0), (inf, inf)):
+        kind, text = format_delta("kpi_churn_rate", current, previous)
+        assert kind == "none" and "nan" not in text and "inf" not in text, (current, previous, text)
+    assert "1,200" in format_delta("kpi_active_customers", nan, 1200.0)[1]
+    assert format_delta("kpi_active_customers", 6.0, 5.0)[0] == "up"
+
+
 # --------------------------------------------------------------------------- pre-flight of data files
 def test_a_complete_tsv_without_a_final_newline_is_not_called_truncated(tmp_path) -> None:
     """Guards against splitting the last line on a different delimiter than the header (every TSV whose last
