@@ -321,3 +321,32 @@ def test_retention_removes_only_the_oldest_runs_of_the_suite(tmp_path) -> None:
     (tmp_path / ".staging-r4").mkdir()
     assert sorted(apply_retention(tmp_path, "a", keep=1)) == ["r1", "r2"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r0", "r3"]
+
+
+def test_the_fingerprint_is_of_the_data_the_notebook_ran_on(tmp_path, mlflow_db) -> None:
+    """Regression (review rev5): the run's ``crm.data_fingerprint`` was computed from the suite file's parameters,
+    so a run given another data file (``crm run --param data_path=...``) recorded the fingerprint of the file
+    it did not read."""
+    import io
+
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    from crm_models.reporting.runner import run_suite
+    from crm_models.tracking.mlflow_helpers import data_fingerprint
+
+    default, used = tmp_path / "default.csv", tmp_path / "used.csv"
+    default.write_text("customer_id,amount\nc1,1\n")
+    used.write_text("customer_id,amount\nc1,2\nc2,3\n")
+    cell = new_code_cell("data_path = ''")
+    cell.metadata["tags"] = ["parameters"]
+    nbformat.write(new_notebook(cells=[cell], metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                                                       "language": "python"}}), tmp_path / "nb.ipynb")
+    (tmp_path / "s.yaml").write_text(f"name: s\nnotebooks:\n  - path: {tmp_path / 'nb.ipynb'}\n"
+                                     f"    parameters: {{data_path: {default}}}\n", encoding="utf-8")
+    uri = f"sqlite:///{mlflow_db}"
+    result = run_suite(tmp_path / "s.yaml", reports_dir=tmp_path / "reports", tracking_uri=uri, progress=False,
+                       parameters={"data_path": str(used)}, stream=io.StringIO())
+    assert result.exit_code == 0, result.notebooks[0].error_message
+    params = _mlflow_run(tmp_path, {"notebooks": [{"mlflow_run_id": result.notebooks[0].mlflow_run_id}]}).data.params
+    assert params["crm.data_fingerprint"] == data_fingerprint(used) != data_fingerprint(default)
