@@ -297,3 +297,16 @@ def test_read_events_takes_the_dayfirst_and_unit_its_errors_ask_for() -> None:
     assert "timestamp_unit" in info.value.rule
     seconds = read_events(events.assign(timestamp=[1718000000, 1718086400]), timestamp_unit="s")
     assert seconds["timestamp"].tolist() == [pd.Timestamp("2024-06-10 06:13:20"), pd.Timestamp("2024-06-11 06:13:20")]
+
+
+def test_a_day_first_date_with_an_offset_is_checked_in_its_own_zone() -> None:
+    """Regression (review rev5): the day/month check compared the month written in the text with the month of
+    the UTC instant, so "01/06/2024 00:30+02:00" (1 June, 31 May 22:30 UTC) was refused as not day-first; a real
+    swap ("13/06/2024 10:00+02:00" with dayfirst=False) must still be refused."""
+    out = read_transactions(tx(["01/06/2024 00:30+02:00", "31/05/2024 23:30-05:00"]), dayfirst=True)
+    assert out["timestamp"].tolist() == [pd.Timestamp("2024-05-31 22:30", tz="UTC"),
+                                         pd.Timestamp("2024-06-01 04:30", tz="UTC")]
+    with pytest.raises(DataContractError) as info:
+        read_transactions(tx(["06/01/2024 00:30+02:00", "13/06/2024 10:00+02:00"]), dayfirst=False)
+    assert info.value.column == "timestamp" and "dayfirst=False" in info.value.rule
+    assert info.value.examples["timestamp"].tolist() == ["13/06/2024 10:00+02:00"]
