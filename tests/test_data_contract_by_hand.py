@@ -12,7 +12,13 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from crm_models.data import read_experiment, read_order_lines, read_touchpoints, read_transactions
+from crm_models.data import (
+    read_events,
+    read_experiment,
+    read_order_lines,
+    read_touchpoints,
+    read_transactions,
+)
 from crm_models.exceptions import DataContractError
 
 
@@ -258,3 +264,49 @@ def test_dayfirst_reads_each_row_by_its_own_form_under_a_repeated_index() -> Non
     out = read_transactions(frame, dayfirst=True)
     assert out["timestamp"].tolist() == [pd.Timestamp("2024-06-02"), pd.Timestamp("2024-06-03"),
                                          pd.Timestamp("2024-06-04")]
+
+
+# --------------------------------------------------------------------------- regression: every reader takes the keywords its errors name
+def test_read_order_lines_takes_the_dayfirst_its_error_asks_for() -> None:
+    """Regression (review rev5): ``read_order_lines`` refused "02/06/2024" with "Pass dayfirst=True or
+    dayfirst=False" but had no ``dayfirst`` (a TypeError when the user did as told) and no ``timestamp_unit``."""
+    lines = pd.DataFrame({"order_id": ["o1", "o2"], "customer_id": ["c1", "c2"],
+                          "timestamp": ["02/06/2024", "13/06/2024"], "product_id": ["p1", "p2"],
+                          "quantity": [1, 2], "amount": [3.5, 4.0]})
+    with pytest.raises(DataContractError) as info:
+        read_order_lines(lines)
+    assert "dayfirst" in str(info.value)
+    out = read_order_lines(lines, dayfirst=True)
+    assert out["timestamp"].tolist() == [pd.Timestamp("2024-06-02"), pd.Timestamp("2024-06-13")]
+    seconds = read_order_lines(lines.assign(timestamp=[1718000000, 1718086400]), timestamp_unit="s")
+    assert seconds["timestamp"].dt.strftime("%Y-%m-%d").tolist() == ["2024-06-10", "2024-06-11"]
+
+
+def test_read_events_takes_the_dayfirst_and_unit_its_errors_ask_for() -> None:
+    """Regression (review rev5): ``read_events`` says its parameters are those of ``read_transactions`` and its
+    errors ask for ``dayfirst`` / ``timestamp_unit``, but it took neither."""
+    events = pd.DataFrame({"customer_id": ["a", "b"], "event": ["view", "buy"],
+                           "timestamp": ["02/06/2024 10:00", "13/06/2024 11:30"]})
+    with pytest.raises(DataContractError) as info:
+        read_events(events)
+    assert "dayfirst" in str(info.value)
+    out = read_events(events, dayfirst=True)
+    assert out["timestamp"].tolist() == [pd.Timestamp("2024-06-02 10:00"), pd.Timestamp("2024-06-13 11:30")]
+    with pytest.raises(DataContractError) as info:
+        read_events(events.assign(timestamp=[1718000000, 1718086400]))
+    assert "timestamp_unit" in info.value.rule
+    seconds = read_events(events.assign(timestamp=[1718000000, 1718086400]), timestamp_unit="s")
+    assert seconds["timestamp"].tolist() == [pd.Timestamp("2024-06-10 06:13:20"), pd.Timestamp("2024-06-11 06:13:20")]
+
+
+def test_a_day_first_date_with_an_offset_is_checked_in_its_own_zone() -> None:
+    """Regression (review rev5): the day/month check compared the month written in the text with the month of
+    the UTC instant, so "01/06/2024 00:30+02:00" (1 June, 31 May 22:30 UTC) was refused as not day-first; a real
+    swap ("13/06/2024 10:00+02:00" with dayfirst=False) must still be refused."""
+    out = read_transactions(tx(["01/06/2024 00:30+02:00", "31/05/2024 23:30-05:00"]), dayfirst=True)
+    assert out["timestamp"].tolist() == [pd.Timestamp("2024-05-31 22:30", tz="UTC"),
+                                         pd.Timestamp("2024-06-01 04:30", tz="UTC")]
+    with pytest.raises(DataContractError) as info:
+        read_transactions(tx(["06/01/2024 00:30+02:00", "13/06/2024 10:00+02:00"]), dayfirst=False)
+    assert info.value.column == "timestamp" and "dayfirst=False" in info.value.rule
+    assert info.value.examples["timestamp"].tolist() == ["13/06/2024 10:00+02:00"]

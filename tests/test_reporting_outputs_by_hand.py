@@ -6,13 +6,34 @@ Expected outputs are written by hand; each test names the mutation class it guar
 
 from __future__ import annotations
 
+import shutil
+
 import pandas as pd
+import pytest
 
 from crm_models.reporting.index import format_delta
 from crm_models.reporting.output_redaction import REMOVED, redact_html_tables, redact_text_tables
 from crm_models.reporting.preflight import check_data_files
 
 TOKEN = "c_abababab"
+
+
+@pytest.fixture(scope="module")
+def _migrated_store(tmp_path_factory):
+    """An MLflow sqlite database with its tables created: the schema migrations take seconds, so the tests below
+    copy this file instead of each building its own (every test still has a store of its own)."""
+    from mlflow.tracking import MlflowClient
+
+    path = tmp_path_factory.mktemp("mlflow-template") / "mlflow.db"
+    MlflowClient(f"sqlite:///{path}").search_experiments()
+    return path
+
+
+@pytest.fixture
+def mlflow_db(tmp_path, _migrated_store):
+    """``tmp_path / "mlflow.db"``: a fresh copy of the migrated store."""
+    shutil.copyfile(_migrated_store, tmp_path / "mlflow.db")
+    return tmp_path / "mlflow.db"
 
 
 def token(value: str) -> str:
@@ -76,6 +97,17 @@ def test_a_share_that_was_below_minus_one_changes_in_percent_not_points() -> Non
     assert format_delta("kpi_lift", 0.5, -1.0) == ("up", "\u25b2 +150.0 points vs previous run (-100.0 %)")
 
 
+def test_a_kpi_without_a_number_gets_no_arrow() -> None:
+    """Regression (review rev5): a KPI that is NaN now or was NaN before (MLflow stores NaN metrics) was shown
+    as a fall, "\u25bc +nan % vs previous run"; an infinite one as "+inf %" or "+nan %"."""
+    nan, inf = float("nan"), float("inf")
+    for current, previous in ((nan, 5.0), (5.0, nan), (0.2, nan), (inf, 5.0), (inf, inf)):
+        kind, text = format_delta("kpi_churn_rate", current, previous)
+        assert kind == "none" and "nan" not in text and "inf" not in text, (current, previous, text)
+    assert "1,200" in format_delta("kpi_active_customers", nan, 1200.0)[1]
+    assert format_delta("kpi_active_customers", 6.0, 5.0)[0] == "up"
+
+
 # --------------------------------------------------------------------------- pre-flight of data files
 def test_a_complete_tsv_without_a_final_newline_is_not_called_truncated(tmp_path) -> None:
     """Guards against splitting the last line on a different delimiter than the header (every TSV whose last
@@ -130,7 +162,7 @@ def test_a_corrupt_pq_file_is_named(tmp_path) -> None:
 
 
 # --------------------------------------------------------------------------- models on the landing page
-def test_the_models_of_a_run_say_which_version_is_champion(tmp_path, monkeypatch) -> None:
+def test_the_models_of_a_run_say_which_version_is_champion(tmp_path, monkeypatch, mlflow_db) -> None:
     """Guards against the registry query losing the run id, an inverted "not yet compared" test, and a champion
     flag that is true for any version once a champion exists: v1 (AUC 0.70) is promoted and then beaten by v2
     (0.75); a third, never-compared version v3 of the run falls back to a fresh comparison with the champion."""
@@ -175,9 +207,11 @@ def test_the_models_of_a_run_say_which_version_is_champion(tmp_path, monkeypatch
 
 
 # --------------------------------------------------------------------------- what the runner records
-def _run(folder, notebook_code: str, parameters: str, as_of: str | None = None, suite_parameters: str = "") -> dict:
+def _run(folder, notebook_code: str, parameters: str, as_of: str | None = None, suite_parameters: str = "",
+         store=None) -> dict:
     """Run a one-notebook suite with the ``crm`` command (``suite_parameters``: the YAML mapping of the suite's
-    parameters for it); return its run.json."""
+    parameters for it; ``store``: the folder of the MLflow database, ``folder`` unless given, so that two runs can
+    share one and pay for its creation once); return its run.json."""
     import json
 
     import nbformat
@@ -194,7 +228,7 @@ def _run(folder, notebook_code: str, parameters: str, as_of: str | None = None, 
     (folder / "case.yaml").write_text(f"name: case\nnotebooks:\n  - path: {folder / 'probe.ipynb'}\n{settings}",
                                       encoding="utf-8")
     args = ["run", str(folder / "case.yaml"), "--reports-dir", str(folder / "reports"), "--no-progress",
-            "--tracking-uri", f"sqlite:///{folder / 'mlflow.db'}"]
+            "--tracking-uri", f"sqlite:///{(store or folder) / 'mlflow.db'}"]
     main([*args, "--as-of", as_of] if as_of else args)
     return json.loads(next((folder / "reports").glob("*/run.json")).read_text())
 
@@ -205,7 +239,7 @@ def _mlflow_run(folder, manifest: dict):
     return MlflowClient(f"sqlite:///{folder / 'mlflow.db'}").get_run(manifest["notebooks"][0]["mlflow_run_id"])
 
 
-def test_a_missing_file_and_a_broken_file_are_named_as_different_errors(tmp_path) -> None:
+def test_a_missing_file_and_a_broken_file_are_named_as_different_errors(tmp_path, mlflow_db) -> None:
     """Guards against every pre-flight failure being called a broken file: a file that does not exist is a
     ``DataMissingError``, an empty one a ``DataFileError`` (both exit with 3), and the MLflow run carries the
     error as its ``crm_error`` tag. Also guards the data window's fallback end (the notebook's
@@ -222,13 +256,15 @@ def test_a_missing_file_and_a_broken_file_are_named_as_different_errors(tmp_path
     second = tmp_path / "second"
     second.mkdir()
     broken = _run(second, "x = 1", parameters,
-                  suite_parameters=f"{{data_path: {tmp_path / 'empty.csv'}, report_as_of: 2024-04-30}}")
+                  suite_parameters=f"{{data_path: {tmp_path / 'empty.csv'}, report_as_of: 2024-04-30}}",
+                  store=tmp_path)
     entry = broken["notebooks"][0]
     assert broken["exit_code"] == 3 and entry["error_name"] == "DataFileError"
     assert entry["data_window"] == {"data_end": "2024-04-30"}
+    assert _mlflow_run(tmp_path, broken).data.tags["crm_error"].startswith("DataFileError")
 
 
-def test_the_kernel_is_told_the_report_date_and_the_run_is_timed(tmp_path) -> None:
+def test_the_kernel_is_told_the_report_date_and_the_run_is_timed(tmp_path, mlflow_db) -> None:
     """Guards against ``CRM_REPORT_AS_OF`` being emptied (with ``--as-of 2024-06-30`` the notebook's environment
     carries that date) and against a renamed duration metric on the notebook's MLflow run."""
     probe = tmp_path / "as_of.txt"
@@ -240,7 +276,7 @@ def test_the_kernel_is_told_the_report_date_and_the_run_is_timed(tmp_path) -> No
     assert metrics["crm_duration_seconds"] > 0
 
 
-def test_runs_a_killed_suite_run_left_running_are_marked_killed(tmp_path) -> None:
+def test_runs_a_killed_suite_run_left_running_are_marked_killed(tmp_path, mlflow_db) -> None:
     """Guards against the search for left-over runs losing its experiment (it had no test reaching it): only the
     RUNNING run tagged with the dead suite run is marked KILLED."""
     from mlflow.tracking import MlflowClient
@@ -285,3 +321,32 @@ def test_retention_removes_only_the_oldest_runs_of_the_suite(tmp_path) -> None:
     (tmp_path / ".staging-r4").mkdir()
     assert sorted(apply_retention(tmp_path, "a", keep=1)) == ["r1", "r2"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r0", "r3"]
+
+
+def test_the_fingerprint_is_of_the_data_the_notebook_ran_on(tmp_path, mlflow_db) -> None:
+    """Regression (review rev5): the run's ``crm.data_fingerprint`` was computed from the suite file's parameters,
+    so a run given another data file (``crm run --param data_path=...``) recorded the fingerprint of the file
+    it did not read."""
+    import io
+
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    from crm_models.reporting.runner import run_suite
+    from crm_models.tracking.mlflow_helpers import data_fingerprint
+
+    default, used = tmp_path / "default.csv", tmp_path / "used.csv"
+    default.write_text("customer_id,amount\nc1,1\n")
+    used.write_text("customer_id,amount\nc1,2\nc2,3\n")
+    cell = new_code_cell("data_path = ''")
+    cell.metadata["tags"] = ["parameters"]
+    nbformat.write(new_notebook(cells=[cell], metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                                                       "language": "python"}}), tmp_path / "nb.ipynb")
+    (tmp_path / "s.yaml").write_text(f"name: s\nnotebooks:\n  - path: {tmp_path / 'nb.ipynb'}\n"
+                                     f"    parameters: {{data_path: {default}}}\n", encoding="utf-8")
+    uri = f"sqlite:///{mlflow_db}"
+    result = run_suite(tmp_path / "s.yaml", reports_dir=tmp_path / "reports", tracking_uri=uri, progress=False,
+                       parameters={"data_path": str(used)}, stream=io.StringIO())
+    assert result.exit_code == 0, result.notebooks[0].error_message
+    params = _mlflow_run(tmp_path, {"notebooks": [{"mlflow_run_id": result.notebooks[0].mlflow_run_id}]}).data.params
+    assert params["crm.data_fingerprint"] == data_fingerprint(used) != data_fingerprint(default)

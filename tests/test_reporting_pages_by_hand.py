@@ -7,12 +7,32 @@ Each test names the mutation class it guards against.
 from __future__ import annotations
 
 import json
+import shutil
 
+import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from crm_models.reporting.index import write_index, write_run_page
 
 OLD, NEW = "20240101-000000-weekly", "20240108-000000-weekly"
+
+
+@pytest.fixture(scope="module")
+def _migrated_store(tmp_path_factory):
+    """An MLflow sqlite database with its tables created: the schema migrations take seconds, so the tests below
+    copy this file instead of each building its own (every test still has a store of its own)."""
+    from mlflow.tracking import MlflowClient
+
+    path = tmp_path_factory.mktemp("mlflow-template") / "mlflow.db"
+    MlflowClient(f"sqlite:///{path}").search_experiments()
+    return path
+
+
+@pytest.fixture
+def mlflow_db(tmp_path, _migrated_store):
+    """``tmp_path / "mlflow.db"``: a fresh copy of the migrated store."""
+    shutil.copyfile(_migrated_store, tmp_path / "mlflow.db")
+    return tmp_path / "mlflow.db"
 
 
 def _notebook(name: str, status: str, kpis: dict) -> dict:
@@ -90,7 +110,7 @@ def test_papermill_error_markers_are_left_out_of_the_report() -> None:
     assert "MARKER-TEXT" not in html and "Kept prose here." in html
 
 
-def test_landing_page_compares_with_the_previous_run_in_mlflow(tmp_path) -> None:
+def test_landing_page_compares_with_the_previous_run_in_mlflow(tmp_path, mlflow_db) -> None:
     """Guards against the MLflow look-up losing the notebook name (it then failed and fell back to the manifests
     on disk) or the experiment (it then searched the default one and found nothing): MLflow holds 800 for the
     previous run while its manifest on disk says 900, so the change must read +25.0 % against 800."""
@@ -112,26 +132,35 @@ def test_landing_page_compares_with_the_previous_run_in_mlflow(tmp_path) -> None
     assert "\u25b2 +25.0 % vs previous run (800)" in page
 
 
-def test_a_second_run_after_a_killed_one_says_so_and_applies_retention(tmp_path) -> None:
+def _tiny_suite(folder) -> None:
+    """Write ``tiny.yaml``: a suite of one notebook whose data file does not exist, so that a run records and
+    publishes it (a DataMissingError, exit code 3) without the cost of starting a kernel."""
+    import nbformat
+
+    cell = new_code_cell("report_as_of = None\ndata_path = ''")
+    cell.metadata["tags"] = ["parameters"]
+    nbformat.write(new_notebook(cells=[cell, new_code_cell("x = 1")],
+                                metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                                         "language": "python"}}), folder / "tiny.ipynb")
+    (folder / "tiny.yaml").write_text(f"name: tiny\nnotebooks:\n  - path: {folder / 'tiny.ipynb'}\n"
+                                      f"    parameters: {{data_path: {folder / 'nowhere.csv'}}}\n", encoding="utf-8")
+
+
+def test_a_second_run_after_a_killed_one_says_so_and_applies_retention(tmp_path, mlflow_db) -> None:
     """Guards against retention being applied to no suite (old run folders were never removed) and against the
     message about a killed run losing that run's id: run 1 publishes; a killed run leaves its lock record and a
     RUNNING MLflow run; run 2 (keep=1) marks that run KILLED, says which run it was, and removes run 1's folder."""
     import io
 
-    import nbformat
     from mlflow.tracking import MlflowClient
 
     from crm_models.reporting.runner import run_suite
 
-    cell = new_code_cell("report_as_of = None")
-    cell.metadata["tags"] = ["parameters"]
-    nbformat.write(new_notebook(cells=[cell, new_code_cell("x = 1")],
-                                metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
-                                                         "language": "python"}}), tmp_path / "tiny.ipynb")
-    (tmp_path / "tiny.yaml").write_text(f"name: tiny\nnotebooks:\n  - path: {tmp_path / 'tiny.ipynb'}\n", encoding="utf-8")
+    _tiny_suite(tmp_path)
     reports, uri = tmp_path / "reports", f"sqlite:///{tmp_path / 'mlflow.db'}"
     first = run_suite(tmp_path / "tiny.yaml", reports_dir=reports, tracking_uri=uri, progress=False,
                       stream=io.StringIO())
+    assert first.exit_code == 3  # the data file is missing: nothing started a kernel
     client = MlflowClient(uri)
     experiment = client.get_run(first.notebooks[0].mlflow_run_id).info.experiment_id
     left = client.create_run(experiment, tags={"crm_suite_run": "dead-run"}).info.run_id
@@ -142,3 +171,23 @@ def test_a_second_run_after_a_killed_one_says_so_and_applies_retention(tmp_path)
     assert "the previous run dead-run was killed; marked 1" in out.getvalue()
     assert client.get_run(left).info.status == "KILLED"
     assert sorted(p.name for p in reports.iterdir() if p.is_dir() and not p.name.startswith(".")) == [second.run_id]
+
+
+def test_the_wait_for_a_busy_lock_is_told_on_the_runs_stream(tmp_path, capsys) -> None:
+    """Guards against ``run_suite`` not passing its ``stream`` to the lock (the "waiting" message then went to
+    stderr, where a caller that gave a stream does not look): while another holder keeps the reports folder, a
+    run that may wait 0.2 s says on its stream that it waits, names the lock, and then gives up (no notebook runs).
+    """
+    import io
+
+    from crm_models.reporting.lock import LockBusyError, RunLock
+    from crm_models.reporting.runner import run_suite
+
+    _tiny_suite(tmp_path)
+    reports, out = tmp_path / "reports", io.StringIO()
+    with RunLock(reports, label="other"), pytest.raises(LockBusyError):
+        run_suite(tmp_path / "tiny.yaml", reports_dir=reports, tracking_uri=f"sqlite:///{tmp_path / 'mlflow.db'}",
+                  progress=False, wait=0.2, stream=out)
+    assert "waiting" in out.getvalue() and ".crm-run.lock" in out.getvalue() and "'other'" in out.getvalue()
+    assert "waiting" not in capsys.readouterr().err
+    assert not [p for p in reports.iterdir() if p.is_dir()]

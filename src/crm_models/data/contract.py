@@ -145,6 +145,7 @@ TIMESTAMP_UNITS = ("s", "ms", "us", "ns")
 # Numbers written as text ("1718000000", "20240102"): never guessed as dates.
 _NUMBER_PATTERN = re.compile(r"^\s*[+-]?\d+(?:\.\d*)?\s*$")
 # A date that starts with two small numbers ("02/06/2024", "2.6.24", "13-06-2024"): day-first or month-first?
+_ZONE_SUFFIX = re.compile(r"\s*(?:Z|UTC|[+-]\d{2}(?::?\d{2})?)\s*$", re.IGNORECASE)  # the offset of _OFFSET_PATTERN
 _DAY_MONTH_PATTERN = re.compile(r"^\s*(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2,4})(?!\d)")
 
 
@@ -272,14 +273,22 @@ def _check_day_month(frame: pd.DataFrame, column: str, dayfirst: bool | None) ->
 def _wrong_day_month(raw: pd.Series, parsed: pd.Series, dayfirst: bool) -> pd.Series:
     """Rows whose parsed month is not the number ``dayfirst`` says is the month (e.g. "13/06/2024" with
     ``dayfirst=False``, which a lenient parser would silently swap)."""
-    fields = raw.astype("string").str.extract(_DAY_MONTH_PATTERN)
+    text = raw.astype("string")
+    fields = text.str.extract(_DAY_MONTH_PATTERN)
     matched = fields[0].notna() & parsed.notna()
     if not matched.any():
         return pd.Series(False, index=raw.index)
     month_field = fields[1] if dayfirst else fields[0]
-    expected = pd.to_numeric(month_field.where(matched), errors="coerce")
-    months = parsed.dt.month
-    return matched & (expected != months)
+    expected = pd.to_numeric(month_field.where(matched), errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    months = parsed.dt.month.to_numpy(dtype=float, na_value=np.nan)
+    aware = (matched & text.str.contains(_OFFSET_PATTERN, na=False)).to_numpy(dtype=bool)
+    if aware.any():
+        # The month as written is that of the wall time before the offset, not of the UTC instant
+        # ("01/06/2024 00:30+02:00" is 31 May in UTC): parse those rows again without their offset.
+        wall = text[aware].reset_index(drop=True).str.replace(_ZONE_SUFFIX, "", regex=True)
+        local = _to_datetime(wall, {"errors": "coerce", "dayfirst": dayfirst})
+        months[aware] = local.dt.month.to_numpy(dtype=float, na_value=np.nan)
+    return pd.Series(matched.to_numpy(dtype=bool) & (expected != months), index=raw.index)
 
 
 def _parse_timestamps(frame: pd.DataFrame, column: str, timestamp_format: str | None,

@@ -44,6 +44,8 @@ def read_events(
     *,
     columns: Mapping[str, str] | None = None,
     timestamp_format: str | None = None,
+    timestamp_unit: str | None = None,
+    dayfirst: bool | None = None,
     csv_options: Mapping[str, Any] | None = None,
 ) -> Any:
     """Read web/app events into the canonical table ``customer_id, event, timestamp [, session_id, device]``.
@@ -59,7 +61,7 @@ def read_events(
         checked on its own backend (the ``event`` column must be a string there).
     """
     table = read_table(source, EVENTS, columns=columns, timestamp_format=timestamp_format,
-                       csv_options=csv_options)
+                       timestamp_unit=timestamp_unit, dayfirst=dayfirst, csv_options=csv_options)
     if isinstance(table, pd.DataFrame):
         event = table["event"].astype("string").str.strip()
         table["event"] = event.mask(event == "", pd.NA)

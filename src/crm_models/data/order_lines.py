@@ -46,6 +46,8 @@ def read_order_lines(
     *,
     columns: Mapping[str, str] | None = None,
     timestamp_format: str | None = None,
+    timestamp_unit: str | None = None,
+    dayfirst: bool | None = None,
     csv_options: Mapping[str, Any] | None = None,
 ) -> Any:
     """Read order lines into the canonical ``order_lines`` table.
@@ -60,6 +62,9 @@ def read_order_lines(
         "product_id": "StockCode"}``.
     timestamp_format
         An explicit ``strftime`` format for the timestamp column.
+    timestamp_unit, dayfirst, csv_options
+        As in :func:`crm_models.data.read_transactions` (numbers as dates need a unit; dates like
+        ``"02/06/2024"`` need ``dayfirst``).
 
     Returns
     -------
@@ -74,7 +79,7 @@ def read_order_lines(
         the message names the column, the rule and example rows.
     """
     return read_table(source, ORDER_LINES, columns=columns, timestamp_format=timestamp_format,
-                      csv_options=csv_options)
+                      timestamp_unit=timestamp_unit, dayfirst=dayfirst, csv_options=csv_options)
 
 
 def clean_order_lines(

@@ -93,6 +93,10 @@ def format_delta(name: str, current: Any, previous: Any) -> tuple[str, str]:
         now, before = float(current), float(previous)
     except (TypeError, ValueError):
         return "none", ""
+    if not math.isfinite(before):  # NaN or infinite: no arrow, no "+nan %"
+        return "none", "no number in the previous run to compare"
+    if not math.isfinite(now):
+        return "none", f"no number to compare (previous run: {format_value(name, before)})"
     diff = now - before
     if diff == 0:
         return "flat", "= unchanged since the previous run"

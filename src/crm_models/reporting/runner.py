@@ -181,12 +181,13 @@ def _fingerprint(paths: Sequence[Path]) -> str:
     return digest.hexdigest()
 
 
-def _data_paths(spec: NotebookSpec) -> list[Path]:
-    """Listed data paths, else parameters that name existing files or folders (absolute paths)."""
+def _data_paths(spec: NotebookSpec, parameters: Mapping[str, Any] | None = None) -> list[Path]:
+    """Listed data paths, else parameters that name existing files or folders (absolute paths); ``parameters``:
+    the ones the notebook runs with (the suite's, with the run's overrides), ``spec.parameters`` by default."""
     if spec.data:
         return list(spec.data)
     found = []
-    for value in spec.parameters.values():
+    for value in (spec.parameters if parameters is None else parameters).values():
         if isinstance(value, str) and os.path.isabs(value) and Path(value).exists() and Path(value).suffix:
             found.append(Path(value))
     return found
@@ -345,7 +346,7 @@ def _run_one(
         error_message = ("data not found: " if missing else "bad data file: ") + "; ".join(map(str, problems))
     else:
         try:
-            fingerprint = _fingerprint(_data_paths(spec))
+            fingerprint = _fingerprint(_data_paths(spec, parameters))
         except OSError as exc:
             error_name, error_message = "DataMissingError", f"cannot read the data: {exc}"
     _log_params(
