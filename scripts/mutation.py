@@ -104,7 +104,9 @@ def prepare(family: str, tests: list[str], fresh: bool, suffix: str = "", rescop
     shutil.copytree(ROOT / "src", work / "src", dirs_exist_ok=True,
                     ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
     (work / "tests").mkdir(exist_ok=True)
-    for f in ["tests/conftest.py", *tests]:
+    helpers = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "tests").glob("*.py")
+                     if not p.name.startswith("test_") and p.name != "conftest.py")  # modules tests import
+    for f in ["tests/conftest.py", *helpers, *tests]:
         shutil.copy2(ROOT / f, work / f)
         if rescope_fixtures and f != "tests/conftest.py":  # conftest's session fixtures set up, they test nothing
             (work / f).write_text(function_scoped((ROOT / f).read_text()))

@@ -116,3 +116,23 @@ def spark_table(spark):
         return ibis.pyspark.connect(spark).table(name)
 
     return to_spark_table
+
+
+@pytest.fixture(scope="session")
+def _migrated_mlflow_store(tmp_path_factory):
+    """An MLflow sqlite database with its tables created: the schema migrations take seconds, so tests copy this
+    file (``mlflow_db``) instead of each building its own."""
+    from mlflow.tracking import MlflowClient
+
+    path = tmp_path_factory.mktemp("mlflow-template") / "mlflow.db"
+    MlflowClient(f"sqlite:///{path}").search_experiments()
+    return path
+
+
+@pytest.fixture
+def mlflow_db(tmp_path, _migrated_mlflow_store):
+    """``tmp_path / "mlflow.db"``: a fresh copy of a migrated MLflow store, one per test."""
+    import shutil
+
+    shutil.copyfile(_migrated_mlflow_store, tmp_path / "mlflow.db")
+    return tmp_path / "mlflow.db"

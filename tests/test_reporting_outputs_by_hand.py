@@ -6,34 +6,13 @@ Expected outputs are written by hand; each test names the mutation class it guar
 
 from __future__ import annotations
 
-import shutil
-
 import pandas as pd
-import pytest
 
 from crm_models.reporting.index import format_delta
 from crm_models.reporting.output_redaction import REMOVED, redact_html_tables, redact_text_tables
 from crm_models.reporting.preflight import check_data_files
 
 TOKEN = "c_abababab"
-
-
-@pytest.fixture(scope="module")
-def _migrated_store(tmp_path_factory):
-    """An MLflow sqlite database with its tables created: the schema migrations take seconds, so the tests below
-    copy this file instead of each building its own (every test still has a store of its own)."""
-    from mlflow.tracking import MlflowClient
-
-    path = tmp_path_factory.mktemp("mlflow-template") / "mlflow.db"
-    MlflowClient(f"sqlite:///{path}").search_experiments()
-    return path
-
-
-@pytest.fixture
-def mlflow_db(tmp_path, _migrated_store):
-    """``tmp_path / "mlflow.db"``: a fresh copy of the migrated store."""
-    shutil.copyfile(_migrated_store, tmp_path / "mlflow.db")
-    return tmp_path / "mlflow.db"
 
 
 def token(value: str) -> str:

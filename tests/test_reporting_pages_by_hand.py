@@ -7,7 +7,6 @@ Each test names the mutation class it guards against.
 from __future__ import annotations
 
 import json
-import shutil
 
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
@@ -15,24 +14,6 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 from crm_models.reporting.index import write_index, write_run_page
 
 OLD, NEW = "20240101-000000-weekly", "20240108-000000-weekly"
-
-
-@pytest.fixture(scope="module")
-def _migrated_store(tmp_path_factory):
-    """An MLflow sqlite database with its tables created: the schema migrations take seconds, so the tests below
-    copy this file instead of each building its own (every test still has a store of its own)."""
-    from mlflow.tracking import MlflowClient
-
-    path = tmp_path_factory.mktemp("mlflow-template") / "mlflow.db"
-    MlflowClient(f"sqlite:///{path}").search_experiments()
-    return path
-
-
-@pytest.fixture
-def mlflow_db(tmp_path, _migrated_store):
-    """``tmp_path / "mlflow.db"``: a fresh copy of the migrated store."""
-    shutil.copyfile(_migrated_store, tmp_path / "mlflow.db")
-    return tmp_path / "mlflow.db"
 
 
 def _notebook(name: str, status: str, kpis: dict) -> dict:

@@ -13,30 +13,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.dummy import DummyRegressor
 from sklearn.model_selection import StratifiedKFold
 
 from crm_models.uplift import DRLearner
 from crm_models.uplift._base import default_estimator
-
-
-class _ConstantProba(ClassifierMixin, BaseEstimator):
-    """A propensity model that says ``P(treated | x) = p`` for everybody."""
-
-    def __init__(self, p: float = 0.5) -> None:
-        self.p = p
-
-    def fit(self, X, y):
-        self.classes_ = np.array([0, 1])
-        return self
-
-    def predict_proba(self, X):
-        return np.column_stack([np.full(len(X), 1 - self.p), np.full(len(X), self.p)])
-
-
-def _zero() -> DummyRegressor:
-    return DummyRegressor(strategy="constant", constant=0.0)
+from uplift_stubs import ConstantProba, zero_regressor
 
 
 def _data(seed: int = 1):
@@ -56,7 +38,7 @@ def _phi(t, y, e):
 def test_an_estimated_propensity_is_clipped_at_both_ends(p, clip, e) -> None:
     """Guards ``np.clip(e, clip, 1 - clip)`` with either bound dropped or moved (``1 + clip``, ``2 - clip``)."""
     X, t, y = _data()
-    model = DRLearner(_zero(), _zero(), propensity_estimator=_ConstantProba(p), propensity_clip=clip).fit(X, t, y)
+    model = DRLearner(zero_regressor(), zero_regressor(), propensity_estimator=ConstantProba(p), propensity_clip=clip).fit(X, t, y)
     phi = _phi(t, y, e)
     assert model.pseudo_outcome_mean_[1] == pytest.approx(phi.mean(), rel=1e-12)
     assert model.pseudo_outcome_se_[1] == pytest.approx(phi.std(ddof=1) / np.sqrt(50), rel=1e-12)
@@ -67,7 +49,7 @@ def test_the_default_clip_is_one_percent() -> None:
     propensity of 0.9999 is used as 0.99."""
     X, t, y = _data()
     assert DRLearner().propensity_clip == 0.01
-    model = DRLearner(_zero(), _zero(), propensity_estimator=_ConstantProba(0.9999)).fit(X, t, y)
+    model = DRLearner(zero_regressor(), zero_regressor(), propensity_estimator=ConstantProba(0.9999)).fit(X, t, y)
     assert model.pseudo_outcome_mean_[1] == pytest.approx(_phi(t, y, 0.99).mean(), rel=1e-12)
 
 
@@ -75,7 +57,7 @@ def test_the_given_effect_estimator_fits_the_pseudo_outcome() -> None:
     """Guards ``regressor_like(self.effect_estimator, ...)`` -> ``regressor_like(None, ...)`` (the outcome model's
     clone would then fit the effects): an effect model that always says 7 makes every prediction 7."""
     X, t, y = _data()
-    model = DRLearner(_zero(), DummyRegressor(strategy="constant", constant=7.0)).fit(X, t, y)
+    model = DRLearner(zero_regressor(), DummyRegressor(strategy="constant", constant=7.0)).fit(X, t, y)
     np.testing.assert_array_equal(model.predict(X[:4]), np.full(4, 7.0))
 
 
@@ -90,7 +72,7 @@ def test_the_default_outcome_models_of_a_binary_outcome_are_classifiers() -> Non
     X = rng.normal(size=(n, 2))
     t = (rng.random(n) < 0.5).astype(int)
     y = (rng.random(n) < 1 / (1 + np.exp(-(1.5 * X[:, 0] + 0.5 * t)))).astype(int)
-    model = DRLearner(effect_estimator=_zero(), n_folds=2).fit(X, t, y)
+    model = DRLearner(effect_estimator=zero_regressor(), n_folds=2).fit(X, t, y)
     e = t.mean()
     phi = np.empty(n)
     for train, test in StratifiedKFold(2, shuffle=True, random_state=0).split(X, t):

@@ -11,30 +11,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.dummy import DummyRegressor
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 
 from crm_models.uplift import XLearner
-
-
-class _ConstantProba(ClassifierMixin, BaseEstimator):
-    """A propensity model that says ``P(arm | x) = p`` for everybody."""
-
-    def __init__(self, p: float = 0.5) -> None:
-        self.p = p
-
-    def fit(self, X, y):
-        self.classes_ = np.array([0, 1])
-        return self
-
-    def predict_proba(self, X):
-        return np.column_stack([np.full(len(X), 1 - self.p), np.full(len(X), self.p)])
-
-
-def _zero() -> DummyRegressor:
-    return DummyRegressor(strategy="constant", constant=0.0)
+from uplift_stubs import ConstantProba, zero_regressor
 
 
 def _data(seed: int = 2, n: int = 60):
@@ -50,7 +32,7 @@ def test_an_estimated_propensity_is_clipped_at_both_ends(p, g) -> None:
     """Guards ``np.clip(g, clip, 1 - clip)`` with the lower bound dropped (``None``): a propensity of 0.001 is used
     as 0.1 with clip 0.1, and 0.999 as 0.9."""
     X, t, y = _data()
-    model = XLearner(_zero(), DummyRegressor(), propensity_estimator=_ConstantProba(p), propensity_clip=0.1)
+    model = XLearner(zero_regressor(), DummyRegressor(), propensity_estimator=ConstantProba(p), propensity_clip=0.1)
     model.fit(X, t, y)
     expected = g * -y[t == 0].mean() + (1 - g) * y[t == 1].mean()
     assert model.predict(X[:3]) == pytest.approx(np.full(3, expected), rel=1e-12)
@@ -61,7 +43,7 @@ def test_the_propensity_model_learns_from_the_features() -> None:
     ``DummyClassifier``, cannot tell): the fitted model is a logistic regression of the arm indicator on X over
     the arm and control units, and its clipped probabilities weigh the effect models."""
     X, t, y = _data(n=200)
-    model = XLearner(_zero(), DummyRegressor(), propensity_estimator=LogisticRegression(), propensity_clip=0.01)
+    model = XLearner(zero_regressor(), DummyRegressor(), propensity_estimator=LogisticRegression(), propensity_clip=0.01)
     model.fit(X, t, y)
     reference = LogisticRegression().fit(X, t)
     np.testing.assert_allclose(model.propensity_models_[1].coef_, reference.coef_, rtol=1e-6)
