@@ -19,7 +19,7 @@ from crm_models.customers.risk import ChurnScores, score_churn
 from crm_models.customers.settings import CustomerTableSettings
 from crm_models.customers.tags import customer_tags
 from crm_models.customers.value import CustomerValues, purchases_only, value_customers
-from crm_models.data.timestamps import end_exclusive, is_whole_day
+from crm_models.data.timestamps import end_exclusive, end_from_exclusive
 from crm_models.rfm import rfm_scores, segment_customers, value_loyalty_matrix
 
 TEXT_COLUMNS = ("segment", "previous_segment", "segment_change", "value_loyalty", "rfm_cell", "risk_tier", "top_reason", "action", "tags")
@@ -92,9 +92,7 @@ def build_customer_table(
     """
     settings = settings or CustomerTableSettings()
     data_end = end_exclusive(observation_end, "observation_end")
-    # the last moment counted, in a form every family reads back to the same exclusive end: the day for a whole-day
-    # end, the instant itself for an end with a time of day (end - 1 day would be the day before, at that time)
-    as_of = data_end - pd.Timedelta(days=1) if is_whole_day(data_end) else data_end - pd.Timedelta(1, "ns")
+    as_of = end_from_exclusive(data_end)  # the day, or the instant for an end with a time of day
     purchases = purchases_only(transactions)
     scores = rfm_scores(purchases, observation_end=as_of)
     segments = segment_customers(scores, segment_rules)

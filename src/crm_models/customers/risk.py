@@ -11,7 +11,7 @@ from crm_models.churn import ChurnModel, make_churn_dataset, make_training_set
 from crm_models.churn._input import to_epoch
 from crm_models.churn.backtest import training_snapshots
 from crm_models.customers.settings import CustomerTableSettings
-from crm_models.data.timestamps import is_whole_day
+from crm_models.data.timestamps import end_from_exclusive
 from crm_models.exceptions import DataContractError
 
 SNAPSHOT_SPACING_DAYS = 30
@@ -44,10 +44,7 @@ def last_observed_day(data_end: pd.Timestamp) -> pd.Timestamp:
     """The cutoff the churn functions take for the exclusive end ``data_end``: the last whole day before it
     (a date there means the whole day), or, for an end with a time of day, the last instant itself, so that
     purchases after that instant are not counted (the whole day would count them)."""
-    stamp = pd.Timestamp(data_end)
-    if is_whole_day(stamp):
-        return stamp - pd.Timedelta(days=1)
-    return stamp - pd.Timedelta(1, "ns")
+    return end_from_exclusive(data_end)
 
 
 def training_cutoffs(last_day: pd.Timestamp, settings: CustomerTableSettings,

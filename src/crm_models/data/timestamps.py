@@ -106,6 +106,22 @@ def end_inclusive_day(value: Any, parameter: str = "end") -> pd.Timestamp:
     return utc_day(stamp) if is_whole_day(stamp) else utc_naive(stamp).normalize()
 
 
+def end_from_exclusive(bound: pd.Timestamp) -> pd.Timestamp:
+    """An end value that :func:`end_exclusive` reads back to the exclusive ``bound``: the last whole day (a
+    midnight) when ``bound`` is a midnight, otherwise the last instant before it (``bound`` - 1 ns). Use it to hand
+    a window's end on to functions that take an end value; ``bound - 1 day`` would name the day before, at that
+    time, for a bound that is not a midnight. (A bound one nanosecond after a midnight has that midnight as its
+    last instant, which :func:`end_exclusive` reads as the whole day: the one case that does not round-trip.)
+
+    >>> end_from_exclusive(pd.Timestamp("2024-01-11"))
+    Timestamp('2024-01-10 00:00:00')
+    >>> end_from_exclusive(end_exclusive("2024-01-10 12:00"))
+    Timestamp('2024-01-10 12:00:00')
+    """
+    stamp = pd.Timestamp(bound)
+    return stamp - pd.Timedelta(days=1) if is_whole_day(stamp) else stamp - pd.Timedelta(1, "ns")
+
+
 def as_engine_bound(bound: pd.Timestamp) -> Any:
     """``bound`` (a naive-UTC exclusive bound from :func:`end_exclusive`) as a ``datetime`` for an ibis literal.
 
