@@ -142,26 +142,27 @@ def compare_policies(y_true: Any, treatment: Any, *, cost: float, value: float, 
 
     Rows: treat nobody, treat everyone, uplift model at its best cut-off, uplift model at the break-even
     rule (``value * uplift > cost``, :func:`_pays`, the rule of ``TargetingPolicy(rule="break_even")``), response
-    model at its best cut-off and at the uplift model's share, and, when ``true_effect`` is known (simulations), the oracle ranking by the true effect.
+    model at its best cut-off and at the uplift model's share, and, when ``true_effect`` is known (simulations),
+    the oracle ranking by the true effect.
     """
-    def row(name: str, curve: pd.DataFrame, r: pd.Series) -> dict[str, Any]:
+    def row(name: str, r: pd.Series) -> dict[str, Any]:
         return {"policy": name, "fraction_treated": float(r["fraction"]), "n_treated": float(r["n_treated"]),
                 "incremental_outcome": float(r["incremental_outcome"]), "profit": float(r["profit"])}
 
     up = profit_curve(y_true, uplift, treatment, cost=cost, value=value, population=population)
-    rows = [row("treat nobody", up, up.iloc[0]), row("treat everyone", up, up.iloc[-1])]
+    rows = [row("treat nobody", up.iloc[0]), row("treat everyone", up.iloc[-1])]
     best_up = _best(up)
-    rows.append(row("uplift model, best cut-off", up, best_up))
+    rows.append(row("uplift model, best cut-off", best_up))
     even = _break_even_row(y_true, uplift, treatment, cost=cost, value=value, population=population)
-    rows.append(row("uplift model, break-even rule", up, even))
+    rows.append(row("uplift model, break-even rule", even))
     if response_score is not None:
         rc = profit_curve(y_true, response_score, treatment, cost=cost, value=value, population=population)
-        rows.append(row("response model, best cut-off", rc, _best(rc)))
+        rows.append(row("response model, best cut-off", _best(rc)))
         k = int(np.searchsorted(rc["fraction"].to_numpy(), float(best_up["fraction"]), "right")) - 1
-        rows.append(row("response model, same share as uplift", rc, rc.iloc[max(k, 0)]))
+        rows.append(row("response model, same share as uplift", rc.iloc[max(k, 0)]))
     if true_effect is not None:
         oc = profit_curve(y_true, true_effect, treatment, cost=cost, value=value, population=population)
-        rows.append(row("oracle (true effect), best cut-off", oc, _best(oc)))
+        rows.append(row("oracle (true effect), best cut-off", _best(oc)))
     return pd.DataFrame(rows).sort_values("profit", ascending=False, kind="stable").reset_index(drop=True)
 
 
