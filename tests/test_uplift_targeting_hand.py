@@ -42,13 +42,14 @@ def test_profit_curve_columns_by_hand():
 
 
 def test_break_even_rule_by_hand():
-    """Guards ``rule="break_even"``: threshold cost / value, a unit exactly at it is treated (``>=``), the curve
-    row at that share gives the fraction and profit; value 0 treats nobody; an unknown rule is refused by name."""
+    """Guards ``rule="break_even"``: threshold cost / value, a unit exactly at it is not treated (``value * uplift
+    > cost``, as in ``compare_policies``), the curve row at that share gives the fraction and profit; value 0
+    treats nobody; an unknown rule is refused by name."""
     score = np.array([0.9, 0.25, 0.2, 0.1])  # same order as SCORE, one unit exactly at the break-even 0.25
     policy = TargetingPolicy(cost=0.25, value=1.0, rule="break_even").fit(Y, score, T)
     assert policy.threshold_ == pytest.approx(0.25)
-    assert policy.fraction_ == pytest.approx(0.5) and policy.profit_ == pytest.approx(1.5)
-    assert policy.decide([0.25, 0.2499]).tolist() == [True, False]
+    assert policy.fraction_ == pytest.approx(0.25) and policy.profit_ == pytest.approx(0.75)
+    assert policy.decide([0.2501, 0.25, 0.2499]).tolist() == [True, False, False]
     nothing = TargetingPolicy(cost=0.25, value=0.0, rule="break_even").fit(Y, score, T)
     assert nothing.threshold_ == np.inf and nothing.fraction_ == 0.0 and nothing.profit_ == 0.0
     # the curve rule picks the best row: n = 2 (profit 2 - 0.5 = 1.5 with value 1)

@@ -22,6 +22,7 @@ from scipy import stats
 from sklearn.base import BaseEstimator, clone
 from sklearn.model_selection import StratifiedKFold
 
+from crm_models.exceptions import DataContractError
 from crm_models.uplift._base import (
     BaseUpliftLearner,
     arm_propensity,
@@ -46,7 +47,8 @@ class DRLearner(BaseUpliftLearner):
     propensity_estimator
         Optional classifier for ``e(x)``; default: the design propensity (the arm's share).
     n_folds
-        Cross-fitting folds (stratified by group).
+        Cross-fitting folds (stratified by group); every group (each arm and control) needs at least
+        ``n_folds`` units, else :class:`~crm_models.exceptions.DataContractError`.
     control, propensity_clip, random_state
         Control label; clipping of estimated propensities; seed of the fold split.
     """
@@ -71,6 +73,7 @@ class DRLearner(BaseUpliftLearner):
             raise ValueError("n_folds must be at least 2 (cross-fitting)")
         Xa, t, ya = self._validate_fit(X, treatment, y)
         c = t == self.control
+        self._check_group_sizes(t, c)
         binary = self.binary_outcome_
         self.effect_models_ = {}
         self.pseudo_outcome_mean_ = {}
@@ -100,6 +103,24 @@ class DRLearner(BaseUpliftLearner):
             self.n_units_[arm] = (int(tp.sum()), int((1 - tp).sum()))
             self.effect_models_[arm] = regressor_like(self.effect_estimator, self.outcome_estimator).fit(Xp, phi)
         return self
+
+    def _check_group_sizes(self, t: np.ndarray, c: np.ndarray) -> None:
+        """Stratified cross-fitting puts units of each group in every fold only with at least ``n_folds`` of them;
+        with fewer, a fold's outcome model is fitted on too few (or no) units of that group."""
+        k = int(self.n_folds)
+
+        def name(label: Any) -> str:
+            return repr(label.item() if isinstance(label, np.generic) else label)
+
+        sizes = {name(self.control): int(c.sum()), **{name(a): int((t == a).sum()) for a in self.treatments_}}
+        small = {label: n for label, n in sizes.items() if n < k}
+        if small:
+            raise DataContractError(
+                f"cross-fitting with n_folds={k} needs at least {k} units in each group; too few in "
+                + ", ".join(f"{label} ({n})" for label, n in small.items())
+                + ": lower n_folds or merge the small arm", column="treatment",
+                rule=f"at least n_folds ({k}) units in each treatment group and in control",
+                examples=[f"{label}: {n} units" for label, n in sizes.items()])
 
     @property
     def summary(self) -> pd.DataFrame:

@@ -73,14 +73,37 @@ def _best(curve: pd.DataFrame) -> pd.Series:
     return curve.loc[curve["profit"].idxmax()]
 
 
+def _pays(uplift: Any, *, cost: float, value: float) -> np.ndarray:
+    """The break-even rule: treat a unit when its expected incremental value exceeds the cost,
+    ``value * uplift > cost`` (at equality the action does not pay). Right for a value of either sign: with
+    ``value < 0`` (each unit of outcome costs money, e.g. a churn) it treats the units whose uplift is below
+    ``cost / value``."""
+    return float(value) * np.asarray(uplift, dtype=float) > float(cost)
+
+
+def _break_even_row(y_true: Any, uplift: Any, treatment: Any, *, cost: float, value: float,
+                    population: float | None = None) -> pd.Series:
+    """The profit-curve row of the units :func:`_pays` treats. The curve ranks by the expected net gain
+    ``value * uplift - cost``, so the treated units (net gain above 0) are its top rows for either sign of
+    ``value``."""
+    u = np.asarray(uplift, dtype=float)
+    curve = profit_curve(y_true, float(value) * u - float(cost), treatment, cost=cost, value=value,
+                         population=population)
+    share = float(_pays(u, cost=cost, value=value).mean())
+    k = int(np.searchsorted(curve["fraction"].to_numpy(), share, "right")) - 1
+    return curve.iloc[max(k, 0)]
+
+
 class TargetingPolicy:
     """Treat a unit when its predicted uplift is at or above a cut-off chosen to maximise profit.
 
     ``fit(y, uplift, treatment)`` on held-out experiment data picks the cut-off with the highest profit on
     the profit curve (``rule="curve"``); ``rule="break_even"`` instead treats whenever
-    ``value * uplift > cost`` (trusts the model's calibration, needs no experiment data beyond the model's).
+    ``value * uplift > cost`` (:func:`_pays`; trusts the model's calibration, needs no experiment data beyond
+    the model's), the same rule as the break-even row of :func:`compare_policies`.
 
-    Attributes: ``threshold_``, ``fraction_``, ``profit_``, ``curve_``.
+    Attributes: ``threshold_`` (``rule="curve"``: lowest uplift treated; ``rule="break_even"``: the break-even
+    uplift ``cost / value``, ``inf`` when ``value`` is 0), ``fraction_``, ``profit_``, ``curve_``.
     """
 
     def __init__(self, cost: float, value: float, rule: str = "curve") -> None:
@@ -98,9 +121,7 @@ class TargetingPolicy:
             self.threshold_ = float(best["threshold"])
         else:
             self.threshold_ = float(self.cost / self.value) if self.value != 0 else np.inf
-            u = np.asarray(uplift, dtype=float)
-            share = float((u >= self.threshold_).mean())
-            best = self.curve_.iloc[int(np.searchsorted(self.curve_["fraction"].to_numpy(), share, "right")) - 1]
+            best = _break_even_row(y_true, uplift, treatment, cost=self.cost, value=self.value)
         self.fraction_ = float(best["fraction"])
         self.profit_ = float(best["profit"])
         return self
@@ -109,6 +130,8 @@ class TargetingPolicy:
         """Boolean mask of the units to treat."""
         if not hasattr(self, "threshold_"):
             raise NotFittedError("TargetingPolicy is not fitted; call fit(y, uplift, treatment) first")
+        if self.rule == "break_even":
+            return _pays(uplift, cost=self.cost, value=self.value)
         return np.asarray(uplift, dtype=float) >= self.threshold_
 
 
@@ -118,29 +141,28 @@ def compare_policies(y_true: Any, treatment: Any, *, cost: float, value: float, 
     """Profit of targeting policies on the same evaluation units, best first.
 
     Rows: treat nobody, treat everyone, uplift model at its best cut-off, uplift model at the break-even
-    rule (``value * uplift > cost``), response model at its best cut-off and at the uplift model's share,
-    and, when ``true_effect`` is known (simulations), the oracle ranking by the true effect.
+    rule (``value * uplift > cost``, :func:`_pays`, the rule of ``TargetingPolicy(rule="break_even")``), response
+    model at its best cut-off and at the uplift model's share, and, when ``true_effect`` is known (simulations),
+    the oracle ranking by the true effect.
     """
-    def row(name: str, curve: pd.DataFrame, r: pd.Series) -> dict[str, Any]:
+    def row(name: str, r: pd.Series) -> dict[str, Any]:
         return {"policy": name, "fraction_treated": float(r["fraction"]), "n_treated": float(r["n_treated"]),
                 "incremental_outcome": float(r["incremental_outcome"]), "profit": float(r["profit"])}
 
     up = profit_curve(y_true, uplift, treatment, cost=cost, value=value, population=population)
-    rows = [row("treat nobody", up, up.iloc[0]), row("treat everyone", up, up.iloc[-1])]
+    rows = [row("treat nobody", up.iloc[0]), row("treat everyone", up.iloc[-1])]
     best_up = _best(up)
-    rows.append(row("uplift model, best cut-off", up, best_up))
-    u = np.asarray(uplift, dtype=float)
-    share = float((u * value > cost).mean())
-    k = int(np.searchsorted(up["fraction"].to_numpy(), share, "right")) - 1
-    rows.append(row("uplift model, break-even rule", up, up.iloc[max(k, 0)]))
+    rows.append(row("uplift model, best cut-off", best_up))
+    even = _break_even_row(y_true, uplift, treatment, cost=cost, value=value, population=population)
+    rows.append(row("uplift model, break-even rule", even))
     if response_score is not None:
         rc = profit_curve(y_true, response_score, treatment, cost=cost, value=value, population=population)
-        rows.append(row("response model, best cut-off", rc, _best(rc)))
+        rows.append(row("response model, best cut-off", _best(rc)))
         k = int(np.searchsorted(rc["fraction"].to_numpy(), float(best_up["fraction"]), "right")) - 1
-        rows.append(row("response model, same share as uplift", rc, rc.iloc[max(k, 0)]))
+        rows.append(row("response model, same share as uplift", rc.iloc[max(k, 0)]))
     if true_effect is not None:
         oc = profit_curve(y_true, true_effect, treatment, cost=cost, value=value, population=population)
-        rows.append(row("oracle (true effect), best cut-off", oc, _best(oc)))
+        rows.append(row("oracle (true effect), best cut-off", _best(oc)))
     return pd.DataFrame(rows).sort_values("profit", ascending=False, kind="stable").reset_index(drop=True)
 
 
