@@ -148,10 +148,8 @@ def clean_transactions(
     """
     if returns not in ("drop", "keep"):
         raise DataContractError(f"returns must be 'drop' or 'keep', got {returns!r}", rule="returns in {drop, keep}")
-    check_unique_columns(transactions, "transactions")
-    require_columns(transactions, ("customer_id", "timestamp", "amount"), table="transactions",
-                    reader="read_transactions")
-    _check_types(transactions)
+    check_clean_input(transactions, ("customer_id", "timestamp", "amount"), table="transactions",
+                      reader="crm_models.data.read_transactions", numerics=("amount",), timestamps=("timestamp",))
     bound = end_exclusive(observation_end, "observation_end") if observation_end is not None else None
     report = QualityReport(rows_in=len(transactions), amount_in=float(transactions["amount"].sum()),
                            unit="transactions")
@@ -179,23 +177,31 @@ def quality_report(
                               drop_duplicates=drop_duplicates)[1]
 
 
-def _check_types(transactions: pd.DataFrame) -> None:
-    """Named errors for an ``amount`` that is not numeric and a ``timestamp`` that is not a datetime column."""
-    amount = transactions["amount"]
-    if not pd.api.types.is_numeric_dtype(amount) or pd.api.types.is_bool_dtype(amount):
-        as_number = pd.to_numeric(amount, errors="coerce")
-        bad = amount.notna() & as_number.isna()
-        examples = transactions.loc[bad] if bad.any() else transactions.head(EXAMPLE_ROWS)
-        raise DataContractError(
-            f"amount has dtype {amount.dtype}, not a number; read the table with "
-            "crm_models.data.read_transactions, which parses amounts and names the rows that are not numbers",
-            column="amount", rule="amount must be numeric", examples=examples,
-        )
-    timestamp = transactions["timestamp"]
-    if not pd.api.types.is_datetime64_any_dtype(timestamp):
-        raise DataContractError(
-            f"timestamp has dtype {timestamp.dtype}, not a datetime; read the table with "
-            "crm_models.data.read_transactions",
-            column="timestamp", rule="timestamp must be a datetime column",
-            examples=transactions.head(EXAMPLE_ROWS),
-        )
+def check_clean_input(frame: pd.DataFrame, required: tuple[str, ...], *, table: str, reader: str,
+                      numerics: tuple[str, ...] = (), timestamps: tuple[str, ...] = ()) -> None:
+    """The checks every ``clean_*`` function makes before it drops rows, in one place.
+
+    A ``DataContractError`` naming the column, the rule and example rows when ``frame`` has a duplicated column
+    name, lacks one of ``required``, has a column of ``numerics`` that is not numeric (booleans are not amounts)
+    or a column of ``timestamps`` that is not a datetime column; the message points at ``reader``, which parses
+    raw data.
+    """
+    check_unique_columns(frame, table)
+    require_columns(frame, required, table=table, reader=reader)
+    for column in numerics:
+        values = frame[column]
+        if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+            bad = values.notna() & pd.to_numeric(values, errors="coerce").isna()
+            examples = frame.loc[bad] if bad.any() else frame.head(EXAMPLE_ROWS)
+            raise DataContractError(
+                f"{column} has dtype {values.dtype}, not a number; read the table with {reader}, which parses "
+                "numbers and names the rows that are not numbers",
+                column=column, rule=f"{column} must be numeric", examples=examples,
+            )
+    for column in timestamps:
+        values = frame[column]
+        if not pd.api.types.is_datetime64_any_dtype(values):
+            raise DataContractError(
+                f"{column} has dtype {values.dtype}, not a datetime; read the table with {reader}",
+                column=column, rule=f"{column} must be a datetime column", examples=frame.head(EXAMPLE_ROWS),
+            )
