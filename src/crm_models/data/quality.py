@@ -27,7 +27,9 @@ class QualityReport:
     """Rows in, rows kept, and rows dropped by reason (with the money they carried).
 
     ``stage`` names where rows were counted (``"lines"`` for raw line items, ``"transactions"`` after
-    aggregation), since a loader may drop at both levels.
+    aggregation), since a loader may drop at both levels. A chained report (:meth:`merge`) keeps how many rows
+    came in at each stage in ``stage_rows_in`` (stage -> rows, ``"result"`` for the kept row); a stage not
+    listed there came in with ``rows_in``.
     """
 
     rows_in: int = 0
@@ -37,6 +39,7 @@ class QualityReport:
     unit: str = "rows"
     drops: list[dict] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    stage_rows_in: dict[str, int] = field(default_factory=dict)
 
     def add_drop(self, reason: str, rows: int, amount: float = 0.0, stage: str = "transactions") -> None:
         """Record that ``rows`` rows carrying ``amount`` were dropped for ``reason``."""
@@ -51,16 +54,39 @@ class QualityReport:
         """Rows dropped for ``reason`` (optionally at one ``stage``)."""
         return sum(d["rows"] for d in self.drops if d["reason"] == reason and (stage is None or d["stage"] == stage))
 
+    def rows_in_at(self, stage: str) -> int:
+        """The rows that came in at ``stage`` (``"result"``: at the last stage, whose rows were kept or not)."""
+        return int(self.stage_rows_in.get(stage, self.rows_in))
+
     def to_frame(self) -> pd.DataFrame:
-        """One row per (stage, reason) plus the kept totals; shares are of the rows that came in at that stage."""
+        """One row per (stage, reason) plus the kept totals; shares are of the rows that came in at that stage.
+
+        A drop's ``share_of_input`` is its rows over the rows that came in at its stage, and the kept row's is
+        over the rows that came in at the last stage: in a chained report (lines, then the invoices they made)
+        invoices are never divided by lines.
+        """
         rows = [dict(d) for d in self.drops]
         rows.append({"stage": "result", "reason": "kept", "rows": self.rows_kept, "amount": self.amount_kept})
         frame = pd.DataFrame(rows, columns=["stage", "reason", "rows", "amount"])
-        frame["share_of_input"] = frame["rows"] / max(self.rows_in, 1)
+        came_in = frame["stage"].map(lambda stage: max(self.rows_in_at(stage), 1))
+        frame["share_of_input"] = frame["rows"] / came_in.astype("float64")
         return frame
 
     def merge(self, later: QualityReport) -> QualityReport:
-        """Chain two reports: this one's input, both reports' drops, the later one's kept totals."""
+        """Chain two reports: this one's input, both reports' drops, the later one's kept totals, and the rows
+        that came in at each stage (:meth:`rows_in_at`; ``later.rows_in`` for the later report's stages).
+
+        Raises ``ValueError`` when both reports drop rows at a stage of the same name (its share would have two
+        inputs); give the stages different names.
+        """
+        earlier_stages = {d["stage"] for d in self.drops}
+        later_stages = {d["stage"] for d in later.drops}
+        shared = sorted(earlier_stages & later_stages)
+        if shared:
+            raise ValueError(f"both reports drop rows at the stage(s) {shared}; chained stages need their own names")
+        stage_rows_in = {stage: self.rows_in_at(stage) for stage in earlier_stages}
+        stage_rows_in.update({stage: later.rows_in_at(stage) for stage in later_stages})
+        stage_rows_in["result"] = later.rows_in_at("result")
         return QualityReport(
             rows_in=self.rows_in,
             rows_kept=later.rows_kept,
@@ -69,6 +95,7 @@ class QualityReport:
             unit=self.unit,
             drops=self.drops + later.drops,
             notes=self.notes + later.notes,
+            stage_rows_in=stage_rows_in,
         )
 
     def __str__(self) -> str:
