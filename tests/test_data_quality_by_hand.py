@@ -34,6 +34,35 @@ def test_to_frame_has_one_row_per_drop_and_a_kept_row_with_shares_of_the_input()
     assert frame["share_of_input"].tolist() == pytest.approx([0.2, 0.1, 0.7])
 
 
+def test_a_chained_report_gives_shares_of_the_rows_that_came_in_at_each_stage() -> None:
+    """Guards against dividing every row by the first stage's input (and ``merge`` losing ``later.rows_in``): 10
+    lines in, 2 dropped, 8 kept became 4 invoices, 1 dropped and 3 kept, so the shares are 2/10 of the lines
+    and 1/4 and 3/4 of the invoices (not 1/10 and 3/10: invoices are not lines)."""
+    lines = QualityReport(rows_in=10, rows_kept=8, unit="lines")
+    lines.add_drop("missing customer id", 2, stage="lines")
+    invoices = QualityReport(rows_in=4, rows_kept=3, unit="transactions")
+    invoices.add_drop("exact duplicate", 1, stage="transactions")
+    merged = lines.merge(invoices)
+    frame = merged.to_frame()
+    assert frame["stage"].tolist() == ["lines", "transactions", "result"]
+    assert frame["share_of_input"].tolist() == pytest.approx([0.2, 0.25, 0.75])
+    assert (merged.rows_in_at("lines"), merged.rows_in_at("transactions"), merged.rows_in_at("result")) == (10, 4, 4)
+    # a third stage chained on keeps the inputs of the first two
+    orders = QualityReport(rows_in=3, rows_kept=2, unit="orders")
+    orders.add_drop("timestamp after observation end", 1, stage="orders")
+    shares = merged.merge(orders).to_frame()["share_of_input"].tolist()
+    assert shares == pytest.approx([0.2, 0.25, 1 / 3, 2 / 3])
+
+
+def test_chaining_two_reports_that_drop_at_the_same_stage_is_refused() -> None:
+    """A stage with two inputs has no single share; the error names the stage."""
+    first, later = QualityReport(rows_in=5, rows_kept=4), QualityReport(rows_in=4, rows_kept=3)
+    first.add_drop("exact duplicate", 1)
+    later.add_drop("missing customer id", 1)
+    with pytest.raises(ValueError, match=r"stage\(s\) \['transactions'\]"):
+        first.merge(later)
+
+
 def test_merging_two_reports_keeps_the_unit_of_the_first() -> None:
     """Guards against ``merge`` dropping a field: lines in, lines out."""
     first = QualityReport(rows_in=5, rows_kept=4, unit="lines", notes=["a"])

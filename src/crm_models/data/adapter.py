@@ -26,7 +26,7 @@ from crm_models.data.contract import (
     TableContract,
     _rename,
 )
-from crm_models.data.engine import TableSource, as_ibis_table
+from crm_models.data.engine import TableSource, as_ibis_table, naive_utc
 from crm_models.data.timestamps import naive_utc_column
 from crm_models.exceptions import ConfigurationError, DataContractError
 
@@ -139,11 +139,11 @@ def _check_on_backend(table: Any, contract: TableContract, timestamp_unit: str |
 
 
 def _timestamp_expression(table: Any, column: str, dtype: Any, timestamp_unit: str | None) -> Any:
-    """The timestamp column cast on the backend: timestamps and dates as they are, text via ``try_cast``,
-    numbers only with an explicit unit."""
+    """The timestamp column cast on the backend: naive timestamps and dates as they are, zoned timestamps as
+    naive UTC (whatever the session time zone), text via ``try_cast``, numbers only with an explicit unit."""
     values = table[column]
     if dtype.is_timestamp():
-        return values
+        return naive_utc(values) if dtype.timezone is not None else values
     if dtype.is_date():
         return values.cast("timestamp")
     if dtype.is_string():

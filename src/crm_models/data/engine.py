@@ -60,8 +60,27 @@ def purchase_rows(table: Any) -> Any:
     a float64. Other columns are kept.
     """
     rows = table.filter([table.amount >= 0, table.customer_id.notnull()])
-    return rows.mutate(customer_id=rows.customer_id.cast("string"), timestamp=rows.timestamp.cast("timestamp"),
+    return rows.mutate(customer_id=rows.customer_id.cast("string"), timestamp=naive_utc(rows.timestamp),
                        amount=rows.amount.cast("float64"))
+
+
+def naive_utc(values: Any) -> Any:
+    """An ibis timestamp column as naive UTC (the project's one rule, :mod:`crm_models.data.timestamps`).
+
+    A zoned column is not simply cast: a backend drops the zone in its *session* time zone (DuckDB with
+    ``TimeZone='America/New_York'`` turns 2023-12-31 23:30 UTC into 18:30). The instant is taken as microseconds
+    since the epoch (a difference of two instants, which no session zone changes) and added to a naive epoch.
+    Naive columns are cast as they are.
+    """
+    import ibis
+    import ibis.expr.datatypes as dt
+
+    dtype = values.type()
+    if not (dtype.is_timestamp() and dtype.timezone is not None):
+        return values.cast("timestamp")
+    epoch = ibis.literal(pd.Timestamp("1970-01-01", tz="UTC"), type=dt.Timestamp(timezone="UTC"))
+    micros = values.delta(epoch, unit="microsecond")
+    return ibis.literal(pd.Timestamp("1970-01-01"), type=dt.Timestamp()) + micros.as_interval("us")
 
 
 def is_ibis_table(obj: Any) -> bool:

@@ -21,7 +21,7 @@ from crm_models.data.quality import (
     REASON_MISSING_CUSTOMER,
     QualityReport,
     RowDropper,
-    require_columns,
+    check_clean_input,
 )
 from crm_models.data.timestamps import end_exclusive
 from crm_models.exceptions import DataContractError
@@ -89,8 +89,13 @@ def clean_events(
     (a date means the whole day, :func:`crm_models.data.timestamps.end_exclusive`).
 
     Returns the kept rows and the :class:`~crm_models.data.quality.QualityReport` (unit ``"events"``).
+
+    Raises ``DataContractError`` when a required column is missing or duplicated or ``timestamp`` is not a
+    datetime column (read raw data with :func:`read_events`); the checks are those of
+    :func:`crm_models.data.quality.check_clean_input`.
     """
-    require_columns(events, EVENTS.required, table="events", reader="crm_models.data.read_events")
+    check_clean_input(events, EVENTS.required, table="events", reader="crm_models.data.read_events",
+                      numerics=EVENTS.numerics, timestamps=EVENTS.timestamps)
     rows = RowDropper(events, QualityReport(rows_in=len(events), unit="events"), amount=None, stage="events")
     rows.drop(rows.frame["customer_id"].isna(), REASON_MISSING_CUSTOMER)
     rows.drop(rows.frame["event"].isna(), REASON_MISSING_EVENT)

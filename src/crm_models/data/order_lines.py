@@ -22,7 +22,7 @@ from crm_models.data.quality import (
     REASON_RETURN,
     QualityReport,
     RowDropper,
-    require_columns,
+    check_clean_input,
 )
 from crm_models.data.timestamps import end_exclusive
 from crm_models.exceptions import DataContractError
@@ -97,10 +97,15 @@ def clean_order_lines(
     :func:`crm_models.data.timestamps.end_exclusive`).
 
     Returns the kept lines and the :class:`QualityReport` (unit ``"lines"``, stage ``"lines"``).
+
+    Raises ``DataContractError`` when a required column is missing or duplicated, when ``quantity`` or ``amount``
+    is not numeric or ``timestamp`` is not a datetime column (read raw data with :func:`read_order_lines`); the
+    checks are those of :func:`crm_models.data.quality.check_clean_input`.
     """
     if returns not in ("drop", "keep"):
         raise DataContractError(f"returns must be 'drop' or 'keep', got {returns!r}", rule="returns in {drop, keep}")
-    require_columns(lines, ORDER_LINES.required, table="order lines", reader="read_order_lines")
+    check_clean_input(lines, ORDER_LINES.required, table="order lines", reader="crm_models.data.read_order_lines",
+                      numerics=ORDER_LINES.numerics, timestamps=ORDER_LINES.timestamps)
     report = QualityReport(rows_in=len(lines), amount_in=float(lines["amount"].sum()), unit="lines")
     rows = RowDropper(lines, report, stage="lines")
     rows.drop(rows.frame["order_id"].isna(), REASON_MISSING_ORDER)

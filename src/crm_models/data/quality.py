@@ -27,7 +27,9 @@ class QualityReport:
     """Rows in, rows kept, and rows dropped by reason (with the money they carried).
 
     ``stage`` names where rows were counted (``"lines"`` for raw line items, ``"transactions"`` after
-    aggregation), since a loader may drop at both levels.
+    aggregation), since a loader may drop at both levels. A chained report (:meth:`merge`) keeps how many rows
+    came in at each stage in ``stage_rows_in`` (stage -> rows, ``"result"`` for the kept row); a stage not
+    listed there came in with ``rows_in``.
     """
 
     rows_in: int = 0
@@ -37,6 +39,7 @@ class QualityReport:
     unit: str = "rows"
     drops: list[dict] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    stage_rows_in: dict[str, int] = field(default_factory=dict)
 
     def add_drop(self, reason: str, rows: int, amount: float = 0.0, stage: str = "transactions") -> None:
         """Record that ``rows`` rows carrying ``amount`` were dropped for ``reason``."""
@@ -51,16 +54,39 @@ class QualityReport:
         """Rows dropped for ``reason`` (optionally at one ``stage``)."""
         return sum(d["rows"] for d in self.drops if d["reason"] == reason and (stage is None or d["stage"] == stage))
 
+    def rows_in_at(self, stage: str) -> int:
+        """The rows that came in at ``stage`` (``"result"``: at the last stage, whose rows were kept or not)."""
+        return int(self.stage_rows_in.get(stage, self.rows_in))
+
     def to_frame(self) -> pd.DataFrame:
-        """One row per (stage, reason) plus the kept totals; shares are of the rows that came in at that stage."""
+        """One row per (stage, reason) plus the kept totals; shares are of the rows that came in at that stage.
+
+        A drop's ``share_of_input`` is its rows over the rows that came in at its stage, and the kept row's is
+        over the rows that came in at the last stage: in a chained report (lines, then the invoices they made)
+        invoices are never divided by lines.
+        """
         rows = [dict(d) for d in self.drops]
         rows.append({"stage": "result", "reason": "kept", "rows": self.rows_kept, "amount": self.amount_kept})
         frame = pd.DataFrame(rows, columns=["stage", "reason", "rows", "amount"])
-        frame["share_of_input"] = frame["rows"] / max(self.rows_in, 1)
+        came_in = frame["stage"].map(lambda stage: max(self.rows_in_at(stage), 1))
+        frame["share_of_input"] = frame["rows"] / came_in.astype("float64")
         return frame
 
     def merge(self, later: QualityReport) -> QualityReport:
-        """Chain two reports: this one's input, both reports' drops, the later one's kept totals."""
+        """Chain two reports: this one's input, both reports' drops, the later one's kept totals, and the rows
+        that came in at each stage (:meth:`rows_in_at`; ``later.rows_in`` for the later report's stages).
+
+        Raises ``ValueError`` when both reports drop rows at a stage of the same name (its share would have two
+        inputs); give the stages different names.
+        """
+        earlier_stages = {d["stage"] for d in self.drops}
+        later_stages = {d["stage"] for d in later.drops}
+        shared = sorted(earlier_stages & later_stages)
+        if shared:
+            raise ValueError(f"both reports drop rows at the stage(s) {shared}; chained stages need their own names")
+        stage_rows_in = {stage: self.rows_in_at(stage) for stage in earlier_stages}
+        stage_rows_in.update({stage: later.rows_in_at(stage) for stage in later_stages})
+        stage_rows_in["result"] = later.rows_in_at("result")
         return QualityReport(
             rows_in=self.rows_in,
             rows_kept=later.rows_kept,
@@ -69,6 +95,7 @@ class QualityReport:
             unit=self.unit,
             drops=self.drops + later.drops,
             notes=self.notes + later.notes,
+            stage_rows_in=stage_rows_in,
         )
 
     def __str__(self) -> str:
@@ -148,10 +175,8 @@ def clean_transactions(
     """
     if returns not in ("drop", "keep"):
         raise DataContractError(f"returns must be 'drop' or 'keep', got {returns!r}", rule="returns in {drop, keep}")
-    check_unique_columns(transactions, "transactions")
-    require_columns(transactions, ("customer_id", "timestamp", "amount"), table="transactions",
-                    reader="read_transactions")
-    _check_types(transactions)
+    check_clean_input(transactions, ("customer_id", "timestamp", "amount"), table="transactions",
+                      reader="crm_models.data.read_transactions", numerics=("amount",), timestamps=("timestamp",))
     bound = end_exclusive(observation_end, "observation_end") if observation_end is not None else None
     report = QualityReport(rows_in=len(transactions), amount_in=float(transactions["amount"].sum()),
                            unit="transactions")
@@ -179,23 +204,31 @@ def quality_report(
                               drop_duplicates=drop_duplicates)[1]
 
 
-def _check_types(transactions: pd.DataFrame) -> None:
-    """Named errors for an ``amount`` that is not numeric and a ``timestamp`` that is not a datetime column."""
-    amount = transactions["amount"]
-    if not pd.api.types.is_numeric_dtype(amount) or pd.api.types.is_bool_dtype(amount):
-        as_number = pd.to_numeric(amount, errors="coerce")
-        bad = amount.notna() & as_number.isna()
-        examples = transactions.loc[bad] if bad.any() else transactions.head(EXAMPLE_ROWS)
-        raise DataContractError(
-            f"amount has dtype {amount.dtype}, not a number; read the table with "
-            "crm_models.data.read_transactions, which parses amounts and names the rows that are not numbers",
-            column="amount", rule="amount must be numeric", examples=examples,
-        )
-    timestamp = transactions["timestamp"]
-    if not pd.api.types.is_datetime64_any_dtype(timestamp):
-        raise DataContractError(
-            f"timestamp has dtype {timestamp.dtype}, not a datetime; read the table with "
-            "crm_models.data.read_transactions",
-            column="timestamp", rule="timestamp must be a datetime column",
-            examples=transactions.head(EXAMPLE_ROWS),
-        )
+def check_clean_input(frame: pd.DataFrame, required: tuple[str, ...], *, table: str, reader: str,
+                      numerics: tuple[str, ...] = (), timestamps: tuple[str, ...] = ()) -> None:
+    """The checks every ``clean_*`` function makes before it drops rows, in one place.
+
+    A ``DataContractError`` naming the column, the rule and example rows when ``frame`` has a duplicated column
+    name, lacks one of ``required``, has a column of ``numerics`` that is not numeric (booleans are not amounts)
+    or a column of ``timestamps`` that is not a datetime column; the message points at ``reader``, which parses
+    raw data.
+    """
+    check_unique_columns(frame, table)
+    require_columns(frame, required, table=table, reader=reader)
+    for column in numerics:
+        values = frame[column]
+        if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+            bad = values.notna() & pd.to_numeric(values, errors="coerce").isna()
+            examples = frame.loc[bad] if bad.any() else frame.head(EXAMPLE_ROWS)
+            raise DataContractError(
+                f"{column} has dtype {values.dtype}, not a number; read the table with {reader}, which parses "
+                "numbers and names the rows that are not numbers",
+                column=column, rule=f"{column} must be numeric", examples=examples,
+            )
+    for column in timestamps:
+        values = frame[column]
+        if not pd.api.types.is_datetime64_any_dtype(values):
+            raise DataContractError(
+                f"{column} has dtype {values.dtype}, not a datetime; read the table with {reader}",
+                column=column, rule=f"{column} must be a datetime column", examples=frame.head(EXAMPLE_ROWS),
+            )
