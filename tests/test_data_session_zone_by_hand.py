@@ -45,3 +45,18 @@ def test_purchase_rows_of_a_zoned_table_are_utc_whatever_the_session_zone(tmp_pa
     con = _new_york_backend()
     rows = purchase_rows(con.read_parquet(str(_zoned_parquet(tmp_path))))
     assert list(rows.to_pandas().sort_values("amount")["timestamp"]) == list(pd.to_datetime(UTC_STAMPS))
+
+
+def test_a_funnel_window_on_a_zoned_events_table_is_cut_in_utc_whatever_the_session_zone(tmp_path) -> None:
+    """``funnel(..., end=...)`` on zoned events read through a New York session keeps an event at 23:30 UTC on
+    31 Dec inside a 31 Dec end (a plain cast would have moved it to 18:30 local and kept it too, so the check is
+    the event at 01:30 UTC on 1 Jan, 20:30 on 31 Dec in New York: outside the window, not inside)."""
+    from crm_models.lifecycle import funnel
+
+    stamps = pd.to_datetime(["2023-12-30 10:00", "2023-12-31 23:30", "2024-01-01 01:30"]).tz_localize("UTC")
+    path = tmp_path / "events.parquet"
+    pd.DataFrame({"customer_id": ["a", "a", "b"], "event": ["visit", "buy", "visit"],
+                  "timestamp": stamps}).to_parquet(path)
+    con = _new_york_backend()
+    table = funnel(con.read_parquet(str(path)), ["visit", "buy"], end="2023-12-31", backend=con)
+    assert list(table["customers"]) == [1, 1]  # b's 1 Jan visit (UTC) lies after the end

@@ -31,7 +31,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from crm_models.data.engine import TableSource, as_ibis_table, is_ibis_table, register_frame
+from crm_models.data.engine import TableSource, as_ibis_table, is_ibis_table, naive_utc, register_frame
 from crm_models.data.quality import QualityReport
 from crm_models.data.timestamps import end_exclusive, naive_utc_column, utc_naive
 from crm_models.exceptions import DataContractError
@@ -226,7 +226,7 @@ def experiment_outcomes(
 
     t = tx.select(
         _cid=tx.customer_id.cast("string"),
-        _ts=tx.timestamp.cast("timestamp"),
+        _ts=naive_utc(tx.timestamp),
         _amount=tx.amount.cast("float64"),
         _order=tx.order_id.cast("string") if has_orders else ibis.null("string"),
         _qty=tx.quantity.cast("float64") if has_items else ibis.literal(0.0),

@@ -33,7 +33,7 @@ from crm_models.ab.ratio import analyze_ratios
 from crm_models.ab.report import ReadoutTable, readout_table
 from crm_models.ab.repurchase import RepurchaseCurves, repurchase_curves
 from crm_models.ab.segments import SegmentEffects, segment_effects
-from crm_models.data.engine import TableSource
+from crm_models.data.engine import TableSource, naive_utc
 from crm_models.exceptions import DataContractError
 
 __all__ = ["NO_HISTORY_SEGMENT", "RepurchaseReport", "load_repurchase_log", "repurchase_report",
@@ -119,7 +119,7 @@ def segments_before(transactions: TableSource, start: pd.Timestamp, *, rules: st
 
     tx = as_ibis_table(transactions)
     bound = pd.Timestamp(start).floor("us").to_pydatetime()  # Python datetimes hold microseconds
-    before = tx.filter(tx.timestamp.cast("timestamp") < bound)
+    before = tx.filter(naive_utc(tx.timestamp) < bound)
     if int(before.count().execute()) == 0:
         return pd.Series([], dtype="string", name="segment")
     # the last instant before the start (not midnight, which would read as a whole day)

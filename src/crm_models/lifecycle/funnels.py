@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from crm_models.data.engine import TableSource, engine_backend
+from crm_models.data.engine import TableSource, engine_backend, naive_utc
 from crm_models.data.timestamps import end_exclusive, utc_naive
 from crm_models.exceptions import DataContractError
 from crm_models.lifecycle._common import check_alpha, engine_table, segment_table, wilson_interval
@@ -128,7 +128,7 @@ def funnel(
 
     names = [event for _, group in spec for event in group]
     rows = table.filter([table.customer_id.notnull(), table.event.isin(names)])
-    rows = rows.mutate(customer_id=rows.customer_id.cast("string"), timestamp=rows.timestamp.cast("timestamp"))
+    rows = rows.mutate(customer_id=rows.customer_id.cast("string"), timestamp=naive_utc(rows.timestamp))
     if start is not None:
         rows = rows.filter(rows.timestamp >= ibis.literal(utc_naive(start).to_pydatetime()))
     if end is not None:
