@@ -34,3 +34,18 @@ def test_float_customer_ids_in_a_frame_match_integer_units() -> None:
     out = experiment_outcomes(units, _log([17850.0, 13047.0]), windows=(30,), observation_end="2024-03-31")
     assert out.quality.dropped(REASON_UNKNOWN_UNIT) == 0
     assert out.table["orders_30d"].tolist() == [1.0, 1.0]
+
+
+def test_the_default_segment_of_float_unit_ids_comes_from_their_history() -> None:
+    """The repurchase report's default segment (RFM before the start) is looked up by the same id text: units
+    with purchases before the start are not all put in the no-history segment."""
+    from crm_models.ab.repurchase_report import NO_HISTORY_SEGMENT, repurchase_report
+
+    ids = [float(1000 + i) for i in range(8)]
+    units = pd.DataFrame({"unit_id": ids, "variant": ["control"] * 4 + ["coupon"] * 4, "enrolled_at": [T0] * 8})
+    before = [(f"{1000 + i}", T0 - pd.Timedelta(days=10 + i), 10.0 + i) for i in range(8)]
+    after = [(f"{1000 + i}", T0 + pd.Timedelta(days=2 + i), 5.0) for i in range(0, 8, 2)]
+    log = pd.DataFrame(before + after, columns=["customer_id", "timestamp", "amount"])
+    rep = repurchase_report(units, log, min_units=2, observation_end="2024-03-31")
+    segments = set(rep.outcomes.table["rfm_segment"])
+    assert NO_HISTORY_SEGMENT not in segments, segments

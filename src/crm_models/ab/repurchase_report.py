@@ -219,7 +219,9 @@ def repurchase_report(
         segment = "rfm_segment"
         start = pd.to_datetime(experiment[assigned_at]).min()
         seg = segments_before(transactions, start)
-        ids = experiment[unit].astype(str)
+        from crm_models.data.contract import _coerce_identifier
+
+        ids = _coerce_identifier(experiment[unit]).astype(str)  # 17850.0 -> "17850", as segments_before's index
         frame = experiment.assign(**{segment: ids.map(seg).fillna(NO_HISTORY_SEGMENT).astype("string").to_numpy()})
     out = experiment_outcomes(frame, transactions, windows=windows, unit=unit, variant=variant,
                               assigned_at=assigned_at, observation_end=observation_end)
