@@ -140,9 +140,10 @@ def _validate(
     for out, cols in covariates.items():
         for col in cols:
             num = pd.to_numeric(data[col], errors="coerce")
-            if num.isna().any():
-                _fail(f"covariate {col!r} for {out!r} has missing or non-numeric values", col,
-                      "numeric, measured before assignment", data.loc[num.isna()])
+            bad = num.isna() | ~np.isfinite(num.astype(float))
+            if bad.any():
+                _fail(f"covariate {col!r} for {out!r} has missing, non-numeric or infinite values", col,
+                      "numeric and finite, measured before assignment", data.loc[bad])
     return arm_list, control, resolved
 
 
