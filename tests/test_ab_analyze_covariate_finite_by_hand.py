@@ -1,8 +1,8 @@
 """``analyze_experiment`` refuses an infinite CUPED covariate and names it, as it does for outcomes.
 
 Defect (fix9): only missing or non-numeric covariates were refused; an ``inf`` (e.g. a pre-period ratio with a
-zero denominator) went into the CUPED regression, turned every CUPED column into NaN and, CUPED being the
-primary estimate, left the comparison with a NaN p-value and "not significant" without a word.
+zero denominator) went into the CUPED least squares, which crashed with "SVD did not converge" without naming
+the column.
 """
 
 from __future__ import annotations
