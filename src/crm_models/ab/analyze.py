@@ -140,9 +140,10 @@ def _validate(
     for out, cols in covariates.items():
         for col in cols:
             num = pd.to_numeric(data[col], errors="coerce")
-            if num.isna().any():
-                _fail(f"covariate {col!r} for {out!r} has missing or non-numeric values", col,
-                      "numeric, measured before assignment", data.loc[num.isna()])
+            bad = num.isna() | ~np.isfinite(num.astype(float))
+            if bad.any():
+                _fail(f"covariate {col!r} for {out!r} has missing, non-numeric or infinite values", col,
+                      "numeric and finite, measured before assignment", data.loc[bad])
     return arm_list, control, resolved
 
 
@@ -237,7 +238,7 @@ def analyze_experiment(
         The arms that were planned (an arm listed here with no units is an error, as is a categorical
         ``variant`` with an unused category).
     allocation
-        Planned share per arm for the SRM test (default: equal).
+        Planned share per arm for the SRM test (default: equal), keyed by the arm labels (numbers or text).
     kinds
         ``{outcome: "proportion" | "mean"}``; default: ``proportion`` for 0/1 columns, ``mean`` otherwise.
     timestamp
@@ -258,7 +259,9 @@ def analyze_experiment(
     arm_list, control, kind_of = _validate(data, variant, outcomes, control, cov, arms, kinds or {}, unit)
     labels = data[variant].astype(str).to_numpy()
     counts = pd.Series({a: int((labels == a).sum()) for a in arm_list})
-    srm = srm_test(counts, allocation, threshold=srm_threshold)
+    # arm labels are read as text (numeric arms 0/1 become "0"/"1"): key the planned shares the same way
+    planned = None if allocation is None else {str(k): v for k, v in allocation.items()}
+    srm = srm_test(counts, planned, threshold=srm_threshold)
 
     if timestamp is not None:
         if timestamp not in data.columns:

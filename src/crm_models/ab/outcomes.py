@@ -31,9 +31,10 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from crm_models.data.contract import _coerce_identifier
 from crm_models.data.engine import TableSource, as_ibis_table, is_ibis_table, naive_utc, register_frame
 from crm_models.data.quality import QualityReport
-from crm_models.data.timestamps import end_exclusive, naive_utc_column, utc_naive
+from crm_models.data.timestamps import end_exclusive, end_inclusive_day, naive_utc_column, utc_naive
 from crm_models.exceptions import DataContractError
 
 __all__ = ["ExperimentOutcomes", "experiment_outcomes"]
@@ -65,7 +66,10 @@ class ExperimentOutcomes:
         Transactions in, kept as outcomes, and dropped by reason; units without any transaction are in
         ``units_without_transactions`` and in the report's notes.
     observation_end
-        The last instant observed (naive UTC).
+        Where follow-up ends (naive UTC): the last transaction's instant by default, else the exclusive bound of
+        the given end (``"2024-03-31"`` gives 2024-04-01 00:00; see ``end_exclusive``).
+    last_day
+        The last calendar day the log covers (``"2024-03-31"`` gives 2024-03-31): the day to state in reports.
     units_without_transactions, units_incomplete
         Units with no transaction at all (often an id mismatch when large), and per window the units whose
         window had not ended at ``observation_end``.
@@ -80,6 +84,7 @@ class ExperimentOutcomes:
     outcome_columns: dict[int, list[str]] = field(default_factory=dict)
     units_without_transactions: int = 0
     units_incomplete: dict[int, int] = field(default_factory=dict)
+    last_day: pd.Timestamp | None = None
 
     def complete(self, window: int) -> pd.DataFrame:
         """Rows of the units whose ``window``-day window is complete (ready for ``analyze_experiment``)."""
@@ -176,6 +181,9 @@ def experiment_outcomes(
 
     if isinstance(transactions, pd.DataFrame):
         transactions = naive_utc_column(transactions)
+        if "customer_id" in transactions.columns and pd.api.types.is_float_dtype(transactions["customer_id"]):
+            # ids as the data contract writes them (17850.0 -> "17850"), like the assignment ids below
+            transactions = transactions.assign(customer_id=_coerce_identifier(transactions["customer_id"]))
     if backend is None and is_ibis_table(transactions):
         backend = transactions.get_backend()
     tx = as_ibis_table(transactions, backend)
@@ -205,15 +213,22 @@ def experiment_outcomes(
             _fail("the transaction log is empty", "timestamp", "at least one transaction")
         end_instant = utc_naive(last)
         end_bound, end_inclusive = end_instant, True
+        last_day = end_instant.normalize()
     else:
         end_bound, end_inclusive = end_exclusive(observation_end, "observation_end"), False
         end_instant = end_bound
-    late = frame[assigned_at] > end_instant
+        last_day = end_inclusive_day(observation_end, "observation_end")
+    # an exclusive bound is itself after the end (a unit assigned at the next midnight of a date end)
+    late = frame[assigned_at] > end_instant if end_inclusive else frame[assigned_at] >= end_bound
     if late.any():
         _fail("units assigned after the observation end: the log cannot hold their outcomes", assigned_at,
-              f"assigned_at <= observation end {end_instant}", frame.loc[late])
+              f"assigned_at within the observation end {observation_end if observation_end is not None else end_instant}"
+              f" (last day {last_day:%Y-%m-%d})", frame.loc[late])
 
-    keys = pd.DataFrame({"_unit": frame[unit].astype(str).to_numpy(), "_t0": frame[assigned_at].to_numpy()})
+    # ids as text the way the data contract writes them (a whole float 17850.0 is "17850", as in canonical
+    # transactions), so numeric and text ids of the same customer match
+    unit_ids = _coerce_identifier(frame[unit]).astype(str)
+    keys = pd.DataFrame({"_unit": unit_ids.to_numpy(), "_t0": frame[assigned_at].to_numpy()})
     if cost_per_arm:
         arms = frame[variant].astype(str)
         unknown = sorted(set(cost_per_arm) - set(arms.unique()))
@@ -302,7 +317,7 @@ def experiment_outcomes(
     columns = {n: [c for c in out.columns if c.endswith(f"_{n}d") and not c.startswith("pre_")] for n in win}
     return ExperimentOutcomes(table=out, windows=win, quality=report, observation_end=end_instant, unit=unit,
                               variant=variant, outcome_columns=columns, units_without_transactions=no_tx,
-                              units_incomplete=incomplete)
+                              units_incomplete=incomplete, last_day=last_day)
 
 
 def _assemble(frame: pd.DataFrame, unit: str, variant: str, assigned_at: str, keys: pd.DataFrame,

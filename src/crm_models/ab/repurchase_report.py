@@ -219,14 +219,16 @@ def repurchase_report(
         segment = "rfm_segment"
         start = pd.to_datetime(experiment[assigned_at]).min()
         seg = segments_before(transactions, start)
-        ids = experiment[unit].astype(str)
+        from crm_models.data.contract import _coerce_identifier
+
+        ids = _coerce_identifier(experiment[unit]).astype(str)  # 17850.0 -> "17850", as segments_before's index
         frame = experiment.assign(**{segment: ids.map(seg).fillna(NO_HISTORY_SEGMENT).astype("string").to_numpy()})
     out = experiment_outcomes(frame, transactions, windows=windows, unit=unit, variant=variant,
                               assigned_at=assigned_at, observation_end=observation_end)
     data = out.complete(window)
     if data.empty:
         raise DataContractError(f"no unit has completed the {window}-day window by the observation end "
-                                f"{out.observation_end:%Y-%m-%d}", column=assigned_at,
+                                f"{out.last_day:%Y-%m-%d}", column=assigned_at,
                                 rule=f"assigned at least {window} days before the observation end")
     bought, net = f"purchased_{window}d", f"net_revenue_{window}d"
     readout = analyze_experiment(data, variant=variant, outcomes=[bought, net], control=control, unit=unit,
@@ -271,7 +273,7 @@ def _sentences(rep: RepurchaseReport, money: Callable[[float], str], truth: dict
     out, n = rep.outcomes, rep.window
     complete = int((out.table["followup_days"] >= n).sum())
     conf = round(100 * (1 - rep.readout.alpha))
-    lines = [(f"Outcomes come from {out.quality.rows_in:,} transactions up to {out.observation_end:%Y-%m-%d}: "
+    lines = [(f"Outcomes come from {out.quality.rows_in:,} transactions up to {out.last_day:%Y-%m-%d}: "
               f"{complete:,} of {len(out.table):,} customers had completed the {n}-day window (the read-out, ratio "
               "metrics and segments use them); the curves use every customer for as long as they were observed.")]
     lines.append(rep.curves.describe())

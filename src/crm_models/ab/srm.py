@@ -79,7 +79,7 @@ def srm_test(
         share = pd.Series(1.0, index=observed.index)
     else:
         share = pd.Series(dict(allocation), dtype=float)
-        missing = sorted(set(share.index) ^ set(observed.index))
+        missing = sorted(set(share.index) ^ set(observed.index), key=str)
         if missing:
             raise DataContractError(
                 "the planned allocation and the observed arms differ", column="variant",
