@@ -31,7 +31,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from crm_models.data.contract import _coerce_identifier
+from crm_models.data.contract import coerce_identifier
 from crm_models.data.engine import TableSource, as_ibis_table, is_ibis_table, naive_utc, register_frame
 from crm_models.data.quality import QualityReport
 from crm_models.data.timestamps import end_exclusive, end_inclusive_day, naive_utc_column, utc_naive
@@ -183,7 +183,7 @@ def experiment_outcomes(
         transactions = naive_utc_column(transactions)
         if "customer_id" in transactions.columns and pd.api.types.is_float_dtype(transactions["customer_id"]):
             # ids as the data contract writes them (17850.0 -> "17850"), like the assignment ids below
-            transactions = transactions.assign(customer_id=_coerce_identifier(transactions["customer_id"]))
+            transactions = transactions.assign(customer_id=coerce_identifier(transactions["customer_id"]))
     if backend is None and is_ibis_table(transactions):
         backend = transactions.get_backend()
     tx = as_ibis_table(transactions, backend)
@@ -227,7 +227,7 @@ def experiment_outcomes(
 
     # ids as text the way the data contract writes them (a whole float 17850.0 is "17850", as in canonical
     # transactions), so numeric and text ids of the same customer match
-    unit_ids = _coerce_identifier(frame[unit]).astype(str)
+    unit_ids = coerce_identifier(frame[unit]).astype(str)
     keys = pd.DataFrame({"_unit": unit_ids.to_numpy(), "_t0": frame[assigned_at].to_numpy()})
     if cost_per_arm:
         arms = frame[variant].astype(str)

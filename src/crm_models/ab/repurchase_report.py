@@ -33,6 +33,7 @@ from crm_models.ab.ratio import analyze_ratios
 from crm_models.ab.report import ReadoutTable, readout_table
 from crm_models.ab.repurchase import RepurchaseCurves, repurchase_curves
 from crm_models.ab.segments import SegmentEffects, segment_effects
+from crm_models.data.contract import coerce_identifier
 from crm_models.data.engine import TableSource, naive_utc
 from crm_models.exceptions import DataContractError
 
@@ -219,9 +220,7 @@ def repurchase_report(
         segment = "rfm_segment"
         start = pd.to_datetime(experiment[assigned_at]).min()
         seg = segments_before(transactions, start)
-        from crm_models.data.contract import _coerce_identifier
-
-        ids = _coerce_identifier(experiment[unit]).astype(str)  # 17850.0 -> "17850", as segments_before's index
+        ids = coerce_identifier(experiment[unit]).astype(str)  # 17850.0 -> "17850", as segments_before's index
         frame = experiment.assign(**{segment: ids.map(seg).fillna(NO_HISTORY_SEGMENT).astype("string").to_numpy()})
     out = experiment_outcomes(frame, transactions, windows=windows, unit=unit, variant=variant,
                               assigned_at=assigned_at, observation_end=observation_end)

@@ -380,7 +380,7 @@ def coerce_numeric(frame: pd.DataFrame, column: str, *, allow_missing: bool = Fa
     return parsed
 
 
-def _coerce_identifier(series: pd.Series) -> pd.Series:
+def coerce_identifier(series: pd.Series) -> pd.Series:
     """Identifiers become strings; floats that are whole numbers lose their ``.0`` (``17850.0`` -> ``17850``)."""
     if pd.api.types.is_float_dtype(series):
         whole = series.dropna()
@@ -396,7 +396,7 @@ def _validate_pandas(frame: pd.DataFrame, contract: TableContract, timestamp_for
     out = frame.copy()
     for column in contract.identifiers:
         if column in out.columns:
-            out[column] = _coerce_identifier(out[column])
+            out[column] = coerce_identifier(out[column])
     for column in contract.timestamps:
         out[column] = coerce_timestamp(out, column, timestamp_format, timestamp_unit=timestamp_unit,
                                        dayfirst=dayfirst)
@@ -556,7 +556,7 @@ def read_experiment(
                 rule="required column",
             )
     out = frame.rename(columns={unit_id: "unit_id", variant: "variant"}).copy()
-    out["unit_id"] = _coerce_identifier(out["unit_id"])
+    out["unit_id"] = coerce_identifier(out["unit_id"])
     out["variant"] = out["variant"].astype("string")
     if out["variant"].isna().any():
         raise DataContractError(
