@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -66,6 +67,13 @@ class CustomerTableSettings:
             raise ConfigurationError("n_training_cutoffs must be at least 1")
         if self.points_expiring_days < 1:
             raise ConfigurationError(f"points_expiring_days={self.points_expiring_days} must be at least 1")
+        if not (math.isfinite(self.discount_rate) and self.discount_rate >= 0.0):
+            raise ConfigurationError(f"discount_rate={self.discount_rate} is a yearly rate: finite and >= 0")
+        if self.capacity is not None and self.capacity < 0:
+            raise ConfigurationError(f"capacity={self.capacity} is a number of customers: >= 0 (or None)")
+        for name in ("new_customer_days", "segment_compare_days", "n_estimators"):
+            if getattr(self, name) < 1:
+                raise ConfigurationError(f"{name}={getattr(self, name)} must be at least 1")
         if self.loyalty_rules is not None and not isinstance(self.loyalty_rules, str):
             object.__setattr__(self, "loyalty_rules", str(self.loyalty_rules))
 
