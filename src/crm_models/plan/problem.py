@@ -107,12 +107,38 @@ def action_costs(actions: Sequence[Action], n_customers: int,
     return cost
 
 
+def _flag(value: Any) -> bool | None:
+    """``True``/``False`` for a clear flag (a boolean, the number 1 or 0, the text true/false/1/0 in any case),
+    else ``None``."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return bool(value) if value in (0, 1) else None
+    if isinstance(value, str):
+        return {"true": True, "1": True, "false": False, "0": False}.get(value.strip().lower())
+    return None
+
+
+def _strict_flags(frame: pd.DataFrame, column: str) -> np.ndarray:
+    """``frame[column]`` as booleans, refusing missing or unclear values (a plain truth conversion would count a
+    missing value or the text "False" as true)."""
+    values = frame[column]
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    parsed = [_flag(u) for u in uniques]
+    bad = np.array([p is None for p in parsed], dtype=bool)[codes] if len(codes) else np.zeros(0, dtype=bool)
+    if bad.any():
+        raise DataContractError(f"{int(bad.sum())} contact row(s) have a missing or unclear proactive flag",
+                                column=column, rule="True/False, 1/0 or the text true/false (any case)",
+                                examples=frame.loc[bad].head(3))
+    return np.array([bool(p) for p in parsed], dtype=bool)[codes]
+
+
 def remaining_contacts(customers: pd.Index, contact_history: pd.DataFrame | None, *, limit: int,
                        period_days: int, as_of: Any) -> np.ndarray:
     """Contacts each customer may still receive: ``limit`` minus the proactive contacts in the ``period_days``
     up to ``as_of`` (a date means the whole day). ``contact_history`` has ``customer_id`` and ``timestamp``
     (and optionally ``proactive``: rows with ``proactive == False`` do not count, e.g. promotions the customer
-    asked for)."""
+    asked for; read strictly: True/False, 1/0 or the text true/false, anything else is refused)."""
     if limit < 0 or period_days <= 0:
         raise ConfigurationError("the contact limit must be >= 0 and the period positive")
     if contact_history is None or contact_history.empty:
@@ -127,7 +153,7 @@ def remaining_contacts(customers: pd.Index, contact_history: pd.DataFrame | None
         stamps = stamps.dt.tz_convert("UTC").dt.tz_localize(None)
     recent = (stamps < end) & (stamps >= end - pd.Timedelta(days=period_days))
     if "proactive" in contact_history:
-        recent &= contact_history["proactive"].astype(bool)
+        recent &= _strict_flags(contact_history, "proactive")
     counts = contact_history.loc[recent, "customer_id"].astype(str).value_counts()
     used = counts.reindex(customers.astype(str), fill_value=0).to_numpy()
     return np.maximum(limit - used, 0)
