@@ -30,6 +30,7 @@ from crm_models.ab.effects import _welch, cuped_adjust, mean_effect, proportion_
 from crm_models.ab.power import minimum_detectable_effect
 from crm_models.ab.sequential import SequentialResult, msprt
 from crm_models.ab.srm import SRMResult, srm_test
+from crm_models.data.contract import coerce_identifier
 from crm_models.exceptions import DataContractError
 
 __all__ = ["ExperimentReadout", "analyze_experiment"]
@@ -80,10 +81,11 @@ def _validate(
     if not isinstance(data, pd.DataFrame):
         raise TypeError("data must be a pandas DataFrame (the experiment table)")
     if unit is not None and unit in data.columns:
-        dup = data[unit].duplicated(keep=False)
+        dup = coerce_identifier(data[unit]).duplicated(keep=False)  # 1, 1.0 and "1" are one unit
         if dup.any():
             _fail("units appear more than once (a unit must be assigned to exactly one arm, once)", unit,
-                  "one row per unit", data.loc[dup].sort_values(unit))
+                  "one row per unit; ids compare as text (data.contract.coerce_identifier)",
+                  data.loc[dup.to_numpy()].sort_values(unit, key=coerce_identifier))
     for col in [variant, *outcomes, *{c for cs in covariates.values() for c in cs}]:
         if col not in data.columns:
             _fail(f"column {col!r} not found in the experiment table", col, "required column",

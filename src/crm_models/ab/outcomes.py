@@ -110,10 +110,11 @@ def _check_assignments(assignments: pd.DataFrame, unit: str, variant: str, assig
     frame = naive_utc_column(assignments, assigned_at)
     if frame[unit].isna().any():
         _fail("every assigned unit needs an id", unit, "no missing values", frame.loc[frame[unit].isna()])
-    dup = frame[unit].astype(str).duplicated(keep=False)
+    dup = coerce_identifier(frame[unit]).duplicated(keep=False)  # 1, 1.0 and "1" are one unit
     if dup.any():
         _fail("units appear more than once (a unit is assigned to exactly one arm, once)", unit,
-              "one row per unit", frame.loc[dup].sort_values(unit))
+              "one row per unit; ids compare as text (data.contract.coerce_identifier)",
+              frame.loc[dup.to_numpy()].sort_values(unit, key=coerce_identifier))
     if frame[variant].isna().any():
         _fail("every unit needs a variant", variant, "no missing values", frame.loc[frame[variant].isna()])
     if frame[assigned_at].isna().any():

@@ -381,13 +381,26 @@ def coerce_numeric(frame: pd.DataFrame, column: str, *, allow_missing: bool = Fa
 
 
 def coerce_identifier(series: pd.Series) -> pd.Series:
-    """Identifiers become strings; floats that are whole numbers lose their ``.0`` (``17850.0`` -> ``17850``)."""
+    """Identifiers become strings; floats that are whole numbers lose their ``.0`` (``17850.0`` -> ``17850``).
+
+    The same holds for whole floats inside an object column (``[17850.0, "17850"]`` -> ``["17850", "17850"]``),
+    so one customer written two ways in one column is one id.
+    """
     if pd.api.types.is_float_dtype(series):
         whole = series.dropna()
         if (whole == np.floor(whole)).all():
             return series.astype("Int64").astype("string")
+    if series.dtype == object and pd.api.types.infer_dtype(series, skipna=True) not in ("string", "empty"):
+        series = series.map(_whole_float_as_int)
     out = series.astype("string").str.strip()
     return out.mask(out == "", pd.NA)
+
+
+def _whole_float_as_int(value: Any) -> Any:
+    """``17850.0`` -> ``17850`` for a finite whole float; anything else unchanged."""
+    if isinstance(value, float | np.floating) and np.isfinite(value) and float(value).is_integer():
+        return int(value)
+    return value
 
 
 def _validate_pandas(frame: pd.DataFrame, contract: TableContract, timestamp_format: str | None,

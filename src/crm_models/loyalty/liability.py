@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from crm_models.data.contract import coerce_identifier
 from crm_models.exceptions import ConfigurationError, DataContractError
 from crm_models.loyalty.ledger import PointsLedger
 from crm_models.units import time_unit_days
@@ -149,7 +150,20 @@ def forecast_points(
             raise DataContractError(f"the customer summary lacks {column!r}", column=column,
                                     rule="summary from crm_models.summary.customer_summary")
     lots = ledger.lots
-    holders = pd.Index(lots["customer_id"].unique())
+    # ids on both sides follow the data contract's rule (17850.0 -> "17850"), so an integer or float summary
+    # index matches the ledger's text ids
+    lot_ids = coerce_identifier(lots["customer_id"])
+    holders = pd.Index(lot_ids.unique(), name="customer_id")
+    summary_ids = pd.Index(coerce_identifier(pd.Series(summary.index, dtype=summary.index.dtype)),
+                           name="customer_id")
+    if summary_ids.has_duplicates:
+        repeated = int(summary_ids.duplicated().sum())
+        raise DataContractError(
+            f"{repeated} customer ids appear more than once in the customer summary once read as text",
+            column="customer_id",
+            rule="one summary row per customer; ids compare as text (data.contract.coerce_identifier: "
+                 "17850, 17850.0 and '17850' are the same customer)")
+    summary = summary.set_axis(summary_ids, axis=0)
     missing = holders.difference(summary.index)
     if len(missing):
         raise DataContractError(
@@ -165,7 +179,7 @@ def forecast_points(
     grid = pd.date_range(start, last, freq="MS", inclusive="both")
     grid = pd.DatetimeIndex([start]).append(grid[grid > start])
     grid = grid.append(pd.DatetimeIndex([last])) if last > grid[-1] else grid
-    code = holders.get_indexer(lots["customer_id"])
+    code = holders.get_indexer(lot_ids)
     rows = summary.reindex(holders)
     x, tx, big_t = (rows[c].to_numpy(dtype=float) for c in ("frequency", "recency", "T"))
     grid_days = ((grid - start) / pd.Timedelta(days=1)).to_numpy(dtype=float)
